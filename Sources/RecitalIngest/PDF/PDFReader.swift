@@ -1,0 +1,507 @@
+internal import Foundation
+internal import RecitalModel
+internal import RecitalPDF
+
+/// Reads a PDF with a text layer into a ``Book``.
+///
+/// Chapters come from the outline when there is one; otherwise from chapter headings found in the
+/// text; otherwise from page ranges. Running headers, footers and page numbers are removed, words
+/// hyphenated across lines are rejoined, and lines are joined into paragraphs.
+struct PDFReader {
+    let file: String
+    let segmenter: Segmenter
+
+    /// Pages per chapter when a PDF has neither an outline nor recognisable headings.
+    static let pagesPerFallbackChapter = 10
+
+    struct Line {
+        var page: Int
+        var text: String
+        var top: Double
+        var bottom: Double
+        var left: Double
+        var fontSize: Double
+        /// Starts a paragraph (set by ``PDFReader/markParagraphs(_:)``).
+        var opensParagraph = false
+    }
+
+    struct Span {
+        var title: String
+        var line: Int
+    }
+
+    func read() throws(IngestError) -> Book {
+        let document: PDFDocument
+        do {
+            document = try PDFDocument(path: file)
+        } catch {
+            if error.code == .encrypted {
+                throw IngestError(.encrypted, file: file, "encrypted PDF: a password is required to read it")
+            }
+            throw IngestError(.damaged, file: file, "not a readable PDF: \(error.message)")
+        }
+        var diagnostics: [Diagnostic] = []
+        let pageCount = document.pageCount
+        guard pageCount > 0 else { throw IngestError(.noText, file: file, "the PDF has no pages") }
+
+        var pages: [[Line]] = []
+        var pageHeights: [Double] = []
+        var visible = 0
+        for index in 0..<pageCount {
+            guard let page = document.page(at: index) else {
+                pages.append([])
+                pageHeights.append(0)
+                continue
+            }
+            pageHeights.append(page.size.height)
+            let lines = page.lines().map { line in
+                Line(
+                    page: index,
+                    text: TextNormalizer.clean(line.text),
+                    top: line.top,
+                    bottom: line.bottom,
+                    left: line.left,
+                    fontSize: line.fontSize
+                )
+            }.filter { !$0.text.isEmpty }
+            visible += lines.reduce(0) { $0 + $1.text.count }
+            pages.append(lines)
+        }
+        if visible < max(50, pageCount * 10) {
+            throw IngestError(.noText, file: file, "no text layer: this looks like a scanned PDF (OCR it first)")
+        }
+
+        let removed = Self.removeRunningLines(&pages)
+        if removed > 0 {
+            diagnostics.append(.note("removed \(removed) running header, footer and page-number lines"))
+        }
+        var lines = pages.flatMap { $0 }
+        Self.markParagraphs(&lines)
+
+        var spans: [Span] = []
+        let outline = document.outline
+        if !outline.isEmpty {
+            spans = outlineSpans(outline, lines: lines, pageHeights: pageHeights, diagnostics: &diagnostics)
+        }
+        if spans.isEmpty {
+            if outline.isEmpty {
+                diagnostics.append(.note("the PDF has no outline; chapters come from headings in the text"))
+            }
+            spans = Self.headingSpans(lines)
+            if spans.count < 2 {
+                diagnostics.append(
+                    .warning("no chapter headings found; chapters are ranges of \(Self.pagesPerFallbackChapter) pages")
+                )
+                spans = Self.pageRangeSpans(lines, pageCount: pageCount)
+            }
+        }
+        if let first = spans.first, first.line > 0 {
+            // Text before the first chapter (title page, preface) is kept as its own chapter.
+            let title =
+                document.title.flatMap { Self.placeholder($0) ? nil : TextNormalizer.clean($0) } ?? "Front matter"
+            spans.insert(Span(title: title, line: 0), at: 0)
+        }
+
+        var chapters: [Chapter] = []
+        for index in spans.indices {
+            let span = spans[index]
+            let end = index + 1 < spans.count ? spans[index + 1].line : lines.count
+            let text = Self.text(of: lines[span.line..<max(span.line, end)])
+            if text.isEmpty {
+                if index + 1 < spans.count, spans[index + 1].line == span.line {
+                    diagnostics.append(
+                        .note("outline item '\(spans[index + 1].title)' starts where '\(span.title)' does; merged")
+                    )
+                    spans[index + 1].title = span.title
+                } else {
+                    diagnostics.append(.note("outline item '\(span.title)' has no text of its own; skipped"))
+                }
+                continue
+            }
+            chapters.append(
+                Chapter(
+                    index: chapters.count,
+                    title: span.title.isEmpty ? "Chapter \(chapters.count + 1)" : span.title,
+                    text: text,
+                    segments: segmenter.segments(of: text)
+                )
+            )
+        }
+
+        let metadata = readMetadata(document, lines: lines, diagnostics: &diagnostics)
+        return Book(
+            source: file,
+            format: .pdf,
+            metadata: metadata,
+            cover: nil,
+            chapters: chapters,
+            diagnostics: diagnostics
+        )
+    }
+
+    // MARK: - Outline
+
+    private func outlineSpans(
+        _ outline: [PDFOutlineItem],
+        lines: [Line],
+        pageHeights: [Double],
+        diagnostics: inout [Diagnostic]
+    ) -> [Span] {
+        var firstLineOfPage: [Int: Int] = [:]
+        for (index, line) in lines.enumerated() where firstLineOfPage[line.page] == nil {
+            firstLineOfPage[line.page] = index
+        }
+        func lineRange(ofPage page: Int) -> Range<Int> {
+            guard let start = firstLineOfPage[page] else { return 0..<0 }
+            var end = start
+            while end < lines.count, lines[end].page == page { end += 1 }
+            return start..<end
+        }
+        var spans: [Span] = []
+        for item in outline {
+            let title = TextNormalizer.cleanTitle(item.title)
+            guard !item.isExternal, let page = item.pageIndex, page >= 0, page < pageHeights.count else {
+                diagnostics.append(.note("outline item '\(title)' does not lead into the document; ignored"))
+                continue
+            }
+            var range = lineRange(ofPage: page)
+            if let top = item.top, range.count > 0 {
+                // Outline tops are measured from the bottom of the page; lines from the top.
+                let fromTop = pageHeights[page] - top
+                var below = range.first { lines[$0].bottom >= fromTop - 2 } ?? range.upperBound
+                // A section number set apart from its title is its own line on the same baseline.
+                while below > range.lowerBound, below < range.upperBound,
+                    Self.sameBaseline(lines[below - 1], lines[below])
+                {
+                    below -= 1
+                }
+                range = below..<range.upperBound
+            }
+            if let found = Self.find(title: title, in: range, lines: lines) {
+                spans.append(Span(title: title, line: found))
+            } else if let found = Self.find(title: title, in: lineRange(ofPage: page + 1), lines: lines) {
+                // The destination sits just before a page break and the heading is on the next page.
+                spans.append(Span(title: title, line: found))
+            } else if let start = range.first ?? lineRange(ofPage: page).first ?? Self.nextLine(after: page, lines) {
+                spans.append(Span(title: title, line: start))
+            }
+        }
+        let sorted = spans.enumerated().sorted { ($0.element.line, $0.offset) < ($1.element.line, $1.offset) }.map(
+            \.element
+        )
+        if sorted.map(\.title) != spans.map(\.title) {
+            diagnostics.append(.warning("outline order differs from page order; chapters follow page order"))
+        }
+        return sorted
+    }
+
+    /// Two lines side by side: their vertical extents overlap by at least half the smaller one.
+    static func sameBaseline(_ a: Line, _ b: Line) -> Bool {
+        let overlap = min(a.bottom, b.bottom) - max(a.top, b.top)
+        let smaller = min(a.bottom - a.top, b.bottom - b.top)
+        return smaller > 0 && overlap >= smaller / 2
+    }
+
+    private static func nextLine(after page: Int, _ lines: [Line]) -> Int? {
+        lines.firstIndex { $0.page > page }
+    }
+
+    /// The line where a heading with this title starts, allowing it to wrap onto a second line.
+    static func find(title: String, in range: Range<Int>, lines: [Line]) -> Int? {
+        let key = matchKey(title)
+        guard !key.isEmpty else { return nil }
+        for index in range {
+            let first = matchKey(lines[index].text)
+            if first.isEmpty { continue }
+            if first.hasPrefix(key)
+                || (key.hasPrefix(first) && index + 1 < lines.count
+                    && (first + matchKey(lines[index + 1].text)).hasPrefix(key))
+            {
+                return index
+            }
+        }
+        return nil
+    }
+
+    static func matchKey(_ text: String) -> String {
+        String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+    }
+
+    // MARK: - Headings without an outline
+
+    private static let headingPattern = try? NSRegularExpression(
+        pattern:
+            #"^(chapter|chapitre|kapitel|cap[ií]tulo|capitolo|hoofdstuk|part|book|letter|act|stave)\s+([0-9]+|[ivxlcdm]+|[a-z]+)\b[.:]?"#,
+        options: [.caseInsensitive]
+    )
+
+    static func headingSpans(_ lines: [Line]) -> [Span] {
+        guard let pattern = headingPattern else { return [] }
+        // The same heading often appears twice: in a printed contents page and where the chapter
+        // starts. The last occurrence is the chapter.
+        var lastByKey: [String: Int] = [:]
+        var keys: [String] = []
+        for (index, line) in lines.enumerated() where line.text.count <= 80 {
+            let range = NSRange(line.text.startIndex..., in: line.text)
+            guard let match = pattern.firstMatch(in: line.text, range: range),
+                let matched = Range(match.range, in: line.text)
+            else { continue }
+            let key = matchKey(String(line.text[matched]))
+            if lastByKey[key] == nil { keys.append(key) }
+            lastByKey[key] = index
+        }
+        var spans = keys.compactMap { key -> Span? in
+            guard let index = lastByKey[key] else { return nil }
+            var title = lines[index].text
+            // "CHAPTER I." alone on its line is usually followed by the chapter's name.
+            if title.count <= 16, index + 1 < lines.count, lines[index + 1].page == lines[index].page {
+                let next = lines[index + 1].text
+                if next.count <= 60, let last = next.last, !".,;!?".contains(last) { title += " " + next }
+            }
+            return Span(title: TextNormalizer.cleanTitle(title), line: index)
+        }
+        spans.sort { $0.line < $1.line }
+        if spans.count >= 2 { return spans }
+
+        // Numbered headings set in a larger font ("2 Methods", "3.1 Results").
+        let sizes = lines.map(\.fontSize).filter { $0 > 0 }.sorted()
+        guard let body = sizes.isEmpty ? nil : sizes[sizes.count / 2], body > 0 else { return spans }
+        let numbered = try? NSRegularExpression(pattern: #"^[0-9]+(\.[0-9]+)*\.?\s+\S"#)
+        var large: [Span] = []
+        for (index, line) in lines.enumerated() where line.fontSize >= body * 1.2 && line.text.count <= 80 {
+            let range = NSRange(line.text.startIndex..., in: line.text)
+            if numbered?.firstMatch(in: line.text, range: range) != nil {
+                large.append(Span(title: TextNormalizer.cleanTitle(line.text), line: index))
+            }
+        }
+        return large.count >= 2 ? large : spans
+    }
+
+    static func pageRangeSpans(_ lines: [Line], pageCount: Int) -> [Span] {
+        var spans: [Span] = []
+        var page = 0
+        while page < pageCount {
+            let last = min(pageCount, page + pagesPerFallbackChapter)
+            if let index = lines.firstIndex(where: { $0.page >= page && $0.page < last }) {
+                spans.append(Span(title: "Pages \(page + 1)–\(last)", line: index))
+            }
+            page = last
+        }
+        return spans
+    }
+
+    // MARK: - Text hygiene
+
+    /// Removes lines that repeat at the top or bottom of many pages (running heads, footers) and
+    /// bare page numbers. Returns how many lines were removed.
+    static func removeRunningLines(_ pages: inout [[Line]]) -> Int {
+        let zone = 2
+        var counts: [String: Set<Int>] = [:]
+        for (pageIndex, lines) in pages.enumerated() {
+            for (position, line) in lines.enumerated() {
+                let fromEnd = lines.count - 1 - position
+                guard position < zone || fromEnd < zone else { continue }
+                counts[runningKey(line, top: position < zone), default: []].insert(pageIndex)
+            }
+        }
+        let threshold = max(3, pages.count / 4)
+        var removed = 0
+        for pageIndex in pages.indices {
+            let lines = pages[pageIndex]
+            var kept: [Line] = []
+            for (position, line) in lines.enumerated() {
+                let fromEnd = lines.count - 1 - position
+                let inZone = position < zone || fromEnd < zone
+                // A number beside other text on its line is a section number, not a page number.
+                let besideText =
+                    (position > 0 && sameBaseline(lines[position - 1], line))
+                    || (position + 1 < lines.count && sameBaseline(lines[position + 1], line))
+                let pageNumber = isPageNumber(line.text) && !besideText
+                if inZone, pageNumber || (counts[runningKey(line, top: position < zone)]?.count ?? 0) >= threshold {
+                    removed += 1
+                    continue
+                }
+                kept.append(line)
+            }
+            pages[pageIndex] = kept
+        }
+        return removed
+    }
+
+    private static func runningKey(_ line: Line, top: Bool) -> String {
+        let digitsMasked = String(line.text.lowercased().map { $0.isNumber ? "#" : $0 })
+        return (top ? "T:" : "B:") + digitsMasked
+    }
+
+    static func isPageNumber(_ text: String) -> Bool {
+        let trimmed = text.trimmingCharacters(in: CharacterSet(charactersIn: " -–—|[]()·."))
+        if trimmed.isEmpty { return false }
+        let lowered = trimmed.lowercased()
+        if lowered.allSatisfy(\.isNumber) { return trimmed.count <= 5 }
+        if lowered.count <= 6, lowered.allSatisfy({ "ivxlcdm".contains($0) }) { return true }
+        let words = lowered.split(separator: " ")
+        if words.count == 2, ["page", "seite", "p", "p.", "pág.", "página"].contains(String(words[0])),
+            words[1].allSatisfy(\.isNumber)
+        {
+            return true
+        }
+        if words.count == 3, words[1] == "of" || words[1] == "/" || words[1] == "von",
+            words[0].allSatisfy(\.isNumber), words[2].allSatisfy(\.isNumber)
+        {
+            return true
+        }
+        return false
+    }
+
+    /// Decides where paragraphs start: after a vertical gap, after a short line that ends a
+    /// sentence, at an indented line, and around headings set in a larger font.
+    static func markParagraphs(_ lines: inout [Line]) {
+        let sizes = lines.map(\.fontSize).filter { $0 > 0 }.sorted()
+        let body = sizes.isEmpty ? 0 : sizes[sizes.count / 2]
+        var gapsByPage: [Int: Double] = [:]
+        var widthByPage: [Int: Double] = [:]
+        var leftByPage: [Int: Double] = [:]
+        var pageGroups: [Int: [Int]] = [:]
+        for index in lines.indices { pageGroups[lines[index].page, default: []].append(index) }
+        for (page, indices) in pageGroups {
+            var gaps: [Double] = []
+            for pair in zip(indices, indices.dropFirst()) {
+                let gap = lines[pair.1].top - lines[pair.0].top
+                if gap > 0 { gaps.append(gap) }
+            }
+            gaps.sort()
+            gapsByPage[page] = gaps.isEmpty ? 0 : gaps[gaps.count / 2]
+            let lengths = indices.map { lines[$0].text.count }.sorted()
+            widthByPage[page] = lengths.isEmpty ? 0 : Double(lengths[lengths.count * 3 / 4])
+            let lefts = indices.map { lines[$0].left }.sorted()
+            leftByPage[page] = lefts.isEmpty ? 0 : lefts[lefts.count / 2]
+        }
+        for index in lines.indices {
+            guard index > 0 else {
+                lines[index].opensParagraph = true
+                continue
+            }
+            let line = lines[index]
+            let previous = lines[index - 1]
+            let isHeading = body > 0 && line.fontSize >= body * 1.15
+            let wasHeading = body > 0 && previous.fontSize >= body * 1.15
+            let lineGap = gapsByPage[line.page] ?? 0
+            let width = widthByPage[previous.page] ?? 0
+            let endsSentence = previous.text.last.map { ".!?:\"”’'»)".contains($0) } ?? false
+            let shortPrevious = width > 0 && Double(previous.text.count) < width * 0.75
+            var opens = false
+            if isHeading != wasHeading {
+                opens = true
+            } else if previous.page == line.page {
+                let gap = line.top - previous.top
+                if lineGap > 0, gap > lineGap * 1.45 { opens = true }
+                if let left = leftByPage[line.page], line.left > left + 8, line.left - previous.left > 8 {
+                    opens = true
+                }
+                if shortPrevious, endsSentence { opens = true }
+            } else if shortPrevious, endsSentence {
+                opens = true
+            }
+            // Pieces of one visual line ("1" and "Foo" of a heading) belong together.
+            if previous.page == line.page, sameBaseline(previous, line) { opens = false }
+            lines[index].opensParagraph = opens
+        }
+    }
+
+    /// Joins lines into paragraphs, rejoining words hyphenated at line ends.
+    static func text(of lines: ArraySlice<Line>) -> String {
+        var paragraphs: [String] = []
+        var current = ""
+        for line in lines {
+            if line.opensParagraph, !current.isEmpty {
+                paragraphs.append(current)
+                current = ""
+            }
+            if current.isEmpty {
+                current = line.text
+            } else if current.hasSuffix("-"), current.count >= 2,
+                current.dropLast().last?.isLetter == true, line.text.first?.isLowercase == true
+            {
+                current.removeLast()
+                current += line.text
+            } else {
+                current += " " + line.text
+            }
+        }
+        if !current.isEmpty { paragraphs.append(current) }
+        return paragraphs.map(TextNormalizer.clean).filter { !$0.isEmpty }.joined(separator: "\n\n")
+    }
+
+    // MARK: - Metadata
+
+    static let placeholderValues: Set<String> = [
+        "", "unknown", "untitled", "administrator", "admin", "user", "owner", "author", "anonymous author", "none",
+        "null", "n/a", "title", "document", "microsoft word", "default", "name",
+    ]
+
+    static func placeholder(_ value: String) -> Bool {
+        let cleaned = TextNormalizer.clean(value).lowercased()
+        if placeholderValues.contains(cleaned) { return true }
+        for suffix in [".doc", ".docx", ".pdf", ".tex", ".dvi", ".odt", ".rtf", ".indd", ".qxd"]
+        where cleaned.hasSuffix(suffix) {
+            return true
+        }
+        return cleaned.hasPrefix("microsoft word - ")
+    }
+
+    private func readMetadata(_ document: PDFDocument, lines: [Line], diagnostics: inout [Diagnostic]) -> BookMetadata {
+        var metadata = BookMetadata()
+        var title = document.title.map(TextNormalizer.clean)
+        if let value = title, Self.placeholder(value) {
+            diagnostics.append(.warning("the PDF's title '\(value)' is a placeholder; treated as missing"))
+            title = nil
+        }
+        var bylineAuthor: String?
+        if let value = title,
+            let range = value.range(of: #",?\s+by\s+"#, options: [.regularExpression, .caseInsensitive])
+        {
+            let name = String(value[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty, name.split(separator: " ").count <= 5 {
+                bylineAuthor = name
+                title = String(value[..<range.lowerBound])
+            }
+        }
+        metadata.title = title
+        if title == nil { diagnostics.append(.warning("the PDF has no title")) }
+
+        let opening = lines.prefix(400).map(\.text).joined(separator: " ").lowercased()
+        if let author = document.author.map(TextNormalizer.clean), !author.isEmpty {
+            let surname = author.split(separator: " ").last.map { String($0).lowercased() } ?? ""
+            if Self.placeholder(author) {
+                diagnostics.append(.warning("the PDF's author '\(author)' is a placeholder; treated as missing"))
+            } else if let bylineAuthor, bylineAuthor.lowercased() != author.lowercased() {
+                diagnostics.append(
+                    .warning(
+                        "the PDF's author field says '\(author)' but the title names '\(bylineAuthor)'; using the title"
+                    )
+                )
+            } else if !opening.contains(author.lowercased()), surname.count < 3 || !opening.contains(surname) {
+                diagnostics.append(
+                    .warning(
+                        "the PDF's author '\(author)' appears nowhere in the book; likely whoever made the file, treated as missing"
+                    )
+                )
+            } else {
+                metadata.authors = [author]
+            }
+        }
+        if metadata.authors.isEmpty, let bylineAuthor { metadata.authors = [bylineAuthor] }
+        if metadata.authors.isEmpty { diagnostics.append(.warning("the PDF names no author")) }
+        if let subject = document.subject.map(TextNormalizer.clean), !subject.isEmpty { metadata.description = subject }
+        if let keywords = document.keywords {
+            metadata.subjects = keywords.split(whereSeparator: { $0 == "," || $0 == ";" })
+                .map { TextNormalizer.clean(String($0)) }.filter { !$0.isEmpty }
+        }
+        if let seconds = document.creationDate {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withFullDate]
+            metadata.date = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        }
+        return metadata
+    }
+}

@@ -1,0 +1,108 @@
+internal import CRecitalPoppler
+
+/// One page of a ``PDFDocument``.
+public final class PDFPage {
+    let pointer: OpaquePointer
+    let document: PDFDocument
+
+    init(pointer: OpaquePointer, document: PDFDocument) {
+        self.pointer = pointer
+        self.document = document
+    }
+
+    deinit { crecital_unref(UnsafeMutableRawPointer(pointer)) }
+
+    public var size: (width: Double, height: Double) {
+        var width = 0.0
+        var height = 0.0
+        poppler_page_get_size(pointer, &width, &height)
+        return (width, height)
+    }
+
+    /// The page's text in poppler's reading order, lines separated by newlines.
+    public var text: String { PDFDocument.take(poppler_page_get_text(pointer)) ?? "" }
+
+    /// The page's text as lines with their position and font size, in reading order.
+    ///
+    /// Positions are in points from the top of the page. The font size of a line is the largest
+    /// size used on it, which is what tells a heading from body text.
+    public func lines() -> [PDFTextLine] {
+        guard let raw = poppler_page_get_text(pointer) else { return [] }
+        defer { g_free(raw) }
+        let characters = Array(String(cString: raw).unicodeScalars)
+        var rectangles: UnsafeMutablePointer<PopplerRectangle>?
+        var rectangleCount: guint = 0
+        let hasLayout = poppler_page_get_text_layout(pointer, &rectangles, &rectangleCount) != 0
+        defer { if let rectangles { g_free(rectangles) } }
+        let sizes = fontSizes(count: characters.count)
+
+        var lines: [PDFTextLine] = []
+        var current = String.UnicodeScalarView()
+        var top = Double.greatestFiniteMagnitude
+        var bottom = 0.0
+        var left = Double.greatestFiniteMagnitude
+        var fontSize = 0.0
+        func flush() {
+            let text = String(current)
+            if !text.allSatisfy({ $0.isWhitespace }) {
+                lines.append(
+                    PDFTextLine(
+                        text: text,
+                        top: top == .greatestFiniteMagnitude ? 0 : top,
+                        bottom: bottom,
+                        left: left == .greatestFiniteMagnitude ? 0 : left,
+                        fontSize: fontSize
+                    )
+                )
+            }
+            current = String.UnicodeScalarView()
+            top = .greatestFiniteMagnitude
+            bottom = 0
+            left = .greatestFiniteMagnitude
+            fontSize = 0
+        }
+        for (index, scalar) in characters.enumerated() {
+            if scalar == "\n" {
+                flush()
+                continue
+            }
+            current.append(scalar)
+            if hasLayout, let rectangles, index < Int(rectangleCount), scalar != " " {
+                let rect = rectangles[index]
+                top = min(top, min(rect.y1, rect.y2))
+                bottom = max(bottom, max(rect.y1, rect.y2))
+                left = min(left, min(rect.x1, rect.x2))
+            }
+            if index < sizes.count { fontSize = max(fontSize, sizes[index]) }
+        }
+        flush()
+        return lines
+    }
+
+    private func fontSizes(count: Int) -> [Double] {
+        guard let list = poppler_page_get_text_attributes(pointer) else { return [] }
+        defer { poppler_page_free_text_attributes(list) }
+        var sizes = [Double](repeating: 0, count: count)
+        var node: UnsafeMutablePointer<GList>? = list
+        while let current = node {
+            if let attributes = current.pointee.data?.assumingMemoryBound(to: PopplerTextAttributes.self) {
+                let start = max(0, Int(attributes.pointee.start_index))
+                let end = min(count - 1, Int(attributes.pointee.end_index))
+                if start <= end {
+                    for index in start...end { sizes[index] = attributes.pointee.font_size }
+                }
+            }
+            node = current.pointee.next
+        }
+        return sizes
+    }
+}
+
+/// A line of text on a page with its geometry (points, origin at the top-left).
+public struct PDFTextLine: Sendable, Equatable {
+    public var text: String
+    public var top: Double
+    public var bottom: Double
+    public var left: Double
+    public var fontSize: Double
+}

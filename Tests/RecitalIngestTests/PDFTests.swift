@@ -1,0 +1,65 @@
+import Foundation
+import RecitalModel
+import RecitalTestSupport
+import Testing
+
+@testable import RecitalIngest
+
+@Suite("PDF reading on generated fixtures")
+struct PDFTests {
+    @Test("outline chapters, a destination before its heading, running lines and hyphens")
+    func outline() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-outline.pdf"))
+        #expect(book.format == .pdf)
+        #expect(book.chapters.map(\.title) == ["A Fixture Novel", "1 Beginnings", "2 Endings"])
+        let first = book.chapters[1].text
+        #expect(first.hasPrefix("1 Beginnings\n\nThe first chapter starts here mk401 and the text runs on"))
+        #expect(first.contains("hyphenated word that must rejoin"))
+        #expect(first.contains("ends the paragraph.\n\nA second paragraph begins"))
+        #expect(!first.contains("A Fixture Novel"))  // the running header
+        #expect(book.chapters[2].text.hasPrefix("2 Endings"))
+        let all = book.chapters.map(\.text).joined(separator: "\n")
+        #expect(!all.split(separator: "\n").contains { $0.allSatisfy(\.isNumber) })  // page numbers
+        #expect(book.metadata.title == "A Fixture Novel")
+        #expect(book.metadata.authors == ["Paula Printer"])
+        #expect(book.diagnostics.contains { $0.message.contains("'Website'") })
+    }
+
+    @Test("without an outline, chapter headings are found; the contents page stays front matter")
+    func headings() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-no-outline.pdf"))
+        #expect(book.chapters.map(\.title) == ["Headings Only", "CHAPTER I. Dawn", "CHAPTER II. Dusk"])
+        #expect(
+            book.chapters[1].text.contains("The sun rose on chapter one mk501. Nobody saw it.\n\nA second paragraph")
+        )
+    }
+
+    @Test("an author who appears nowhere in the book is reported missing, not used")
+    func placeholderAuthor() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-no-outline.pdf"))
+        #expect(book.metadata.authors.isEmpty)
+        #expect(book.diagnostics.contains { $0.message.contains("'Janet Maker'") })
+    }
+
+    @Test(
+        "bare page numbers are recognised",
+        arguments: [
+            ("12", true), ("- 12 -", true), ("xiv", true), ("Page 3", true), ("3 of 10", true), ("Chapter 3", false),
+            ("1984 was a year", false),
+        ]
+    )
+    func pageNumbers(text: String, expected: Bool) {
+        #expect(PDFReader.isPageNumber(text) == expected)
+    }
+
+    @Test(
+        "placeholder titles and authors",
+        arguments: [
+            ("", true), ("Untitled", true), ("Microsoft Word - draft.doc", true), ("thesis.tex", true),
+            ("Moby-Dick", false),
+        ]
+    )
+    func placeholders(value: String, expected: Bool) {
+        #expect(PDFReader.placeholder(value) == expected)
+    }
+}

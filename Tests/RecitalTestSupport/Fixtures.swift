@@ -1,0 +1,81 @@
+public import Foundation
+
+/// Paths to the repository's fixtures and the shared corpus, found from this file's location so
+/// tests work from any working directory.
+public enum Fixtures {
+    /// The repository root.
+    public static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A file under `fixtures/`.
+    public static func path(_ name: String) -> String {
+        root.appendingPathComponent("fixtures").appendingPathComponent(name).path
+    }
+
+    /// The shared corpus of real books (`../shared/corpus` beside the repository).
+    public static let corpus: URL = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    /// Names of the corpus books that have ground truth, sorted.
+    public static func corpusBooks() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []
+        return names.filter { $0.hasSuffix(".expected.json") }.map { String($0.dropLast(".expected.json".count)) }
+            .sorted()
+    }
+
+    /// The built `recital` executable, beside the test bundle.
+    public static var executable: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return bundle.appendingPathComponent("recital").path
+    }
+
+    /// A fresh temporary directory.
+    public static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recital-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Text comparison helpers shared by tests.
+public enum TextCompare {
+    /// Whitespace collapsed and invisible characters removed, as ground truth is compared.
+    public static func normalize(_ text: String) -> String {
+        let invisible: Set<UInt32> = [0x00AD, 0x200B, 0x2060, 0xFEFF]
+        let filtered = String(String.UnicodeScalarView(text.unicodeScalars.filter { !invisible.contains($0.value) }))
+        return filtered.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            .precomposedStringWithCanonicalMapping
+    }
+
+    /// The multiset of whitespace-separated words.
+    public static func words(_ text: String) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for word in text.split(whereSeparator: { $0.isWhitespace }) { counts[String(word), default: 0] += 1 }
+        return counts
+    }
+}
+
+/// Runs a process to completion and captures its output.
+public struct ProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self)
+        )
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Recital builds and tests against, only when some are missing.
+# Safe to run repeatedly: a machine that has everything does no network work.
+set -euo pipefail
+
+packages=(
+  pkg-config
+  libsqlite3-dev
+  libxml2-dev
+  libzip-dev
+  libpoppler-glib-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
+  libespeak-ng-dev espeak-ng-data
+  zip
+)
+if [ "${1:-}" = "--test" ]; then
+  # Tools the tests use as independent referees (ffprobe reads our output).
+  packages+=(ffmpeg)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "recital: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

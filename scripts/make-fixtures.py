@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Regenerates fixtures/: small EPUB and PDF books, good and hostile, for Recital's tests.
+
+Every paragraph of body text carries a unique marker word (mk001, mk002, ...) so that a test can
+check that each appears in exactly one chapter. Run from anywhere: python3 scripts/make-fixtures.py
+"""
+import os, zipfile, zlib
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+BAD = os.path.join(ROOT, "bad")
+FIXED_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def write_zip(path, entries, mimetype_first=True):
+    """entries: list of (name, bytes|str). mimetype is stored; everything else deflated."""
+    with zipfile.ZipFile(path, "w") as z:
+        ordered = list(entries)
+        if mimetype_first:
+            ordered = [("mimetype", "application/epub+zip")] + ordered
+        for name, data in ordered:
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            info = zipfile.ZipInfo(name, FIXED_TIME)
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+
+CONTAINER = """<?xml version="1.0"?>
+<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
+  <rootfiles><rootfile full-path="{opf}" media-type="application/oebps-package+xml"/></rootfiles>
+</container>"""
+
+XHTML = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE html>
+<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops" lang="en">
+<head><title>{title}</title><style>p {{ margin: 0 }}</style><script>var x = "never spoken";</script></head>
+<body>{body}</body></html>"""
+
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082")
+JPEG_TINY = bytes.fromhex("ffd8ffe000104a46494600010100000100010000ffd9")
+
+
+def epub2_basic():
+    """EPUB 2: NCX only, calibre series, ISBN, translator role, <meta name=cover>, guide."""
+    chapters = []
+    for i in range(1, 4):
+        body = f'<h1>Chapter {i}</h1>' + "".join(
+            f"<p>Paragraph {j} of chapter {i} mk{i}{j:02d}. Mr. Smith paid $3.50 for it, e.g. twice.</p>"
+            for j in range(1, 4))
+        chapters.append((f"OEBPS/chapter{i}.html", XHTML.format(title=f"Chapter {i}", body=body)))
+    opf = """<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="2.0" unique-identifier="bookid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:opf="http://www.idpf.org/2007/opf">
+  <dc:title>A Basic Book</dc:title>
+  <dc:creator opf:role="aut">Ada Author</dc:creator>
+  <dc:creator opf:role="trl">Tom Translator</dc:creator>
+  <dc:language>en</dc:language>
+  <dc:publisher>Fixture Press</dc:publisher>
+  <dc:date>2001-02-03</dc:date>
+  <dc:identifier id="bookid" opf:scheme="ISBN">978-0-306-40615-7</dc:identifier>
+  <dc:description>&lt;p&gt;A &lt;b&gt;small&lt;/b&gt; book.&lt;/p&gt;</dc:description>
+  <meta name="calibre:series" content="Fixtures"/>
+  <meta name="calibre:series_index" content="2"/>
+  <meta name="cover" content="cover-img"/>
+ </metadata>
+ <manifest>
+  <item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>
+  <item id="cover-img" href="images/cover.png" media-type="image/png"/>
+  <item id="c1" href="chapter1.html" media-type="application/xhtml+xml"/>
+  <item id="c2" href="chapter2.html" media-type="application/xhtml+xml"/>
+  <item id="c3" href="chapter3.html" media-type="application/xhtml+xml"/>
+ </manifest>
+ <spine toc="ncx"><itemref idref="c1"/><itemref idref="c2"/><itemref idref="c3"/></spine>
+ <guide><reference type="text" title="Start" href="chapter1.html"/></guide>
+</package>"""
+    ncx = """<?xml version="1.0" encoding="UTF-8"?>
+<ncx xmlns="http://www.daisy.org/z3986/2005/ncx/" version="2005-1"><head/><docTitle><text>A Basic Book</text></docTitle>
+<navMap>
+ <navPoint id="n1" playOrder="1"><navLabel><text>Chapter  One ....... 1</text></navLabel><content src="chapter1.html"/></navPoint>
+ <navPoint id="n2" playOrder="2"><navLabel><text>Chapter Two</text></navLabel><content src="chapter2.html"/></navPoint>
+ <navPoint id="n3" playOrder="3"><navLabel><text>Chapter Three</text></navLabel><content src="chapter3.html#missing-anchor"/></navPoint>
+</navMap></ncx>"""
+    write_zip(os.path.join(ROOT, "epub2-basic.epub"), [
+        ("META-INF/container.xml", CONTAINER.format(opf="OEBPS/content.opf")),
+        ("OEBPS/content.opf", opf), ("OEBPS/toc.ncx", ncx), ("OEBPS/images/cover.png", PNG_1x1)] + chapters)
+
+
+def epub3_fragments():
+    """EPUB 3: nested nav, chapters sharing one file via #fragments, an entry mid-file, non-ASCII
+    and %21 file names, notes, page breaks, ruby, <br>, invisible characters, UTF-16 OPF,
+    duplicate manifest id, mimetype not first, SVG-wrapped cover page, copyright page."""
+    part = """<section epub:type="bodymatter chapter">
+<p>Opening words before any TOC target mk101.</p>
+<h1 id="part1">Part One</h1>
+<h2 id="ch1">The First Chapter</h2>
+<p>It was a dark<span epub:type="pagebreak" id="page7" title="7">7</span> night mk102.<a epub:type="noteref" href="#fn1">1</a> The wind blew.</p>
+<p>Soft\u00adhy\u00adphen and word\u2060joiner and zero\u200bwidth mk103.</p>
+<p>A line<br/>broken in two mk104.</p>
+<p><ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby>字 is ruby mk105.</p>
+<aside epub:type="footnote" id="fn1"><p>A footnote never spoken mk199.</p></aside>
+<h2 id="ch2">The Second Chapter</h2>
+<p>Inline <em>emph</em>asis keeps words whole mk106.</p>
+<p>Middle of the text <span id="mid">here the third chapter starts mk107.</span> And continues mk108.</p>
+</section>"""
+    other = """<section epub:type="chapter"><h2>Das Kapitel</h2><p>Ümlaut file name mk109.</p></section>"""
+    bang = """<section epub:type="chapter"><h2>Bang</h2><p>Exclamation file name mk110.</p>
+<section epub:type="endnotes"><ol><li id="en1" epub:type="endnote">An endnote mk198.</li></ol></section></section>"""
+    copyright_page = """<section epub:type="copyright-page"><p>Copyright 2020. All rights reserved.</p></section>"""
+    cover_page = """<div><svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 1 1"><image width="1" height="1" xlink:href="../images/cover.jpg"/></svg></div>"""
+    nav = """<nav epub:type="toc" id="toc"><h1>Contents</h1><ol>
+ <li><a href="text/part.xhtml#part1">Part One</a><ol>
+   <li><a href="text/part.xhtml#ch1">The  First Chapter</a></li>
+   <li><a href="text/part.xhtml#ch2">The Second Chapter</a></li>
+   <li><a href="text/part.xhtml#mid">The Third Chapter</a></li></ol></li>
+ <li><a href="text/kapitel%20%C3%BC.xhtml">Das Kapitel</a></li>
+ <li><span>Unlinked heading</span><ol><li><a href="text/bang%21.xhtml">Bang!</a></li></ol></li>
+ <li><a href="text/copyright.xhtml">Copyright</a></li>
+</ol></nav>
+<nav epub:type="landmarks"><ol><li><a epub:type="cover" href="text/cover.xhtml">Cover</a></li></ol></nav>"""
+    opf = """<?xml version="1.0" encoding="UTF-16"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <dc:identifier id="uid">urn:uuid:12345678-1234-1234-1234-123456789abc</dc:identifier>
+  <dc:identifier>urn:isbn:9780306406157</dc:identifier>
+  <dc:title id="t2">Subtitle Second</dc:title>
+  <dc:title id="t1">Fragments Galore</dc:title>
+  <meta refines="#t1" property="title-type">main</meta>
+  <dc:creator id="a1">Bea Writer</dc:creator>
+  <dc:creator id="n1">Ned Narrator</dc:creator>
+  <meta refines="#n1" property="role" scheme="marc:relators">nrt</meta>
+  <dc:language>en-GB</dc:language>
+  <meta property="dcterms:modified">2020-01-01T00:00:00Z</meta>
+  <meta property="belongs-to-collection" id="c1">The Test Cycle</meta>
+  <meta refines="#c1" property="group-position">3</meta>
+ </metadata>
+ <manifest>
+  <item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+  <item id="cover" href="text/cover.xhtml" media-type="application/xhtml+xml"/>
+  <item id="coverimg" href="images/cover.jpg" media-type="image/jpeg"/>
+  <item id="part" href="text/part.xhtml" media-type="application/xhtml+xml"/>
+  <item id="part" href="text/duplicate.xhtml" media-type="application/xhtml+xml"/>
+  <item id="kap" href="text/kapitel%20%C3%BC.xhtml" media-type="application/xhtml+xml"/>
+  <item id="bang" href="text/bang%21.xhtml" media-type="application/xhtml+xml"/>
+  <item id="copy" href="text/copyright.xhtml" media-type="application/xhtml+xml"/>
+ </manifest>
+ <spine><itemref idref="cover"/><itemref idref="nav"/><itemref idref="part"/><itemref idref="kap"/><itemref idref="bang"/><itemref idref="copy"/></spine>
+</package>"""
+    write_zip(os.path.join(ROOT, "epub3-fragments.epub"), [
+        ("META-INF/container.xml", CONTAINER.format(opf="EPUB/package.opf")),
+        ("mimetype", "application/epub+zip"),
+        ("EPUB/package.opf", opf.encode("utf-16")),
+        ("EPUB/nav.xhtml", XHTML.format(title="Contents", body=nav)),
+        ("EPUB/text/cover.xhtml", XHTML.format(title="Cover", body=cover_page)),
+        ("EPUB/images/cover.jpg", JPEG_TINY),
+        ("EPUB/text/part.xhtml", XHTML.format(title="Part", body=part)),
+        ("EPUB/text/kapitel ü.xhtml", XHTML.format(title="Kapitel", body=other)),
+        ("EPUB/text/bang!.xhtml", XHTML.format(title="Bang", body=bang)),
+        ("EPUB/text/copyright.xhtml", XHTML.format(title="Copyright", body=copyright_page)),
+    ], mimetype_first=False)
+
+
+def epub3_malformed():
+    """Not well-formed XHTML (HTML entities, unclosed tags), no TOC at all: chapters from headings."""
+    broken = """<html><head><title>Broken</title></head><body>
+<h1>First Heading</h1><p>Caf&eacute; &amp; cr&egrave;me&nbsp;br&ucirc;l&eacute;e mk301.<p>Unclosed paragraph mk302.
+<div>Open div mk303.</body></html>"""
+    plain = XHTML.format(title="Plain", body="<p>No heading here continues the first chapter mk304.</p>")
+    second = XHTML.format(title="Second", body="<h1>Second Heading</h1><p>Second chapter text mk305.</p>")
+    opf = """<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">malformed</dc:identifier>
+  <dc:title>Malformed but Common</dc:title><dc:language>fr</dc:language></metadata>
+ <manifest><item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>
+  <item id="b" href="b.xhtml" media-type="application/xhtml+xml"/>
+  <item id="c" href="c.xhtml" media-type="application/xhtml+xml"/></manifest>
+ <spine><itemref idref="a"/><itemref idref="b"/><itemref idref="c"/></spine>
+</package>"""
+    write_zip(os.path.join(ROOT, "epub3-malformed.epub"), [
+        ("META-INF/container.xml", CONTAINER.format(opf="content.opf")), ("content.opf", opf),
+        ("a.xhtml", broken), ("b.xhtml", plain), ("c.xhtml", second)])
+
+
+# ---------------------------------------------------------------- PDF
+
+def pdf_escape(text):
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True):
+    """pages: list of lists of (x, y, size, text). outline: list of (title, page_index, top_y)."""
+    objects = []  # index -> bytes
+
+    def add(body):
+        objects.append(body if isinstance(body, bytes) else body.encode("latin-1"))
+        return len(objects)
+
+    font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    pages_id = len(objects) + 1
+    objects.append(b"")  # placeholder for the pages tree
+    page_ids = []
+    for lines in pages:
+        if text_layer:
+            ops = "".join(f"BT /F1 {s} Tf {x} {y} Td ({pdf_escape(t)}) Tj ET\n" for x, y, s, t in lines)
+        else:
+            ops = "0.5 g 50 50 500 700 re f\n"
+        stream = ops.encode("cp1252")
+        content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        page_ids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 612 792] "
+                            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))
+    objects[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
+                             f"/Count {len(page_ids)} >>").encode()
+    catalog_extra = ""
+    if outline:
+        outlines_id = len(objects) + 1
+        objects.append(b"")
+        item_ids = list(range(outlines_id + 1, outlines_id + 1 + len(outline)))
+        for n, (title, page, top) in enumerate(outline):
+            target = (f"/A << /S /URI /URI (https://example.org/) >>" if page is None
+                      else f"/Dest [{page_ids[page]} 0 R /XYZ 0 {top} 0]")
+            links = f"/Parent {outlines_id} 0 R"
+            if n > 0:
+                links += f" /Prev {item_ids[n - 1]} 0 R"
+            if n + 1 < len(outline):
+                links += f" /Next {item_ids[n + 1]} 0 R"
+            add(f"<< /Title ({pdf_escape(title)}) {links} {target} >>")
+        objects[outlines_id - 1] = (f"<< /Type /Outlines /First {item_ids[0]} 0 R /Last {item_ids[-1]} 0 R "
+                                    f"/Count {len(outline)} >>").encode()
+        catalog_extra = f" /Outlines {outlines_id} 0 R /PageMode /UseOutlines"
+    catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R{catalog_extra} >>")
+    info_id = add("<< " + "".join(f"/{k} ({pdf_escape(v)}) " for k, v in (info or {}).items()) + ">>")
+    encrypt_id = None
+    if encrypt:
+        encrypt_id = add("<< /Filter /Standard /V 1 /R 2 /O <" + "11" * 32 + "> /U <" + "22" * 32 + "> /P -44 >>")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    trailer = f"<< /Size {len(objects) + 1} /Root {catalog} 0 R /Info {info_id} 0 R"
+    if encrypt_id:
+        trailer += f" /Encrypt {encrypt_id} 0 R /ID [<{'ab' * 16}> <{'ab' * 16}>]"
+    out += ("trailer\n" + trailer + " >>\nstartxref\n%d\n%%%%EOF\n" % xref).encode()
+    with open(path, "wb") as f:
+        f.write(out)
+
+
+def body_lines(start_y, paragraphs, size=11):
+    """Lays out paragraphs as lines 14 pt apart with a blank line between paragraphs."""
+    lines, y = [], start_y
+    for paragraph in paragraphs:
+        for n, text in enumerate(paragraph):
+            lines.append((90 if n == 0 else 72, y, size, text))
+            y -= 14
+        y -= 10
+    return lines
+
+
+def running(page_number):
+    return [(72, 760, 9, "A Fixture Novel"), (300, 40, 9, str(page_number))]
+
+
+def pdf_outline():
+    pages = [
+        running(1) + [(200, 600, 24, "A Fixture Novel"), (230, 560, 14, "by Paula Printer")],
+        running(2) + [(72, 700, 18, "1 Beginnings")] + body_lines(660, [
+            ["The first chapter starts here mk401 and the text", "runs on over a line break with a hyphen-",
+             "ated word that must rejoin mk402. Another sentence", "ends the paragraph."],
+            ["A second paragraph begins mk405."]]),
+        running(3) + body_lines(700, [["Still the first chapter on its second page mk403."]]),
+        running(4) + [(72, 700, 18, "2 Endings")] + body_lines(660, [["The second chapter mk404 closes the book."]]),
+    ]
+    # The second item's destination is the page before its heading (set before a page break).
+    outline = [("1 Beginnings", 1, 720), ("2 Endings", 2, 60), ("Website", None, None)]
+    write_pdf(os.path.join(ROOT, "pdf-outline.pdf"), pages, outline=outline,
+              info={"Title": "A Fixture Novel", "Author": "Paula Printer", "Subject": "A tiny test novel"})
+
+
+def pdf_no_outline():
+    pages = [running(1) + [(200, 600, 20, "Headings Only"), (72, 500, 11, "CHAPTER I.  Dawn"), (72, 480, 11, "CHAPTER II.  Dusk")]]
+    pages.append(running(2) + [(72, 700, 14, "CHAPTER I.")] + [(72, 680, 14, "Dawn")] + body_lines(650, [
+        ["The sun rose on chapter one mk501.", "Nobody saw it."], ["A second paragraph mk502 follows."]]))
+    pages.append(running(3) + [(72, 700, 14, "CHAPTER II.")] + [(72, 680, 14, "Dusk")] + body_lines(650, [
+        ["The sun set in chapter two mk503."]]))
+    write_pdf(os.path.join(ROOT, "pdf-no-outline.pdf"), pages, info={"Title": "Headings Only", "Author": "Janet Maker"})
+
+
+# ---------------------------------------------------------------- hostile and broken input
+
+def minimal_epub(path, content, extra=(), opf_override=None):
+    opf = opf_override or """<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">x</dc:identifier><dc:title>X</dc:title></metadata>
+ <manifest><item id="a" href="a.xhtml" media-type="application/xhtml+xml"/></manifest>
+ <spine><itemref idref="a"/></spine></package>"""
+    write_zip(path, [("META-INF/container.xml", CONTAINER.format(opf="content.opf")), ("content.opf", opf),
+                     ("a.xhtml", content)] + list(extra))
+
+
+def bad_inputs():
+    good = XHTML.format(title="A", body="<p>Readable text.</p>")
+    open(os.path.join(BAD, "empty.epub"), "wb").close()
+    with open(os.path.join(BAD, "random-bytes.epub"), "wb") as f:
+        f.write(bytes((i * 7919 + 13) % 251 for i in range(4096)))
+    with open(os.path.join(ROOT, "epub2-basic.epub"), "rb") as f:
+        whole = f.read()
+    with open(os.path.join(BAD, "truncated.epub"), "wb") as f:
+        f.write(whole[: len(whole) // 2])
+    write_zip(os.path.join(BAD, "no-container.epub"), [("content.opf", "<package/>")])
+    minimal_epub(os.path.join(BAD, "missing-file.epub"), good, opf_override="""<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata/>
+ <manifest><item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>
+ <item id="b" href="gone.xhtml" media-type="application/xhtml+xml"/></manifest>
+ <spine><itemref idref="a"/><itemref idref="b"/></spine></package>""")
+    encryption = """<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" xmlns:enc="http://www.w3.org/2001/04/xmlenc#">
+ <enc:EncryptedData><enc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/>
+ <enc:CipherData><enc:CipherReference URI="a.xhtml"/></enc:CipherData></enc:EncryptedData></encryption>"""
+    minimal_epub(os.path.join(BAD, "drm.epub"), good, [("META-INF/encryption.xml", encryption)])
+    obfuscation = """<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" xmlns:enc="http://www.w3.org/2001/04/xmlenc#">
+ <enc:EncryptedData><enc:EncryptionMethod Algorithm="http://www.idpf.org/2008/embedding"/>
+ <enc:CipherData><enc:CipherReference URI="fonts/f.otf"/></enc:CipherData></enc:EncryptedData></encryption>"""
+    minimal_epub(os.path.join(ROOT, "font-obfuscation.epub"), good,
+                 [("META-INF/encryption.xml", obfuscation), ("fonts/f.otf", b"\x00" * 64)])
+    minimal_epub(os.path.join(BAD, "zip-slip.epub"), good, [("../../evil.xhtml", good)])
+    with zipfile.ZipFile(os.path.join(BAD, "zip-bomb.epub"), "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype", FIXED_TIME), "application/epub+zip")
+        z.writestr(zipfile.ZipInfo("META-INF/container.xml", FIXED_TIME), CONTAINER.format(opf="content.opf"))
+        info = zipfile.ZipInfo("content.opf", FIXED_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as entry:
+            block = b"\x20" * (1 << 20)
+            for _ in range(80):  # 80 MB of spaces inflate from ~80 KB
+                entry.write(block)
+    xxe = """<?xml version="1.0"?>
+<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><p>&xxe;</p></body></html>"""
+    minimal_epub(os.path.join(BAD, "xxe.epub"), xxe)
+    laughs = '<?xml version="1.0"?>\n<!DOCTYPE html [\n<!ENTITY lol "lol">\n'
+    for level in range(1, 10):
+        previous = "lol" if level == 1 else f"lol{level - 1}"
+        laughs += f'<!ENTITY lol{level} "{("&" + previous + ";") * 10}">\n'
+    laughs += ']>\n<html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><p>&lol9;</p></body></html>'
+    minimal_epub(os.path.join(BAD, "billion-laughs.epub"), laughs)
+    deep = XHTML.format(title="deep", body="<div>" * 5000 + "text" + "</div>" * 5000)
+    minimal_epub(os.path.join(BAD, "deep-nesting.epub"), deep)
+    write_pdf(os.path.join(BAD, "encrypted.pdf"), [[(72, 700, 12, "Secret text")]], encrypt=True)
+    write_pdf(os.path.join(BAD, "scanned.pdf"), [[], [], []], text_layer=False)
+    with open(os.path.join(BAD, "garbage.pdf"), "wb") as f:
+        f.write(b"%PDF-1.7\n" + bytes((i * 31 + 7) % 256 for i in range(2048)))
+
+
+def large_epub(path, megabytes):
+    """A novel-shaped EPUB of about `megabytes` MB on disk, for benchmarks (not committed)."""
+    import random
+    rng = random.Random(1234)
+    vocabulary = [w for w in (
+        "the of and to a in that it was he she his her had with for as at on by not but be this from they "
+        "said were which one all have would there their you what so if no when been who will more out up into "
+        "whale ship sea captain boat night morning voice window garden letter mother father river mountain "
+        "silence remember thought suddenly against between himself herself nothing something everything "
+        "Ishmael Ahab Queequeg Starbuck Elizabeth Victor Justine Clerval Geneva London Paris").split()]
+    chapters, size, number = [], 0, 0
+    while size < megabytes * 1024 * 1024 * 3.0:  # deflate shrinks this text about 3 times
+        number += 1
+        paragraphs = []
+        for _ in range(60):
+            sentences = []
+            for _ in range(rng.randint(3, 7)):
+                words = [rng.choice(vocabulary) for _ in range(rng.randint(6, 24))]
+                sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", ".", "!", "?"]))
+            paragraphs.append("<p>" + " ".join(sentences) + "</p>")
+        body = f"<h1>Chapter {number}</h1>" + "\n".join(paragraphs)
+        chapters.append((f"OEBPS/c{number:04d}.xhtml", XHTML.format(title=f"Chapter {number}", body=body)))
+        size += len(body)
+    items = "".join(f'<item id="c{i}" href="c{i:04d}.xhtml" media-type="application/xhtml+xml"/>' for i in range(1, number + 1))
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in range(1, number + 1))
+    nav_items = "".join(f'<li><a href="c{i:04d}.xhtml">Chapter {i}</a></li>' for i in range(1, number + 1))
+    opf = f"""<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">large</dc:identifier>
+  <dc:title>A Large Generated Book</dc:title><dc:creator>Bench Mark</dc:creator><dc:language>en</dc:language></metadata>
+ <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>{items}</manifest>
+ <spine>{spine}</spine></package>"""
+    nav = XHTML.format(title="Contents", body=f'<nav epub:type="toc"><ol>{nav_items}</ol></nav>')
+    write_zip(path, [("META-INF/container.xml", CONTAINER.format(opf="OEBPS/content.opf")),
+                     ("OEBPS/content.opf", opf), ("OEBPS/nav.xhtml", nav)] + chapters)
+
+
+if __name__ == "__main__":
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "--large":
+        large_epub(sys.argv[2], float(sys.argv[3]))
+        print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
+        sys.exit(0)
+    os.makedirs(BAD, exist_ok=True)
+    epub2_basic()
+    epub3_fragments()
+    epub3_malformed()
+    pdf_outline()
+    pdf_no_outline()
+    bad_inputs()
+    print("fixtures written to", os.path.normpath(ROOT))
