@@ -290,6 +290,27 @@ def pdf_no_outline():
     write_pdf(os.path.join(ROOT, "pdf-no-outline.pdf"), pages, info={"Title": "Headings Only", "Author": "Janet Maker"})
 
 
+def pdf_numbered():
+    """No outline and no 'Chapter' words: numbered headings set larger than the body."""
+    def heading(y, text):
+        return [(72, y, 16, text)]
+    pages = [
+        [(200, 650, 20, "Numbered Notes"), (72, 600, 11, "A short report without an outline mk600.")],
+        heading(700, "1 Introduction") + body_lines(670, [["This report starts here mk601.", "It has two lines."]]),
+        heading(700, "2 Method") + body_lines(670, [["We measured mk602 things."]])
+        + heading(600, "2.1 Details") + body_lines(570, [["Details follow mk603."]]),
+        heading(700, "3 Results") + body_lines(670, [["It worked mk604. There are 3 samples in 2 groups."]]),
+    ]
+    write_pdf(os.path.join(ROOT, "pdf-numbered.pdf"), pages, info={"Title": "Numbered Notes"})
+
+
+def pdf_plain():
+    """25 pages of prose with no outline and no headings: chapters fall back to page ranges."""
+    pages = [body_lines(700, [[f"Page {n + 1} holds plain prose mk7{n:02d} and nothing that looks like a heading."]])
+             for n in range(25)]
+    write_pdf(os.path.join(ROOT, "pdf-plain.pdf"), pages, info={"Title": "Plain Pages"})
+
+
 # ---------------------------------------------------------------- hostile and broken input
 
 def minimal_epub(path, content, extra=(), opf_override=None):
@@ -403,5 +424,7 @@ if __name__ == "__main__":
     epub3_malformed()
     pdf_outline()
     pdf_no_outline()
+    pdf_numbered()
+    pdf_plain()
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

@@ -34,6 +34,22 @@ struct PDFTests {
         )
     }
 
+    @Test("numbered headings in a larger font are chapters when there is no outline")
+    func numberedHeadings() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-numbered.pdf"))
+        #expect(
+            book.chapters.map(\.title) == ["Numbered Notes", "1 Introduction", "2 Method", "2.1 Details", "3 Results"]
+        )
+        #expect(book.chapters[2].text.hasPrefix("2 Method\n\nWe measured mk602"))
+    }
+
+    @Test("without outline or headings, chapters are bounded page ranges")
+    func pageRanges() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-plain.pdf"))
+        #expect(book.chapters.map(\.title) == ["Pages 1–10", "Pages 11–20", "Pages 21–25"])
+        #expect(book.diagnostics.contains { $0.severity == .warning && $0.message.contains("no chapter headings") })
+    }
+
     @Test("an author who appears nowhere in the book is reported missing, not used")
     func placeholderAuthor() throws {
         let book = try Ingester().read(Fixtures.path("pdf-no-outline.pdf"))

@@ -469,6 +469,19 @@ struct EPUBReader {
         }
         func rasterInside(svg bytes: [UInt8], path: String) -> Cover? {
             guard let document = try? XMLDocument(bytes: bytes, mode: .xml) else { return nil }
+            // Some covers embed the picture itself as a data: URI.
+            for href in imageHrefs(document) where href.hasPrefix("data:image/") {
+                guard let comma = href.firstIndex(of: ","), href[..<comma].hasSuffix(";base64"),
+                    let data = Data(
+                        base64Encoded: String(href[href.index(after: comma)...]),
+                        options: .ignoreUnknownCharacters
+                    )
+                else { continue }
+                let raster = [UInt8](data)
+                if let type = ImageType.sniff(raster), type != "image/svg+xml" {
+                    return Cover(mediaType: type, data: raster)
+                }
+            }
             for reference in imageReferences(document, base: path) where reference.path != path {
                 if let cover = image(at: reference.path, mediaType: nil) { return cover }
             }
@@ -515,7 +528,12 @@ struct EPUBReader {
     }
 
     private func imageReferences(_ document: XMLDocument, base: String) -> [EPUBLocation] {
-        var references: [EPUBLocation] = []
+        imageHrefs(document).compactMap { EPUBLocation.resolve($0, relativeTo: base) }
+    }
+
+    /// The `src` of every `<img>` and the `href` of every SVG `<image>`, in document order.
+    private func imageHrefs(_ document: XMLDocument) -> [String] {
+        var references: [String] = []
         document.root?.walk { event in
             if case .enter(let element) = event {
                 let href: String? =
@@ -526,7 +544,7 @@ struct EPUBReader {
                             ?? element.attribute("xlink:href") ?? element.attribute("href")
                     default: nil
                     }
-                if let href, let location = EPUBLocation.resolve(href, relativeTo: base) { references.append(location) }
+                if let href { references.append(href) }
             }
             return .continue
         }

@@ -30,7 +30,13 @@ struct PDFReader {
         var line: Int
     }
 
-    func read() throws(IngestError) -> Book {
+    func read() throws(IngestError) -> Book { try read(keepingCoverage: false).book }
+
+    /// The book, plus every line of text kept after header and footer removal, which the chapters
+    /// must hold exactly once.
+    func readWithCoverage() throws(IngestError) -> (book: Book, lines: [String]) { try read(keepingCoverage: true) }
+
+    private func read(keepingCoverage: Bool) throws(IngestError) -> (book: Book, lines: [String]) {
         let document: PDFDocument
         do {
             document = try PDFDocument(path: file)
@@ -128,8 +134,11 @@ struct PDFReader {
             )
         }
 
+        if chapters.isEmpty {
+            throw IngestError(.noText, file: file, "no readable text after removing page furniture")
+        }
         let metadata = readMetadata(document, lines: lines, diagnostics: &diagnostics)
-        return Book(
+        let book = Book(
             source: file,
             format: .pdf,
             metadata: metadata,
@@ -137,6 +146,7 @@ struct PDFReader {
             chapters: chapters,
             diagnostics: diagnostics
         )
+        return (book, keepingCoverage ? lines.map(\.text) : [])
     }
 
     // MARK: - Outline
@@ -235,8 +245,16 @@ struct PDFReader {
         options: [.caseInsensitive]
     )
 
+    /// Words a heading does not end on; the next line continues it.
+    static let connectingWords: Set<String> = [
+        "and", "or", "of", "the", "a", "an", "in", "to", "from", "with", "for", "on", "at", "by", "und", "der", "die",
+        "das", "et", "de", "la", "le", "y", "el",
+    ]
+
     static func headingSpans(_ lines: [Line]) -> [Span] {
         guard let pattern = headingPattern else { return [] }
+        let sizes = lines.map(\.fontSize).filter { $0 > 0 }.sorted()
+        let bodySize = sizes.isEmpty ? 0 : sizes[sizes.count / 2]
         // The same heading often appears twice: in a printed contents page and where the chapter
         // starts. The last occurrence is the chapter.
         var lastByKey: [String: Int] = [:]
@@ -253,10 +271,20 @@ struct PDFReader {
         var spans = keys.compactMap { key -> Span? in
             guard let index = lastByKey[key] else { return nil }
             var title = lines[index].text
-            // "CHAPTER I." alone on its line is usually followed by the chapter's name.
-            if title.count <= 16, index + 1 < lines.count, lines[index + 1].page == lines[index].page {
+            // "CHAPTER I." alone on its line is usually followed by the chapter's name, and a long
+            // name wraps ("A Caucus-Race and" / "a Long Tale").
+            if index + 1 < lines.count, lines[index + 1].page == lines[index].page {
                 let next = lines[index + 1].text
-                if next.count <= 60, let last = next.last, !".,;!?".contains(last) { title += " " + next }
+                let lastWord = title.split(separator: " ").last.map { $0.lowercased() } ?? ""
+                let nextLine = lines[index + 1]
+                let sameLargeFont =
+                    bodySize > 0 && lines[index].fontSize >= bodySize * 1.2
+                    && abs(nextLine.fontSize - lines[index].fontSize) < 0.5
+                let wraps = sameLargeFont || next.first?.isLowercase == true || Self.connectingWords.contains(lastWord)
+                let endsSentence = next.last.map { ".,;".contains($0) } ?? true
+                if next.count <= 60, !endsSentence || sameLargeFont, title.count <= 16 || wraps {
+                    title += " " + next
+                }
             }
             return Span(title: TextNormalizer.cleanTitle(title), line: index)
         }
@@ -264,8 +292,8 @@ struct PDFReader {
         if spans.count >= 2 { return spans }
 
         // Numbered headings set in a larger font ("2 Methods", "3.1 Results").
-        let sizes = lines.map(\.fontSize).filter { $0 > 0 }.sorted()
-        guard let body = sizes.isEmpty ? nil : sizes[sizes.count / 2], body > 0 else { return spans }
+        let body = bodySize
+        guard body > 0 else { return spans }
         let numbered = try? NSRegularExpression(pattern: #"^[0-9]+(\.[0-9]+)*\.?\s+\S"#)
         var large: [Span] = []
         for (index, line) in lines.enumerated() where line.fontSize >= body * 1.2 && line.text.count <= 80 {
@@ -297,10 +325,13 @@ struct PDFReader {
     static func removeRunningLines(_ pages: inout [[Line]]) -> Int {
         let zone = 2
         var counts: [String: Set<Int>] = [:]
+        // Only pages with a body between their top and bottom zones can have running lines, and
+        // running lines are short; this keeps sparse pages of prose intact.
+        func candidate(_ line: Line, on lines: [Line]) -> Bool { lines.count > zone && line.text.count <= 100 }
         for (pageIndex, lines) in pages.enumerated() {
             for (position, line) in lines.enumerated() {
                 let fromEnd = lines.count - 1 - position
-                guard position < zone || fromEnd < zone else { continue }
+                guard position < zone || fromEnd < zone, candidate(line, on: lines) else { continue }
                 counts[runningKey(line, top: position < zone), default: []].insert(pageIndex)
             }
         }
@@ -311,7 +342,7 @@ struct PDFReader {
             var kept: [Line] = []
             for (position, line) in lines.enumerated() {
                 let fromEnd = lines.count - 1 - position
-                let inZone = position < zone || fromEnd < zone
+                let inZone = (position < zone || fromEnd < zone) && candidate(line, on: lines)
                 // A number beside other text on its line is a section number, not a page number.
                 let besideText =
                     (position > 0 && sameBaseline(lines[position - 1], line))
