@@ -10,6 +10,11 @@ let strictSettings: [SwiftSetting] = [
 ]
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "Recital",
@@ -19,7 +24,12 @@ let package = Package(
         .library(name: "RecitalIngest", targets: ["RecitalIngest"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries (one system target each; only their wrapper imports them)
@@ -45,6 +55,7 @@ let package = Package(
             dependencies: ["RecitalModel", "RecitalXML", "RecitalZip", "RecitalPDF"],
             swiftSettings: strictSettings
         ),
+        .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
 
         // MARK: - Executable
         .executableTarget(
@@ -77,6 +88,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "RecitalModelTests", dependencies: ["RecitalModel"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RecitalJobsTests",
+            dependencies: ["RecitalJobs", "RecitalModel", "RecitalTestSupport", grdb],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "RecitalIngestTests",
             dependencies: ["RecitalIngest", "RecitalModel", "RecitalZip", "RecitalTestSupport"],

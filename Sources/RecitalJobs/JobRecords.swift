@@ -1,0 +1,153 @@
+public import RecitalModel
+
+/// A book to enqueue: what was read from the file plus the settings it is converted with.
+public struct NewBook: Sendable {
+    public var sourcePath: String
+    public var contentHash: String
+    public var settingsHash: String
+    /// The conversion settings as JSON (voice profile without any secret, formats, output folder).
+    public var settingsJSON: String
+    public var title: String?
+    public var authors: [String]
+    public var language: String?
+    public var sampleRate: Int
+    public var priority: Int
+    public var chapters: [Chapter]
+
+    public init(
+        sourcePath: String,
+        contentHash: String,
+        settingsHash: String,
+        settingsJSON: String,
+        title: String?,
+        authors: [String],
+        language: String?,
+        sampleRate: Int,
+        priority: Int,
+        chapters: [Chapter]
+    ) {
+        self.sourcePath = sourcePath
+        self.contentHash = contentHash
+        self.settingsHash = settingsHash
+        self.settingsJSON = settingsJSON
+        self.title = title
+        self.authors = authors
+        self.language = language
+        self.sampleRate = sampleRate
+        self.priority = priority
+        self.chapters = chapters
+    }
+}
+
+/// Whether enqueueing made a new book or found the same file with the same settings.
+public enum EnqueueResult: Sendable, Equatable {
+    case created(Int64)
+    case existing(Int64)
+
+    public var bookID: Int64 {
+        switch self {
+        case .created(let id), .existing(let id): id
+        }
+    }
+}
+
+/// A book row.
+public struct BookRecord: Sendable, Equatable {
+    public var id: Int64
+    public var sourcePath: String
+    public var settingsJSON: String
+    public var title: String?
+    public var authors: [String]
+    public var language: String?
+    public var sampleRate: Int
+    public var priority: Int
+    public var paused: Bool
+    public var cancelled: Bool
+}
+
+/// A task a worker holds the lease of. Every write the worker makes is fenced by `token`.
+public struct ClaimedTask: Sendable, Equatable {
+    public var id: Int64
+    public var bookID: Int64
+    public var chapterIndex: Int?
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var owner: String
+    public var token: String
+}
+
+/// A segment still to be synthesized.
+public struct SegmentWork: Sendable, Equatable {
+    public var bookID: Int64
+    public var chapterIndex: Int
+    public var index: Int
+    public var text: String
+    public var textHash: String
+    public var boundary: SegmentBoundary
+}
+
+/// A durable synthesized segment.
+public struct CheckpointRecord: Sendable, Equatable {
+    public var bookID: Int64
+    public var chapterIndex: Int
+    public var index: Int
+    public var textHash: String
+    public var audioPath: String
+    public var checksum: String
+    public var sampleCount: Int
+    public var sampleRate: Int
+
+    public init(
+        bookID: Int64,
+        chapterIndex: Int,
+        index: Int,
+        textHash: String,
+        audioPath: String,
+        checksum: String,
+        sampleCount: Int,
+        sampleRate: Int
+    ) {
+        self.bookID = bookID
+        self.chapterIndex = chapterIndex
+        self.index = index
+        self.textHash = textHash
+        self.audioPath = audioPath
+        self.checksum = checksum
+        self.sampleCount = sampleCount
+        self.sampleRate = sampleRate
+    }
+}
+
+/// What a worker learns when it renews its lease.
+public enum LeaseStatus: Sendable, Equatable {
+    case held
+    /// Another process rescued the task (this worker was presumed dead): stop without writing.
+    case lost
+    case paused
+    case cancelled
+}
+
+/// One book as `status` reports it (the JSON of DESIGN.md).
+public struct BookStatus: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var title: String?
+    public var source: String
+    public var state: BookState
+    /// Fraction of segments synthesized, 0…1.
+    public var progress: Double
+    public var chaptersDone: Int
+    public var chaptersTotal: Int
+    public var segmentsDone: Int
+    public var segmentsTotal: Int
+    public var etaSeconds: Double?
+    public var outputs: [String]
+    public var error: String?
+}
+
+/// A line of a task's history.
+public struct TaskEventRecord: Sendable, Equatable {
+    public var taskID: Int64
+    public var at: Double
+    public var kind: String
+    public var message: String
+}

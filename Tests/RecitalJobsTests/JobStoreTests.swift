@@ -1,0 +1,188 @@
+import Foundation
+import GRDB
+import RecitalModel
+import RecitalTestSupport
+import Testing
+
+@testable import RecitalJobs
+
+@Suite("Job store on real SQLite")
+struct JobStoreTests {
+    @Test("the binary's schema is schema.sql at the repository root, applied as numbered migrations")
+    func schema() async throws {
+        let file = try String(contentsOf: Fixtures.root.appendingPathComponent("schema.sql"), encoding: .utf8)
+        #expect(file == Schema.sql)
+        let store = try JobStore(path: try JobFixtures.database())
+        let applied = try await store.appliedMigrations()
+        #expect(applied == JobStore.migrations().map(\.name))
+        #expect(applied.first == "1: initial")
+    }
+
+    @Test("the database runs in WAL mode with full sync, foreign keys and a busy timeout")
+    func pragmas() throws {
+        let path = try JobFixtures.database()
+        _ = try JobStore(path: path)
+        let queue = try DatabaseQueue(path: path)
+        let mode = try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+    }
+
+    @Test("the same content with the same settings is one book")
+    func dedupe() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        let book = JobFixtures.book(hash: "same")
+        let first = try await store.enqueue(book)
+        let second = try await store.enqueue(book)
+        #expect(first == .created(first.bookID))
+        #expect(second == .existing(first.bookID))
+        var other = book
+        other.settingsHash = "other voice"
+        #expect(try await store.enqueue(other).bookID != first.bookID)
+    }
+
+    @Test("claims take priority 1 first, then the oldest; no task is claimed twice")
+    func claimOrder() async throws {
+        let time = ManualTime()
+        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let low = try await store.enqueue(JobFixtures.book(chapters: 2, priority: 4)).bookID
+        time.advance(1)
+        let high = try await store.enqueue(JobFixtures.book(chapters: 2, priority: 1)).bookID
+        let first = try await store.claim(owner: "w1", limit: 3)
+        #expect(first.map(\.bookID) == [high, high, low])
+        #expect(first.map(\.attempt) == [1, 1, 1])
+        let second = try await store.claim(owner: "w2", limit: 5)
+        #expect(second.map(\.bookID) == [low])
+        #expect(try await store.claim(owner: "w3", limit: 5).isEmpty)
+    }
+
+    @Test("a lost lease fences every later write of the old worker")
+    func fencing() async throws {
+        let time = ManualTime()
+        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let book = try await store.enqueue(JobFixtures.book(chapters: 1)).bookID
+        let stale = try #require(try await store.claim(owner: "dead", limit: 1).first)
+        time.advance(JobStore.leaseDuration + 1)
+        #expect(try await store.rescueExpiredLeases() == 1)
+        let fresh = try #require(try await store.claim(owner: "alive", limit: 1).first)
+        #expect(fresh.attempt == 2)  // the crash used an attempt
+        let record = CheckpointRecord(
+            bookID: book,
+            chapterIndex: 0,
+            index: 0,
+            textHash: "x",
+            audioPath: "/a.wav",
+            checksum: "c",
+            sampleCount: 1,
+            sampleRate: 24_000
+        )
+        #expect(try await store.recordCheckpoint(record, for: stale) == false)
+        #expect(try await store.heartbeat(stale) == .lost)
+        #expect(try await store.complete(stale) == false)
+        #expect(try await store.recordCheckpoint(record, for: fresh))
+        #expect(try await store.complete(fresh))
+        let events = try await store.events(book: book).map(\.kind)
+        #expect(events.contains("rescued"))
+    }
+
+    @Test("a graceful release gives the attempt back; transient failures back off; attempts run out")
+    func attempts() async throws {
+        let time = ManualTime()
+        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let book = try await store.enqueue(JobFixtures.book(chapters: 1)).bookID
+        var task = try #require(try await store.claim(owner: "w", limit: 1).first)
+        #expect(try await store.release(task, reason: "SIGINT"))
+        task = try #require(try await store.claim(owner: "w", limit: 1).first)
+        #expect(task.attempt == 1)
+        #expect(try await store.failTransient(task, error: "HTTP 503", retryAfter: 30))
+        #expect(try await store.claim(owner: "w", limit: 1).isEmpty)  // not before its time
+        time.advance(31)
+        for attempt in 2...task.maxAttempts {
+            task = try #require(try await store.claim(owner: "w", limit: 1).first)
+            #expect(task.attempt == attempt)
+            try await store.failTransient(task, error: "HTTP 503", retryAfter: 0)
+        }
+        let status = try #require(try await store.status(book: book).first)
+        #expect(status.state == .failed)
+        #expect(status.error == "HTTP 503")
+        #expect(try await store.retry(book) == 1)
+        #expect(try await store.claim(owner: "w", limit: 1).first?.attempt == 1)
+    }
+
+    @Test("pause and cancel are rows: claims skip them and heartbeats report them")
+    func pauseAndCancel() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        let book = try await store.enqueue(JobFixtures.book(chapters: 2)).bookID
+        let running = try #require(try await store.claim(owner: "w", limit: 1).first)
+        try await store.pause(book)
+        #expect(try await store.heartbeat(running) == .paused)
+        #expect(try await store.claim(owner: "w", limit: 5).isEmpty)
+        #expect(try await store.status(book: book).first?.state == .paused)
+        try await store.unpause(book)
+        #expect(try await store.heartbeat(running) == .held)
+        try await store.cancel(book)
+        #expect(try await store.heartbeat(running) == .cancelled)
+        #expect(try await store.claim(owner: "w", limit: 5).isEmpty)
+        #expect(try await store.status(book: book).first?.state == .cancelled)
+    }
+
+    @Test("pending segments are those without a checkpoint; discarded checkpoints come back")
+    func checkpoints() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        let book = try await store.enqueue(JobFixtures.book(chapters: 1, segments: 3)).bookID
+        let task = try #require(try await store.claim(owner: "w", limit: 1).first)
+        let pending = try await store.pendingSegments(book: book, chapter: 0)
+        #expect(pending.map(\.index) == [0, 1, 2])
+        let record = CheckpointRecord(
+            bookID: book,
+            chapterIndex: 0,
+            index: 1,
+            textHash: pending[1].textHash,
+            audioPath: "/x.wav",
+            checksum: "c",
+            sampleCount: 10,
+            sampleRate: 24_000
+        )
+        #expect(try await store.recordCheckpoint(record, for: task))
+        #expect(try await store.pendingSegments(book: book, chapter: 0).map(\.index) == [0, 2])
+        let status = try #require(try await store.status(book: book).first)
+        #expect(status.segmentsDone == 1)
+        #expect(status.segmentsTotal == 3)
+        try await store.discardCheckpoints([record], reason: "file missing")
+        #expect(try await store.pendingSegments(book: book, chapter: 0).map(\.index) == [0, 1, 2])
+    }
+
+    @Test("two stores on one file claiming concurrently never share a task")
+    func concurrentClaims() async throws {
+        let path = try JobFixtures.database()
+        let a = try JobStore(path: path)
+        let b = try JobStore(path: path)
+        for _ in 0..<5 { _ = try await a.enqueue(JobFixtures.book(chapters: 20)) }
+        let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (index, store) in [a, b, a, b].enumerated() {
+                group.addTask {
+                    var ids: [Int64] = []
+                    while let task = try await store.claim(owner: "w\(index)", limit: 1).first { ids.append(task.id) }
+                    return ids
+                }
+            }
+            var all: [Int64] = []
+            for try await ids in group { all += ids }
+            return all
+        }
+        #expect(claimed.count == 100)
+        #expect(Set(claimed).count == 100)
+    }
+
+    @Test("a database locked by another process is reported as locked, in one line")
+    func locked() async throws {
+        let path = try JobFixtures.database()
+        let store = try JobStore(path: path)
+        // Hold a write lock from a raw connection past the store's busy timeout would take 10 s;
+        // the error mapping is what matters, so translate a real SQLITE_BUSY.
+        let error = JobStore.translate(DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked"))
+        #expect(error.code == .locked)
+        #expect(error.description.contains("locked by another process"))
+        #expect(!error.description.contains("\n"))
+        _ = store
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import RecitalJobs
+import RecitalModel
+import RecitalTestSupport
+import Synchronization
+
+/// A wall clock tests move by hand.
+final class ManualTime: Sendable {
+    private let value = Mutex<Double>(1_000_000)
+    var now: Double { value.withLock { $0 } }
+    func advance(_ seconds: Double) { value.withLock { $0 += seconds } }
+    var function: @Sendable () -> Double { { [self] in self.now } }
+}
+
+enum JobFixtures {
+    static func database() throws -> String {
+        try Fixtures.temporaryDirectory().appendingPathComponent("jobs.sqlite").path
+    }
+
+    static func book(
+        chapters: Int = 3,
+        segments: Int = 4,
+        priority: Int = 2,
+        hash: String = UUID().uuidString
+    ) -> NewBook {
+        let list = (0..<chapters).map { c in
+            Chapter(
+                index: c,
+                title: "Chapter \(c + 1)",
+                text: "",
+                segments: (0..<segments).map {
+                    Segment(
+                        index: $0,
+                        text: "Chapter \(c + 1), sentence \($0 + 1).",
+                        boundary: $0 == 0 ? .chapter : .sentence
+                    )
+                }
+            )
+        }
+        return NewBook(
+            sourcePath: "/books/\(hash).epub",
+            contentHash: hash,
+            settingsHash: "settings",
+            settingsJSON: "{}",
+            title: "Book \(hash.prefix(4))",
+            authors: ["A. Author"],
+            language: "en",
+            sampleRate: 24_000,
+            priority: priority,
+            chapters: list
+        )
+    }
+}

@@ -1,0 +1,68 @@
+import RecitalJobs
+import Testing
+
+@Suite("Task state machine")
+struct TaskStateMachineTests {
+    typealias Row = (TaskState, TaskEvent, Int, Int, TaskState?, Int)
+
+    @Test(
+        "transitions",
+        arguments: [
+            (.available, .claim, 0, 8, .running, 1),
+            (.running, .succeed, 1, 8, .completed, 0),
+            (.running, .failTransient, 1, 8, .available, 0),
+            (.running, .failTransient, 8, 8, .failed, 0),
+            (.running, .leaseExpired, 3, 8, .available, 0),
+            (.running, .leaseExpired, 8, 8, .failed, 0),
+            (.running, .failPermanent, 1, 8, .failed, 0),
+            (.running, .release, 2, 8, .available, -1),
+            (.running, .cancel, 1, 8, .cancelled, 0),
+            (.available, .cancel, 0, 8, .cancelled, 0),
+            (.failed, .retry, 8, 8, .available, 0),
+            (.cancelled, .retry, 1, 8, .available, 0),
+            (.completed, .claim, 1, 8, nil, 0),
+            (.completed, .cancel, 1, 8, nil, 0),
+            (.available, .succeed, 0, 8, nil, 0),
+            (.available, .release, 0, 8, nil, 0),
+            (.failed, .claim, 8, 8, nil, 0),
+            (.running, .claim, 1, 8, nil, 0),
+        ] as [Row]
+    )
+    func transition(row: Row) {
+        let (state, event, attempt, maxAttempts, expected, delta) = row
+        let result = TaskStateMachine.transition(from: state, on: event, attempt: attempt, maxAttempts: maxAttempts)
+        #expect(result?.state == expected)
+        if expected != nil { #expect(result?.attemptDelta == delta) }
+        #expect((result?.resetsAttempts ?? false) == (event == .retry))
+    }
+
+    @Test(
+        "book state is derived from its tasks and flags",
+        arguments: [
+            ([], false, false, BookState.queued),
+            ([.available, .available], false, false, .queued),
+            ([.running, .available], false, false, .running),
+            ([.completed, .available], false, false, .running),
+            ([.completed, .completed], false, false, .completed),
+            ([.completed, .failed], false, false, .failed),
+            ([.available, .running], true, false, .paused),
+            ([.completed, .completed], true, false, .completed),
+            ([.available, .failed], false, true, .cancelled),
+        ] as [([TaskState], Bool, Bool, BookState)]
+    )
+    func bookState(tasks: [TaskState], paused: Bool, cancelled: Bool, expected: BookState) {
+        #expect(BookState.derive(tasks: tasks, paused: paused, cancelled: cancelled) == expected)
+    }
+
+    @Test("backoff grows exponentially, is capped, jittered, and honours Retry-After")
+    func backoff() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), maxDelay: .seconds(10), jitter: 0.25)
+        #expect(policy.delay(attempt: 1, random: 0.5) == .seconds(1))
+        #expect(policy.delay(attempt: 3, random: 0.5) == .seconds(4))
+        #expect(policy.delay(attempt: 9, random: 0.5) == .seconds(10))
+        #expect(policy.delay(attempt: 3, random: 0) == .seconds(3))
+        #expect(policy.delay(attempt: 3, random: 1) == .seconds(5))
+        #expect(policy.delay(attempt: 1, serverDelay: .seconds(7), random: 0.9) == .seconds(7))
+        #expect(policy.delay(attempt: 1, serverDelay: .seconds(700), random: 0.9) == .seconds(10))
+    }
+}

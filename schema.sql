@@ -1,0 +1,109 @@
+-- Recital job table. The one source of truth for the database; the binary carries a copy
+-- (Sources/RecitalJobs/Schema.swift, checked equal by a test) and applies each migration once.
+-- Times are Unix seconds (REAL). Every write runs in a BEGIN IMMEDIATE transaction.
+
+-- migration 1: initial
+CREATE TABLE books (
+    id INTEGER PRIMARY KEY,
+    source_path TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    settings_json TEXT NOT NULL,
+    title TEXT,
+    authors TEXT NOT NULL DEFAULT '',
+    language TEXT,
+    sample_rate INTEGER NOT NULL,
+    priority INTEGER NOT NULL DEFAULT 2 CHECK (priority BETWEEN 1 AND 4),
+    paused_at REAL,
+    cancelled_at REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    UNIQUE (content_hash, settings_hash)
+);
+
+CREATE TABLE chapters (
+    book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    segment_count INTEGER NOT NULL,
+    PRIMARY KEY (book_id, idx)
+);
+
+-- The text to speak: one row per segment, written once at enqueue.
+CREATE TABLE segments (
+    book_id INTEGER NOT NULL,
+    chapter_idx INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    boundary TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    PRIMARY KEY (book_id, chapter_idx, idx),
+    FOREIGN KEY (book_id, chapter_idx) REFERENCES chapters(book_id, idx) ON DELETE CASCADE
+);
+
+-- A synthesized segment. The row is written only after its audio file is durable on disk, in
+-- the same transaction that checks the writer still holds the task's lease.
+CREATE TABLE checkpoints (
+    book_id INTEGER NOT NULL,
+    chapter_idx INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    text_hash TEXT NOT NULL,
+    audio_path TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    sample_count INTEGER NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (book_id, chapter_idx, idx),
+    FOREIGN KEY (book_id, chapter_idx, idx) REFERENCES segments(book_id, chapter_idx, idx) ON DELETE CASCADE
+);
+
+-- Claimable work: one synthesize task per chapter (and, later, encode tasks per book and format).
+CREATE TABLE tasks (
+    id INTEGER PRIMARY KEY,
+    book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('synthesize', 'encode')),
+    chapter_idx INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('available', 'running', 'completed', 'failed', 'cancelled')),
+    priority INTEGER NOT NULL CHECK (priority BETWEEN 1 AND 4),
+    attempt INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL DEFAULT 8,
+    scheduled_at REAL NOT NULL,
+    lease_owner TEXT,
+    lease_token TEXT,
+    lease_expires_at REAL,
+    last_error TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    CHECK ((state = 'running') = (lease_token IS NOT NULL))
+);
+CREATE UNIQUE INDEX tasks_unique_work ON tasks (book_id, kind, IFNULL(chapter_idx, -1));
+CREATE INDEX tasks_claimable ON tasks (state, priority, scheduled_at, id);
+
+-- What happened to each task, for `status` and for debugging retries.
+CREATE TABLE task_events (
+    id INTEGER PRIMARY KEY,
+    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX task_events_by_task ON task_events (task_id, id);
+
+-- Live processes and their heartbeats.
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    heartbeat_at REAL NOT NULL
+);
+
+-- Files seen by `recital watch`, so a file dropped twice is converted once.
+CREATE TABLE watched_files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    modified_at REAL NOT NULL,
+    content_hash TEXT,
+    book_id INTEGER REFERENCES books(id) ON DELETE SET NULL,
+    seen_at REAL NOT NULL
+);
