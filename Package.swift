@@ -9,12 +9,17 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Tests read better without import-per-member bookkeeping; they keep ExistentialAny.
+let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
 let httpClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let hummingbird: Target.Dependency = .product(name: "Hummingbird", package: "hummingbird")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioHTTP: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 
 let package = Package(
     name: "Recital",
@@ -30,12 +35,14 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: - C libraries (one system target each; only their wrapper imports them)
         .systemLibrary(name: "CRecitalXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CRecitalZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CRecitalPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        .systemLibrary(name: "CRecitalEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
         .systemLibrary(
             name: "CRecitalFFmpeg",
             pkgConfig: "libavformat",
@@ -47,6 +54,7 @@ let package = Package(
         .target(name: "RecitalZip", dependencies: ["CRecitalZip"], swiftSettings: strictSettings),
         .target(name: "RecitalPDF", dependencies: ["CRecitalPoppler"], swiftSettings: strictSettings),
         .target(name: "RecitalMedia", dependencies: ["CRecitalFFmpeg"], swiftSettings: strictSettings),
+        .target(name: "RecitalEspeak", dependencies: ["CRecitalEspeak"], swiftSettings: strictSettings),
 
         // MARK: - Core
         .target(name: "RecitalModel", swiftSettings: strictSettings),
@@ -56,6 +64,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
+        .target(
+            name: "RecitalSpeech",
+            dependencies: ["RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Executable
         .executableTarget(
@@ -67,41 +80,51 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "RecitalTestSupport",
-            dependencies: ["RecitalModel"],
+            dependencies: ["RecitalModel", hummingbird, nioCore],
             path: "Tests/RecitalTestSupport",
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "RecitalXMLTests", dependencies: ["RecitalXML"], swiftSettings: strictSettings),
+        .testTarget(name: "RecitalXMLTests", dependencies: ["RecitalXML"], swiftSettings: testSettings),
         .testTarget(
             name: "RecitalZipTests",
             dependencies: ["RecitalZip", "RecitalTestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "RecitalPDFTests",
             dependencies: ["RecitalPDF", "RecitalTestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "RecitalMediaTests",
             dependencies: ["RecitalMedia", "RecitalTestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
-        .testTarget(name: "RecitalModelTests", dependencies: ["RecitalModel"], swiftSettings: strictSettings),
+        .testTarget(name: "RecitalModelTests", dependencies: ["RecitalModel"], swiftSettings: testSettings),
+        .testTarget(
+            name: "RecitalSpeechTests",
+            dependencies: ["RecitalSpeech", "RecitalModel", "RecitalMedia", "RecitalTestSupport", httpClient],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RecitalEspeakTests",
+            dependencies: ["RecitalEspeak"],
+            swiftSettings: testSettings
+        ),
         .testTarget(
             name: "RecitalJobsTests",
             dependencies: ["RecitalJobs", "RecitalModel", "RecitalTestSupport", grdb],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "RecitalIngestTests",
             dependencies: ["RecitalIngest", "RecitalModel", "RecitalZip", "RecitalTestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "recitalTests",
             dependencies: ["recital", "RecitalTestSupport"],
-            swiftSettings: strictSettings
+            swiftSettings: testSettings
         ),
     ]
 )

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import GRDB
-public import RecitalModel
+internal import RecitalModel
 
 /// The persistent job table: books, their segments and checkpoints, and claimable tasks with
 /// leases. Several processes may open the same database; SQLite (WAL, busy timeout, immediate

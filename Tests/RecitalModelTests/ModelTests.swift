@@ -42,4 +42,16 @@ struct ModelTests {
         #expect(Diagnostic.Severity.warning < .error)
         #expect(Diagnostic.warning("x").description == "warning: x")
     }
+
+    @Test("backoff grows exponentially, is capped, jittered, and honours Retry-After")
+    func backoff() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), maxDelay: .seconds(10), jitter: 0.25)
+        #expect(policy.delay(attempt: 1, random: 0.5) == .seconds(1))
+        #expect(policy.delay(attempt: 3, random: 0.5) == .seconds(4))
+        #expect(policy.delay(attempt: 9, random: 0.5) == .seconds(10))
+        #expect(policy.delay(attempt: 3, random: 0) == .seconds(3))
+        #expect(policy.delay(attempt: 3, random: 1) == .seconds(5))
+        #expect(policy.delay(attempt: 1, serverDelay: .seconds(7), random: 0.9) == .seconds(7))
+        #expect(policy.delay(attempt: 1, serverDelay: .seconds(700), random: 0.9) == .seconds(10))
+    }
 }

@@ -1,0 +1,110 @@
+/// How to reach a text-to-speech server and which voice to ask for. Stored as JSON files in
+/// `voices/`; never holds a secret, only the name of the environment variable that does.
+public struct VoiceProfile: Sendable, Codable, Equatable {
+    /// The HTTP contract the server speaks.
+    public enum Backend: String, Sendable, Codable, Equatable, CaseIterable {
+        /// `POST /v1/audio/speech`: OpenAI, Kokoro-FastAPI, LocalAI, openedai-speech, Chatterbox…
+        case openai
+        /// Piper's `POST /synthesize`.
+        case piper
+        /// Coqui's `/api/tts`.
+        case coqui
+        /// The espeak-ng server built into Recital, started on a loopback port when needed.
+        case builtin
+    }
+
+    public var name: String
+    public var backend: Backend
+    /// Base URL of the server ("http://127.0.0.1:8880"); the backend's path is appended.
+    public var url: String?
+    public var model: String?
+    public var voice: String?
+    public var speed: Double?
+    /// The response format to ask for ("wav", "mp3", "flac", "opus", "pcm").
+    public var format: String?
+    /// The rate of headerless PCM answers, and the rate Recital resamples every answer to.
+    public var sampleRate: Int?
+    /// The longest text one request may carry.
+    public var maxCharacters: Int?
+    /// Requests in flight at once.
+    public var concurrency: Int?
+    /// Seconds before a request is given up.
+    public var timeoutSeconds: Double?
+    /// Name of the environment variable holding the API key, if the server needs one.
+    public var apiKeyVariable: String?
+    /// Fields passed through into the request body as they are (`"stream": false`, `"lang_code"`…).
+    public var extra: [String: JSONValue]?
+
+    public init(
+        name: String,
+        backend: Backend,
+        url: String? = nil,
+        model: String? = nil,
+        voice: String? = nil,
+        speed: Double? = nil,
+        format: String? = nil,
+        sampleRate: Int? = nil,
+        maxCharacters: Int? = nil,
+        concurrency: Int? = nil,
+        timeoutSeconds: Double? = nil,
+        apiKeyVariable: String? = nil,
+        extra: [String: JSONValue]? = nil
+    ) {
+        self.name = name
+        self.backend = backend
+        self.url = url
+        self.model = model
+        self.voice = voice
+        self.speed = speed
+        self.format = format
+        self.sampleRate = sampleRate
+        self.maxCharacters = maxCharacters
+        self.concurrency = concurrency
+        self.timeoutSeconds = timeoutSeconds
+        self.apiKeyVariable = apiKeyVariable
+        self.extra = extra
+    }
+
+    /// The rate every answer is resampled to: one rate per book.
+    public var outputSampleRate: Int { sampleRate ?? 24_000 }
+    public var requestConcurrency: Int { max(1, concurrency ?? 4) }
+}
+
+/// A JSON value, for the pass-through fields of a voice profile.
+public enum JSONValue: Sendable, Codable, Equatable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}

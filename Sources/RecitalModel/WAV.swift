@@ -1,0 +1,63 @@
+/// Mono 16-bit PCM WAV, the format of checkpoint files and of the built-in server's answers.
+public enum WAV {
+    public static let headerSize = 44
+
+    /// A complete WAV file for these samples.
+    public static func encode(samples: [Int16], sampleRate: Int) -> [UInt8] {
+        var bytes = header(sampleCount: samples.count, sampleRate: sampleRate)
+        bytes.reserveCapacity(headerSize + samples.count * 2)
+        for sample in samples {
+            let value = UInt16(bitPattern: sample.littleEndian)
+            bytes.append(UInt8(value & 0xFF))
+            bytes.append(UInt8(value >> 8))
+        }
+        return bytes
+    }
+
+    /// The 44-byte header of a mono 16-bit file with `sampleCount` samples.
+    public static func header(sampleCount: Int, sampleRate: Int) -> [UInt8] {
+        let dataSize = UInt32(clamping: sampleCount * 2)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerSize)
+        func append32(_ value: UInt32) {
+            for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8((value >> UInt32(shift)) & 0xFF)) }
+        }
+        func append16(_ value: UInt16) { bytes.append(UInt8(value & 0xFF)); bytes.append(UInt8(value >> 8)) }
+        bytes += Array("RIFF".utf8)
+        append32(36 &+ dataSize)
+        bytes += Array("WAVEfmt ".utf8)
+        append32(16)
+        append16(1)  // PCM
+        append16(1)  // mono
+        append32(UInt32(sampleRate))
+        append32(UInt32(sampleRate * 2))
+        append16(2)
+        append16(16)
+        bytes += Array("data".utf8)
+        append32(dataSize)
+        return bytes
+    }
+
+    /// Reads a file written by ``encode(samples:sampleRate:)``: its rate and sample count, or nil
+    /// when the header is not that shape or the data is truncated.
+    public static func parse(_ bytes: [UInt8]) -> (sampleRate: Int, sampleCount: Int)? {
+        guard bytes.count >= headerSize, bytes.starts(with: Array("RIFF".utf8)),
+            Array(bytes[8..<16]) == Array("WAVEfmt ".utf8), Array(bytes[36..<40]) == Array("data".utf8)
+        else { return nil }
+        func read32(_ offset: Int) -> Int {
+            (0..<4).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        let channels = Int(bytes[22]) | Int(bytes[23]) << 8
+        let bits = Int(bytes[34]) | Int(bytes[35]) << 8
+        let dataSize = read32(40)
+        guard channels == 1, bits == 16, bytes.count == headerSize + dataSize else { return nil }
+        return (read32(24), dataSize / 2)
+    }
+
+    /// The samples of a file that ``parse(_:)`` accepts.
+    public static func samples(_ bytes: [UInt8]) -> [Int16] {
+        stride(from: headerSize, to: bytes.count - 1, by: 2).map {
+            Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+        }
+    }
+}

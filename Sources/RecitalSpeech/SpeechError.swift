@@ -1,0 +1,33 @@
+/// A synthesis that did not produce usable audio, classified for retrying.
+public struct SpeechError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Worth retrying: 408/409/425/429/5xx, resets, timeouts, answers that are not valid audio.
+        case transient
+        /// Retrying cannot help: 400/401/403/404/422, a voice that does not exist, a bad key.
+        case permanent
+    }
+
+    public var kind: Kind
+    /// What went wrong, with the server's own words where it gave any. Never contains an API key.
+    public var message: String
+    public var httpStatus: Int?
+    /// How long the server asked us to wait (`Retry-After`).
+    public var retryAfter: Duration?
+
+    public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
+        self.kind = kind
+        self.message = message
+        self.httpStatus = httpStatus
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { message }
+
+    /// The class of an HTTP status, per DESIGN.md ("TTS backends").
+    public static func kind(ofStatus status: Int) -> Kind {
+        switch status {
+        case 408, 409, 425, 429, 500...599: .transient
+        default: .permanent
+        }
+    }
+}

@@ -1,0 +1,27 @@
+public import RecitalMedia
+
+/// One text to speak.
+public struct SynthesisRequest: Sendable, Equatable {
+    public var text: String
+    /// The book's language, for servers that pick a voice or pronunciation by it.
+    public var language: String?
+
+    public init(text: String, language: String? = nil) {
+        self.text = text
+        self.language = language
+    }
+}
+
+/// Anything that turns text into mono PCM at a fixed rate.
+public protocol SpeechSynthesizer: Sendable {
+    /// The rate every answer comes back at.
+    var sampleRate: Int { get }
+    /// The longest text one request may carry, when the server has a limit.
+    var maxCharacters: Int? { get }
+    /// Speaks `request`, retrying transient failures as its policy allows.
+    /// - Parameter onRetry: told about each retry, so it can be logged where users see it.
+    func synthesize(
+        _ request: SynthesisRequest,
+        onRetry: @Sendable (SpeechError, Int, Duration) async -> Void
+    ) async throws(SpeechError) -> PCMAudio
+}

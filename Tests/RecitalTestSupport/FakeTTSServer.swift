@@ -1,0 +1,177 @@
+public import Foundation
+import Hummingbird
+import NIOCore
+import RecitalModel
+import Synchronization
+
+/// A TTS server for tests: real HTTP on a loopback port, deterministic audio, and faults scripted
+/// per request. It speaks the OpenAI route, Piper's `/synthesize` and Coqui's `/api/tts`.
+public final class FakeTTSServer: Sendable {
+    public enum Fault: Sendable, Equatable {
+        /// Answer with this status and body (and `Retry-After` seconds when given).
+        case status(Int, body: String, retryAfter: Int? = nil)
+        /// Close the connection after the headers, before any audio.
+        case reset
+        /// Send only the first part of the audio, then close.
+        case truncated
+        /// Answer 200 with an HTML page.
+        case notAudio
+        /// Answer 200 with audio far too short for the text.
+        case tooShort
+        /// Wait this long before answering normally.
+        case delay(Duration)
+    }
+
+    private struct State {
+        var pending: [Fault] = []
+        var faultsForText: [String: [Fault]] = [:]
+        var counts: [String: Int] = [:]
+        var requests = 0
+        var bodies: [String] = []
+        var headers: [String] = []
+    }
+
+    public static let sampleRate = 24_000
+    private let state = Mutex(State())
+    /// Delay before every answer.
+    public let latency: Duration
+
+    public init(latency: Duration = .zero) { self.latency = latency }
+
+    // MARK: Scripting and inspection
+
+    /// Faults applied to the next requests, one each, in order.
+    public func fail(next faults: [Fault]) { state.withLock { $0.pending += faults } }
+
+    /// Faults applied to the next requests for this exact text.
+    public func fail(text: String, with faults: [Fault]) {
+        state.withLock { $0.faultsForText[text, default: []] += faults }
+    }
+
+    /// How often each text was asked for.
+    public var counts: [String: Int] { state.withLock { $0.counts } }
+    public var requestCount: Int { state.withLock { $0.requests } }
+    /// Every request body received, in order.
+    public var bodies: [String] { state.withLock { $0.bodies } }
+    /// Every Authorization header received.
+    public var authorizations: [String] { state.withLock { $0.headers } }
+
+    /// The audio this server returns for `text`: a tone whose pitch and length depend on the text.
+    public static func samples(for text: String) -> [Int16] {
+        let count = max(Int(0.2 * Double(sampleRate)), text.count * sampleRate * 6 / 100)
+        var hash: UInt64 = 1469598103934665603
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
+        let frequency = 200 + Double(hash % 400)
+        return (0..<count).map { Int16(sin(2 * .pi * frequency * Double($0) / Double(sampleRate)) * 8000) }
+    }
+
+    // MARK: Serving
+
+    /// Runs the server for the duration of `body`, which receives its base URL.
+    public func serve<T: Sendable>(_ body: @Sendable (String) async throws -> T) async throws -> T {
+        let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router(),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
+        )
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await app.run()
+                return nil
+            }
+            var iterator = portStream.makeAsyncIterator()
+            guard let port = await iterator.next() else { throw CancellationError() }
+            let result = try await body("http://127.0.0.1:\(port)")
+            group.cancelAll()
+            return result
+        }
+    }
+
+    private func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/audio/speech") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let data = Data(body.readableBytesView)
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            self.state.withLock {
+                $0.bodies.append(String(decoding: data, as: UTF8.self))
+                $0.headers.append(request.headers[.authorization] ?? "")
+            }
+            return try await self.answer(text: object?["input"] as? String ?? "")
+        }
+        router.post("/synthesize") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let data = Data(body.readableBytesView)
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            self.state.withLock { $0.bodies.append(String(decoding: data, as: UTF8.self)) }
+            return try await self.answer(text: object?["text"] as? String ?? "")
+        }
+        router.post("/api/tts") { request, _ in
+            let text = request.uri.queryParameters["text"].map { String($0) } ?? ""
+            self.state.withLock { $0.bodies.append(request.uri.description) }
+            return try await self.answer(text: text)
+        }
+        return router
+    }
+
+    private func answer(text: String) async throws -> Response {
+        let fault: Fault? = state.withLock { state in
+            state.requests += 1
+            state.counts[text, default: 0] += 1
+            if var list = state.faultsForText[text], !list.isEmpty {
+                let first = list.removeFirst()
+                state.faultsForText[text] = list
+                return first
+            }
+            return state.pending.isEmpty ? nil : state.pending.removeFirst()
+        }
+        if latency > .zero { try await Task.sleep(for: latency) }
+        let wav = WAV.encode(samples: Self.samples(for: text), sampleRate: Self.sampleRate)
+        var headers = HTTPFields()
+        headers[.contentType] = "audio/wav"
+        switch fault {
+        case .none:
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: wav)))
+        case .delay(let duration):
+            try await Task.sleep(for: duration)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: wav)))
+        case .status(let code, let body, let retryAfter):
+            var errorHeaders = HTTPFields()
+            errorHeaders[.contentType] = body.hasPrefix("{") ? "application/json" : "text/html"
+            if let retryAfter { errorHeaders[.retryAfter] = String(retryAfter) }
+            return Response(
+                status: HTTPResponse.Status(code: code),
+                headers: errorHeaders,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: body))
+            )
+        case .notAudio:
+            headers[.contentType] = "audio/wav"
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: "<html><body>Internal error</body></html>"))
+            )
+        case .tooShort:
+            let short = WAV.encode(samples: [Int16](repeating: 0, count: 10), sampleRate: Self.sampleRate)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: short)))
+        case .reset:
+            headers[.contentLength] = String(wav.count)
+            return Response(status: .ok, headers: headers, body: ResponseBody { _ in throw FakeServerDisconnect() })
+        case .truncated:
+            headers[.contentLength] = String(wav.count)
+            let part = Array(wav.prefix(wav.count / 3))
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(bytes: part))
+                    throw FakeServerDisconnect()
+                }
+            )
+        }
+    }
+}
+
+/// Thrown inside a response body to make the server drop the connection mid-answer.
+struct FakeServerDisconnect: Error {}
