@@ -66,14 +66,29 @@ let package = Package(
         .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
         .target(
             name: "RecitalSpeech",
-            dependencies: ["RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP],
+            dependencies: [
+                "RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP, logging,
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .target(
+            name: "RecitalPipeline",
+            dependencies: [
+                "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalSpeech", "RecitalMedia", hummingbird,
+                serviceLifecycle, logging,
+            ],
             swiftSettings: strictSettings
         ),
 
         // MARK: - Executable
         .executableTarget(
             name: "recital",
-            dependencies: ["RecitalModel", "RecitalIngest", argumentParser],
+            dependencies: [
+                "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalPipeline", "RecitalSpeech", argumentParser,
+                hummingbird, serviceLifecycle, logging,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
 

@@ -330,6 +330,12 @@ public final class JobStore: Sendable {
         )
     }
 
+    /// Adds a line to a held task's history (for retries, which users look for in the log).
+    public func logRetry(_ task: ClaimedTask, message: String) async throws(JobError) {
+        let time = now()
+        try await write { db in try Self.log(db, taskID: task.id, at: time, kind: "retry", message: message) }
+    }
+
     // MARK: - Segments and checkpoints
 
     /// The segments of a chapter that have no checkpoint yet, in order.
@@ -458,6 +464,17 @@ public final class JobStore: Sendable {
                 db,
                 sql: "SELECT id FROM books WHERE source_path = ? ORDER BY id DESC",
                 arguments: [path]
+            )
+        }
+    }
+
+    /// Replaces a book's stored settings (for values that do not change its audio, like the server URL).
+    public func updateSettings(_ book: Int64, json: String) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE books SET settings_json = ?, updated_at = ? WHERE id = ?",
+                arguments: [json, time, book]
             )
         }
     }

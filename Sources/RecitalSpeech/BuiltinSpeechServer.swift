@@ -1,5 +1,6 @@
 internal import Foundation
 public import Hummingbird
+public import Logging
 internal import NIOCore
 internal import RecitalEspeak
 internal import RecitalModel
@@ -69,15 +70,18 @@ public enum BuiltinSpeechServer {
 
     /// An application listening on `host:port` (port 0 picks a free one); `onRunning` receives
     /// the port actually bound.
+    /// - Parameter logger: where the server logs; the embedded server passes a quiet one.
     public static func application(
         host: String = "127.0.0.1",
         port: Int = 0,
+        logger: Logger = Logger(label: "recital-speech"),
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: router(),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "recital-speech"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger
         )
     }
 

@@ -1,0 +1,78 @@
+internal import Foundation
+internal import RecitalJobs
+public import RecitalModel
+
+/// The settings a book is converted with. Two conversions of one file with settings that would
+/// produce the same audio are the same book.
+public struct ConversionSettings: Sendable, Codable, Equatable {
+    public var voice: VoiceProfile
+    public var maxSegmentCharacters: Int
+    public var formats: [String]
+    public var outputDirectory: String?
+
+    public init(
+        voice: VoiceProfile,
+        maxSegmentCharacters: Int,
+        formats: [String] = ["m4b"],
+        outputDirectory: String? = nil
+    ) {
+        self.voice = voice
+        self.maxSegmentCharacters = maxSegmentCharacters
+        self.formats = formats
+        self.outputDirectory = outputDirectory
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+
+    public static func decode(_ json: String) -> ConversionSettings? {
+        try? JSONDecoder().decode(ConversionSettings.self, from: Data(json.utf8))
+    }
+
+    /// A fingerprint of what shapes the audio: the voice (server kind, model, voice, speed, format,
+    /// rate, extra fields) and the segmentation. Where the server runs, its timeout and
+    /// concurrency, output formats and folders do not change a single sample, so they are left out.
+    public var audioHash: String {
+        var identity = voice
+        identity.url = nil
+        identity.timeoutSeconds = nil
+        identity.concurrency = nil
+        identity.apiKeyVariable = nil
+        identity.name = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let voiceJSON = (try? String(decoding: encoder.encode(identity), as: UTF8.self)) ?? ""
+        return ContentHash.text("\(voiceJSON)|segments:\(maxSegmentCharacters)")
+    }
+}
+
+/// Where Recital keeps its database and checkpoint audio.
+public struct RecitalPaths: Sendable, Equatable {
+    public var home: String
+    public var database: String
+    public var audio: String { "\(home)/audio" }
+
+    /// `--home`/`RECITAL_HOME`, else `$XDG_DATA_HOME/recital`, else `~/.local/share/recital`;
+    /// `--db`/`RECITAL_DB`, else `<home>/recital.sqlite`.
+    public static func resolve(home: String?, database: String?, environment: [String: String]) -> RecitalPaths {
+        let base =
+            home ?? environment["RECITAL_HOME"]
+            ?? ((environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? "\(environment["HOME"] ?? NSHomeDirectory())/.local/share") + "/recital")
+        return RecitalPaths(home: base, database: database ?? environment["RECITAL_DB"] ?? "\(base)/recital.sqlite")
+    }
+
+    /// Creates the home folder (and the database's folder) if needed.
+    public func prepare() throws(PipelineError) {
+        for directory in [home, (database as NSString).deletingLastPathComponent] where !directory.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw PipelineError(.storage, "cannot create \(directory): \(error.localizedDescription)")
+            }
+        }
+    }
+}

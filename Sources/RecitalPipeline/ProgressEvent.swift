@@ -1,0 +1,15 @@
+/// What a running conversion reports, for progress bars and logs.
+public enum ProgressEvent: Sendable {
+    /// Work is starting: how much there is and how much was already done.
+    case started(books: Int, segmentsDone: Int, segmentsTotal: Int)
+    case segmentDone(book: Int64, chapter: Int, chapterTitle: String, audioSeconds: Double)
+    case chapterDone(book: Int64, chapter: Int, chapterTitle: String)
+    /// A request failed and will be retried.
+    case retrying(book: Int64, chapter: Int, segment: Int, message: String, delay: Duration)
+    /// A chapter failed: transiently (retried later) or for good.
+    case chapterFailed(book: Int64, chapter: Int, message: String, permanent: Bool)
+    /// A checkpoint on disk was missing or corrupt and will be synthesized again.
+    case checkpointDiscarded(book: Int64, chapter: Int, segment: Int)
+    /// Waiting for retries scheduled later or for another process's work.
+    case waiting(message: String)
+}

@@ -1,0 +1,299 @@
+internal import Foundation
+public import RecitalJobs
+internal import RecitalMedia
+public import RecitalModel
+public import RecitalSpeech
+
+/// How a synthesis run ended.
+public enum SynthesisOutcome: Sendable, Equatable {
+    /// Every task of the books is finished (completed, failed or cancelled) or the books are paused.
+    case finished
+    /// Stopped by the user; every held task was given back.
+    case interrupted
+    /// Stopped because work kept failing transiently (or the disk filled): `resume` carries on.
+    case stalled(String)
+}
+
+/// Runs synthesize tasks: claims chapters from the job table, sends their segments to the speech
+/// synthesizer with at most `concurrency` requests in flight, and checkpoints every answer.
+public struct SynthesisWorker: Sendable {
+    public let store: JobStore
+    public let synthesizer: any SpeechSynthesizer
+    public let files: CheckpointFiles
+    public let owner: String
+    public let concurrency: Int
+    public let stop: StopFlag
+    public let clock: any Clock<Duration>
+    public let progress: @Sendable (ProgressEvent) -> Void
+    /// How long to keep waiting while no chapter can progress (retries scheduled later) before
+    /// handing over to `resume`.
+    public var patience: Duration = .seconds(120)
+    public var heartbeatInterval: Duration = .seconds(10)
+    /// How often to look again for claimable work while waiting.
+    public var pollInterval: Duration = .milliseconds(250)
+
+    public init(
+        store: JobStore,
+        synthesizer: any SpeechSynthesizer,
+        files: CheckpointFiles,
+        owner: String,
+        concurrency: Int,
+        stop: StopFlag,
+        clock: any Clock<Duration> = ContinuousClock(),
+        progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
+    ) {
+        self.store = store
+        self.synthesizer = synthesizer
+        self.files = files
+        self.owner = owner
+        self.concurrency = max(1, concurrency)
+        self.stop = stop
+        self.clock = clock
+        self.progress = progress
+    }
+
+    private enum ChapterResult: Sendable {
+        case completed
+        case released
+        case failed(String, permanent: Bool)
+        case storage(String)
+    }
+
+    /// Works on the given books until they are done, the user stops, or work stalls.
+    /// - Throws: ``JobError`` when the job table itself fails (locked, disk error).
+    public func run(books: [Int64]) async throws -> SynthesisOutcome {
+        let statuses = try await store.status().filter { books.contains($0.id) }
+        progress(
+            .started(
+                books: statuses.count,
+                segmentsDone: statuses.reduce(0) { $0 + $1.segmentsDone },
+                segmentsTotal: statuses.reduce(0) { $0 + $1.segmentsTotal }
+            )
+        )
+        let limiter = RequestLimiter(capacity: concurrency)
+        return try await withThrowingTaskGroup(of: ChapterResult.self) { group -> SynthesisOutcome in
+            var active = 0
+            var idleSince: ContinuousClock.Instant?
+            var lastProblem = ""
+            var storageFailure: String?
+            var lastRescue = ContinuousClock.now - .seconds(60)
+            while true {
+                if stop.isSet || storageFailure != nil {
+                    // Drain: every chapter task gives its lease back on its own.
+                    while active > 0 {
+                        _ = try? await group.next()
+                        active -= 1
+                    }
+                    if let storageFailure { return .stalled(storageFailure) }
+                    return .interrupted
+                }
+                if ContinuousClock.now - lastRescue > .seconds(5) {
+                    try await store.rescueExpiredLeases()
+                    lastRescue = .now
+                }
+                if active < concurrency {
+                    let claimed = try await store.claim(owner: owner, limit: concurrency - active, books: books)
+                    for task in claimed {
+                        group.addTask { await self.runChapter(task, limiter: limiter) }
+                    }
+                    active += claimed.count
+                    if !claimed.isEmpty { idleSince = nil }
+                }
+                if active == 0 {
+                    let states = try await store.status().filter { books.contains($0.id) }
+                    let open = states.filter { $0.state == .queued || $0.state == .running }
+                    if open.isEmpty { return .finished }
+                    let since = idleSince ?? .now
+                    idleSince = since
+                    if ContinuousClock.now - since > patience {
+                        return .stalled(
+                            lastProblem.isEmpty ? "no progress for \(Int(patience.seconds)) s" : lastProblem
+                        )
+                    }
+                    progress(
+                        .waiting(
+                            message: lastProblem.isEmpty
+                                ? "waiting for work held by another process" : "waiting to retry: \(lastProblem)"
+                        )
+                    )
+                    try? await clock.sleep(for: pollInterval)
+                    continue
+                }
+                let result: ChapterResult?
+                do {
+                    result = try await group.next()
+                } catch {
+                    result = nil
+                }
+                active -= 1
+                switch result {
+                case .failed(let message, _): lastProblem = message
+                case .storage(let message): storageFailure = message
+                case .completed: lastProblem = ""
+                default: break
+                }
+            }
+        }
+    }
+
+    // MARK: - One chapter
+
+    private struct LeaseEnded: Error { let status: LeaseStatus }
+    private struct StopRequested: Error {}
+
+    private func runChapter(_ task: ClaimedTask, limiter: RequestLimiter) async -> ChapterResult {
+        guard let chapter = task.chapterIndex else { return .failed("not a synthesize task", permanent: true) }
+        do {
+            let book = try await store.book(task.bookID)
+            // Checkpoints whose file is gone or changed are synthesized again.
+            let existing = try await store.checkpoints(book: task.bookID, chapter: chapter)
+            let broken = existing.filter { !files.isIntact($0) }
+            if !broken.isEmpty {
+                try await store.discardCheckpoints(broken, reason: "audio file missing or corrupt")
+                for record in broken {
+                    progress(.checkpointDiscarded(book: task.bookID, chapter: chapter, segment: record.index))
+                }
+            }
+            let pending = try await store.pendingSegments(book: task.bookID, chapter: chapter)
+            let title = "chapter \(chapter + 1)"
+            try await synthesize(pending, task: task, book: book, chapterTitle: title, limiter: limiter)
+            if try await store.complete(task) {
+                progress(.chapterDone(book: task.bookID, chapter: chapter, chapterTitle: title))
+                return .completed
+            }
+            return .released
+        } catch let error as SpeechError {
+            let message = "chapter \(chapter + 1): \(error.message)"
+            progress(
+                .chapterFailed(
+                    book: task.bookID,
+                    chapter: chapter,
+                    message: message,
+                    permanent: error.kind == .permanent
+                )
+            )
+            if error.kind == .permanent {
+                _ = try? await store.failPermanent(task, error: message)
+            } else {
+                let delay = RetryPolicy.task.delay(attempt: task.attempt, random: Double.random(in: 0...1))
+                _ = try? await store.failTransient(task, error: message, retryAfter: delay.seconds)
+            }
+            return .failed(message, permanent: error.kind == .permanent)
+        } catch let error as PipelineError {
+            _ = try? await store.release(task, reason: error.message)
+            return .storage(error.message)
+        } catch let ended as LeaseEnded {
+            if ended.status != .lost { _ = try? await store.release(task, reason: "book \(ended.status)") }
+            return .released
+        } catch is StopRequested {
+            _ = try? await store.release(task, reason: "stopped by signal")
+            return .released
+        } catch {
+            _ = try? await store.release(task, reason: "\(error)")
+            return .failed("\(error)", permanent: false)
+        }
+    }
+
+    /// Synthesizes a chapter's pending segments with a sliding window, checkpointing each answer.
+    /// Throws the first failure; the group then cancels the requests still in flight.
+    private func synthesize(
+        _ pending: [SegmentWork],
+        task: ClaimedTask,
+        book: BookRecord,
+        chapterTitle: String,
+        limiter: RequestLimiter
+    ) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            // Watchers: the lease (pause, cancel, loss to another process) and the stop flag.
+            group.addTask {
+                while true {
+                    try await self.clock.sleep(for: self.heartbeatInterval)
+                    let status = try await self.store.heartbeat(task)
+                    if status != .held { throw LeaseEnded(status: status) }
+                }
+            }
+            group.addTask {
+                while !self.stop.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                throw StopRequested()
+            }
+            var next = pending.startIndex
+            var running = 0
+            func addSegment() {
+                let segment = pending[next]
+                next += 1
+                running += 1
+                group.addTask {
+                    try await self.synthesizeSegment(
+                        segment,
+                        task: task,
+                        book: book,
+                        chapterTitle: chapterTitle,
+                        limiter: limiter
+                    )
+                    return true
+                }
+            }
+            while running < concurrency, next < pending.endIndex { addSegment() }
+            while running > 0 {
+                guard let finished = try await group.next() else { break }
+                if finished {
+                    running -= 1
+                    if next < pending.endIndex, !stop.isSet { addSegment() }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func synthesizeSegment(
+        _ segment: SegmentWork,
+        task: ClaimedTask,
+        book: BookRecord,
+        chapterTitle: String,
+        limiter: RequestLimiter
+    ) async throws {
+        let audio = try await limiter.withPermit { () async throws(SpeechError) in
+            try await synthesizer.synthesize(SynthesisRequest(text: segment.text, language: book.language)) {
+                error,
+                _,
+                delay in
+                progress(
+                    .retrying(
+                        book: task.bookID,
+                        chapter: segment.chapterIndex,
+                        segment: segment.index,
+                        message: error.message,
+                        delay: delay
+                    )
+                )
+                try? await store.logRetry(
+                    task,
+                    message:
+                        "segment \(segment.index): \(error.message); retry in \(String(format: "%.1f", delay.seconds)) s"
+                )
+            }
+        }
+        try Task.checkCancellation()
+        let path = files.path(book: task.bookID, chapter: segment.chapterIndex, segment: segment.index)
+        let checksum = try files.write(samples: audio.samples, sampleRate: audio.sampleRate, to: path)
+        let record = CheckpointRecord(
+            bookID: task.bookID,
+            chapterIndex: segment.chapterIndex,
+            index: segment.index,
+            textHash: segment.textHash,
+            audioPath: path,
+            checksum: checksum,
+            sampleCount: audio.samples.count,
+            sampleRate: audio.sampleRate
+        )
+        guard try await store.recordCheckpoint(record, for: task) else { throw LeaseEnded(status: .lost) }
+        progress(
+            .segmentDone(
+                book: task.bookID,
+                chapter: segment.chapterIndex,
+                chapterTitle: chapterTitle,
+                audioSeconds: audio.duration
+            )
+        )
+    }
+}

@@ -1,0 +1,34 @@
+internal import Foundation
+public import RecitalModel
+
+/// Finds voice profiles: a JSON file path, or a name looked up in `<home>/voices`, `./voices`,
+/// then the profiles shipped in the binary (builtin, kokoro-fastapi, openai, piper).
+public enum VoiceProfiles {
+    public static var bundledNames: [String] { BundledVoices.json.keys.sorted() }
+
+    public static func load(_ nameOrPath: String, home: String) throws(PipelineError) -> VoiceProfile {
+        let candidates =
+            nameOrPath.hasSuffix(".json") || nameOrPath.contains("/")
+            ? [nameOrPath]
+            : ["\(home)/voices/\(nameOrPath).json", "voices/\(nameOrPath).json"]
+        for path in candidates where FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            return try decode(data, origin: path)
+        }
+        if let json = BundledVoices.json[nameOrPath] {
+            return try decode(Data(json.utf8), origin: "built-in profile \(nameOrPath)")
+        }
+        throw PipelineError(
+            .configuration,
+            "no voice profile '\(nameOrPath)' (not a file; known: \(bundledNames.joined(separator: ", ")))"
+        )
+    }
+
+    static func decode(_ data: Data, origin: String) throws(PipelineError) -> VoiceProfile {
+        do {
+            return try JSONDecoder().decode(VoiceProfile.self, from: data)
+        } catch {
+            throw PipelineError(.configuration, "\(origin): not a valid voice profile (\(error))")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import RecitalIngest
+import RecitalModel
+import RecitalPipeline
+
+/// Which TTS server and voice to use: a profile by name or file, or a server given inline.
+struct VoiceOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A voice profile: a name (builtin, kokoro-fastapi, openai, piper, or one in <home>/voices) or a JSON file.",
+            valueName: "profile"
+        )
+    )
+    var voice: String?
+
+    @Option(help: ArgumentHelp("The TTS server's base URL (instead of a profile).", valueName: "url"))
+    var ttsUrl: String?
+
+    @Option(help: ArgumentHelp("The server's API: openai, piper or coqui.", valueName: "kind"))
+    var ttsBackend: String?
+
+    @Option(help: ArgumentHelp("The voice to ask the server for.", valueName: "name"))
+    var ttsVoice: String?
+
+    @Option(help: ArgumentHelp("The model to ask the server for (OpenAI-compatible servers).", valueName: "name"))
+    var ttsModel: String?
+
+    @Option(help: "Longest segment sent in one request, in characters.")
+    var maxSegment = SegmentationOptions.defaultMaxCharacters
+
+    /// The profile these options describe. Without any, the built-in espeak-ng voice.
+    func profile(home: String) throws -> VoiceProfile {
+        var profile: VoiceProfile
+        if let voice {
+            profile = try VoiceProfiles.load(voice, home: home)
+        } else if let ttsUrl {
+            let kind = ttsBackend ?? "openai"
+            guard let backend = VoiceProfile.Backend(rawValue: kind), backend != .builtin else {
+                throw ValidationError("--tts-backend must be openai, piper or coqui, not '\(kind)'")
+            }
+            profile = VoiceProfile(name: "command-line", backend: backend, url: ttsUrl, format: "wav")
+        } else {
+            profile = try VoiceProfiles.load("builtin", home: home)
+        }
+        if let ttsUrl, voice != nil { profile.url = ttsUrl }
+        if let ttsVoice { profile.voice = ttsVoice }
+        if let ttsModel { profile.model = ttsModel }
+        return profile
+    }
+
+    /// The API key from the variable the profile names; an unset variable is a usage error.
+    static func apiKey(for profile: VoiceProfile) throws -> String? {
+        guard let variable = profile.apiKeyVariable else { return nil }
+        guard let key = ProcessInfo.processInfo.environment[variable], !key.isEmpty else {
+            throw ValidationError("voice '\(profile.name)' needs an API key in the environment variable \(variable)")
+        }
+        return key
+    }
+}
