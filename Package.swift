@@ -122,6 +122,14 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(
+            name: "RecitalPipelineTests",
+            dependencies: [
+                "RecitalPipeline", "RecitalJobs", "RecitalSpeech", "RecitalIngest", "RecitalModel",
+                "RecitalTestSupport",
+            ],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
             name: "RecitalEspeakTests",
             dependencies: ["RecitalEspeak"],
             swiftSettings: testSettings

@@ -406,7 +406,8 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Forgets checkpoints whose audio turned out missing or corrupt, so they are synthesized again.
+    /// Forgets checkpoints whose audio turned out missing or corrupt, so they are synthesized again;
+    /// a finished chapter that loses one is opened again.
     public func discardCheckpoints(_ records: [CheckpointRecord], reason: String) async throws(JobError) {
         guard !records.isEmpty else { return }
         let time = now()
@@ -415,6 +416,13 @@ public final class JobStore: Sendable {
                 try db.execute(
                     sql: "DELETE FROM checkpoints WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
                     arguments: [record.bookID, record.chapterIndex, record.index]
+                )
+                try db.execute(
+                    sql: """
+                        UPDATE tasks SET state = 'available', attempt = 0, scheduled_at = ?, updated_at = ?
+                        WHERE book_id = ? AND kind = 'synthesize' AND chapter_idx = ? AND state = 'completed'
+                        """,
+                    arguments: [time, time, record.bookID, record.chapterIndex]
                 )
                 if let taskID = try Int64.fetchOne(
                     db,

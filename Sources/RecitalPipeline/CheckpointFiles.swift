@@ -66,6 +66,14 @@ public struct CheckpointFiles: Sendable {
         return ContentHash.bytes(bytes)
     }
 
+    /// A cheap check for many files at once: present and of the size its sample count implies.
+    public func isPresent(_ record: CheckpointRecord) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: record.audioPath),
+            let size = attributes[.size] as? Int
+        else { return false }
+        return size == WAV.headerSize + record.sampleCount * 2
+    }
+
     /// Whether a checkpoint's file is present, well-formed and unchanged.
     public func isIntact(_ record: CheckpointRecord) -> Bool {
         guard let data = FileManager.default.contents(atPath: record.audioPath) else { return false }

@@ -55,6 +55,11 @@ public struct RecitalPaths: Sendable, Equatable {
     public var database: String
     public var audio: String { "\(home)/audio" }
 
+    public init(home: String, database: String) {
+        self.home = home
+        self.database = database
+    }
+
     /// `--home`/`RECITAL_HOME`, else `$XDG_DATA_HOME/recital`, else `~/.local/share/recital`;
     /// `--db`/`RECITAL_DB`, else `<home>/recital.sqlite`.
     public static func resolve(home: String?, database: String?, environment: [String: String]) -> RecitalPaths {

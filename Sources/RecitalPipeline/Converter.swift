@@ -12,8 +12,10 @@ public struct Converter: Sendable {
     public let owner: String
     public let stop: StopFlag
     public let progress: @Sendable (ProgressEvent) -> Void
-    public var clock: any Clock<Duration> = ContinuousClock()
+    /// What request retries sleep on (tests pass one that does not really sleep).
+    public var retryClock: any Clock<Duration> = ContinuousClock()
     public var patience: Duration = .seconds(120)
+    public var heartbeatInterval: Duration = .seconds(10)
 
     public init(
         store: JobStore,
@@ -83,7 +85,8 @@ public struct Converter: Sendable {
             pid: ProcessInfo.processInfo.processIdentifier,
             host: ProcessInfo.processInfo.hostName
         )
-        let outcome = try await SpeechSession.with(settings.voice, apiKey: apiKey, clock: clock) { synthesizer in
+        try await repair(books: books)
+        let outcome = try await SpeechSession.with(settings.voice, apiKey: apiKey, clock: retryClock) { synthesizer in
             var worker = SynthesisWorker(
                 store: store,
                 synthesizer: synthesizer,
@@ -91,14 +94,32 @@ public struct Converter: Sendable {
                 owner: owner,
                 concurrency: concurrency ?? settings.voice.requestConcurrency,
                 stop: stop,
-                clock: clock,
                 progress: progress
             )
             worker.patience = patience
+            worker.heartbeatInterval = heartbeatInterval
             return try await worker.run(books: books)
         }
         try? await store.removeWorker(id: owner)
         return outcome
+    }
+
+    /// Finds checkpoints whose audio file is gone or the wrong size and queues those segments
+    /// again, so a damaged checkpoint costs one segment, not the chapter. Returns how many.
+    @discardableResult
+    public func repair(books: [Int64]) async throws -> Int {
+        let files = CheckpointFiles(root: paths.audio)
+        var repaired = 0
+        for book in books {
+            let broken = try await store.checkpoints(book: book).filter { !files.isPresent($0) }
+            guard !broken.isEmpty else { continue }
+            try await store.discardCheckpoints(broken, reason: "audio file missing or truncated")
+            for record in broken {
+                progress(.checkpointDiscarded(book: book, chapter: record.chapterIndex, segment: record.index))
+            }
+            repaired += broken.count
+        }
+        return repaired
     }
 
     /// A fresh worker id for this process.

@@ -1,0 +1,248 @@
+import Foundation
+import RecitalIngest
+import RecitalJobs
+import RecitalModel
+import RecitalPipeline
+import RecitalSpeech
+import RecitalTestSupport
+import Testing
+
+@Suite("Converting books through a TTS server (real HTTP, real SQLite, real files)")
+struct ConverterTests {
+    let book = Fixtures.path("epub2-basic.epub")
+
+    @Test("a book becomes one checkpoint per segment, each holding the server's audio")
+    func converts() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        let converter = harness.converter()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            let queued = try await converter.enqueue(book, settings: settings, priority: 2)
+            let outcome = try await converter.synthesize(
+                books: [queued.bookID],
+                settings: settings,
+                apiKey: nil,
+                concurrency: nil
+            )
+            #expect(outcome == .finished)
+            #expect(try await harness.store.status(book: queued.bookID)[0].state == .completed)
+            #expect(try await harness.expectCheckpointsMatchServer(book: queued.bookID))
+        }
+        #expect(server.counts.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test("every fault kind on the way still ends in the correct book, with retries in the task log")
+    func faults() async throws {
+        let server = FakeTTSServer()
+        server.fail(next: [
+            .status(500, body: "<html>boom</html>"), .reset, .truncated, .notAudio, .tooShort,
+            .status(429, body: #"{"error":{"message":"slow down"}}"#, retryAfter: 1),
+            .status(503, body: #"{"detail":"loading"}"#), .reset, .status(502, body: "bad gateway"),
+        ])
+        let harness = try PipelineHarness()
+        let converter = harness.converter()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 2)
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            #expect(outcome == .finished)
+            #expect(try await harness.store.status(book: id)[0].state == .completed)
+            #expect(try await harness.expectCheckpointsMatchServer(book: id))
+            // Each fault is retried: by the request (kind "retry") or, after a run of them, by the task.
+            let retries = try await harness.store.events(book: id).filter {
+                $0.kind == "retry" || $0.kind == "failTransient"
+            }
+            #expect(retries.count >= 9)
+            #expect(retries.contains { $0.message.contains("HTTP 429") && $0.message.contains("slow down") })
+        }
+    }
+
+    @Test("a permanent failure fails the book at once with the server's message")
+    func permanent() async throws {
+        let server = FakeTTSServer()
+        server.fail(
+            next: Array(
+                repeating: .status(401, body: #"{"error":{"message":"Incorrect API key provided"}}"#),
+                count: 50
+            )
+        )
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            #expect(outcome == .finished)
+            let status = try await harness.store.status(book: id)[0]
+            #expect(status.state == .failed)
+            #expect(status.error?.contains("HTTP 401: Incorrect API key provided") == true)
+            #expect(try await harness.store.checkpoints(book: id).isEmpty)
+        }
+    }
+
+    @Test("a deleted or truncated checkpoint is synthesized again on resume, and only that segment")
+    func repair() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            _ = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            let records = try await harness.store.checkpoints(book: id)
+            try FileManager.default.removeItem(atPath: records[1].audioPath)
+            let handle = try #require(FileHandle(forWritingAtPath: records[5].audioPath))
+            try handle.truncate(atOffset: 100)
+            try handle.close()
+            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            #expect(outcome == .finished)
+            #expect(try await harness.expectCheckpointsMatchServer(book: id))
+        }
+        #expect(server.requestCount == 14)
+        #expect(server.counts.values.filter { $0 == 2 }.count == 2)
+    }
+
+    @Test("pause and cancel stored in the table stop a running worker; unpause lets it finish")
+    func pauseAndCancel() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(40))
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            async let outcome = converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
+            while harness.events.segmentsDone < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            try await harness.store.pause(id)
+            #expect(try await outcome == .finished)
+            let paused = try await harness.store.status(book: id)[0]
+            #expect(paused.state == .paused)
+            #expect(paused.segmentsDone < paused.segmentsTotal)
+            try await harness.store.unpause(id)
+            #expect(
+                try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
+                    == .finished
+            )
+            #expect(try await harness.store.status(book: id)[0].state == .completed)
+        }
+        #expect(server.counts.values.allSatisfy { $0 <= 2 })
+    }
+
+    @Test("stopping gives tasks back without using an attempt")
+    func stop() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(40))
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 2)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            async let outcome = converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 2)
+            while harness.events.segmentsDone < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            harness.stop.set()
+            #expect(try await outcome == .interrupted)
+            let claimed = try await harness.store.claim(owner: "check", limit: 10, books: [id])
+            #expect(!claimed.isEmpty)
+            #expect(claimed.allSatisfy { $0.attempt == 1 })
+        }
+    }
+
+    @Test("an unwritable audio folder stalls the run (exit 75 territory) and loses nothing")
+    func storage() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        try FileManager.default.createDirectory(atPath: harness.paths.audio, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: harness.paths.audio + "/book-1", contents: Data("not a folder".utf8))
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            guard case .stalled(let reason) = outcome else {
+                Issue.record("expected a stall, got \(outcome)")
+                return
+            }
+            #expect(reason.contains("cannot create"))
+            #expect(try await harness.store.checkpoints(book: id).isEmpty)
+            let claimed = try await harness.store.claim(owner: "check", limit: 10, books: [id])
+            #expect(claimed.count == 3 && claimed.allSatisfy { $0.attempt == 1 })
+        }
+    }
+
+    @Test("an unreachable server stalls after the patience runs out, naming the problem")
+    func unreachable() async throws {
+        let harness = try PipelineHarness()
+        let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
+        let converter = harness.converter(patience: .milliseconds(300))
+        let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+        let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+        guard case .stalled(let reason) = outcome else {
+            Issue.record("expected a stall, got \(outcome)")
+            return
+        }
+        #expect(reason.contains("connection refused"), "\(reason)")
+    }
+
+    @Test("the same file with the same voice is one book; another voice is another book")
+    func dedupe() async throws {
+        let harness = try PipelineHarness()
+        let converter = harness.converter()
+        let a = try await converter.enqueue(
+            book,
+            settings: PipelineHarness.settings(url: "http://127.0.0.1:1"),
+            priority: 2
+        )
+        let b = try await converter.enqueue(
+            book,
+            settings: PipelineHarness.settings(url: "http://127.0.0.1:2"),
+            priority: 2
+        )
+        var other = PipelineHarness.settings(url: "http://127.0.0.1:1")
+        other.voice.voice = "another"
+        let c = try await converter.enqueue(book, settings: other, priority: 2)
+        #expect(a.created && !b.created && c.created)
+        #expect(a.bookID == b.bookID && c.bookID != a.bookID)
+    }
+}
+
+@Suite("The built-in espeak-ng voice, end to end")
+struct BuiltinVoiceTests {
+    @Test("a real chapter of The Waste Land is synthesized through the embedded server")
+    func realChapter() async throws {
+        let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
+        try #require(FileManager.default.fileExists(atPath: source))
+        let book = try Ingester().read(source)
+        let chapter = try #require(book.chapters.first { $0.title == "IV. DEATH BY WATER" })
+        let harness = try PipelineHarness()
+        let id = try await harness.store.enqueue(
+            NewBook(
+                sourcePath: source,
+                contentHash: "waste-land-iv",
+                settingsHash: "builtin",
+                settingsJSON: "{}",
+                title: book.metadata.title,
+                authors: book.metadata.authors,
+                language: book.metadata.language,
+                sampleRate: 24_000,
+                priority: 1,
+                chapters: [Chapter(index: 0, title: chapter.title, text: chapter.text, segments: chapter.segments)]
+            )
+        ).bookID
+        let settings = ConversionSettings(
+            voice: VoiceProfile(name: "builtin", backend: .builtin, sampleRate: 24_000, concurrency: 2),
+            maxSegmentCharacters: 400
+        )
+        let outcome = try await harness.converter().synthesize(
+            books: [id],
+            settings: settings,
+            apiKey: nil,
+            concurrency: nil
+        )
+        #expect(outcome == .finished)
+        let records = try await harness.store.checkpoints(book: id)
+        #expect(records.count == chapter.segments.count)
+        let seconds = Double(records.reduce(0) { $0 + $1.sampleCount }) / 24_000
+        // About 400 characters of verse: tens of seconds of speech, not silence and not hours.
+        #expect(seconds > 15 && seconds < 120, "\(seconds) s")
+        #expect(records.allSatisfy { CheckpointFiles(root: harness.paths.audio).isIntact($0) })
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import RecitalIngest
+import RecitalJobs
+import RecitalModel
+import RecitalPipeline
+import RecitalTestSupport
+import Synchronization
+
+/// A fresh home folder, job store and converter pointed at a TTS server URL.
+struct PipelineHarness {
+    let paths: RecitalPaths
+    let store: JobStore
+    let stop = StopFlag()
+    let events = EventLog()
+
+    init() throws {
+        let home = try Fixtures.temporaryDirectory().path
+        paths = RecitalPaths(home: home, database: home + "/recital.sqlite")
+        try paths.prepare()
+        store = try JobStore(path: paths.database)
+    }
+
+    func converter(patience: Duration = .seconds(30)) -> Converter {
+        var converter = Converter(
+            store: store,
+            paths: paths,
+            owner: "test-\(UUID().uuidString.prefix(6))",
+            stop: stop,
+            progress: events.record
+        )
+        converter.retryClock = TestClock()
+        converter.patience = patience
+        converter.heartbeatInterval = .milliseconds(100)
+        return converter
+    }
+
+    static func settings(
+        url: String,
+        backend: VoiceProfile.Backend = .openai,
+        concurrency: Int = 4
+    ) -> ConversionSettings {
+        ConversionSettings(
+            voice: VoiceProfile(
+                name: "fake",
+                backend: backend,
+                url: url,
+                voice: "v",
+                format: "wav",
+                concurrency: concurrency,
+                timeoutSeconds: 5
+            ),
+            maxSegmentCharacters: 400
+        )
+    }
+
+    /// Every segment's checkpoint holds exactly the audio the fake server makes for its text.
+    func expectCheckpointsMatchServer(book: Int64) async throws -> Bool {
+        let files = CheckpointFiles(root: paths.audio)
+        let records = try await store.checkpoints(book: book)
+        let status = try await store.status(book: book)[0]
+        guard records.count == status.segmentsTotal else { return false }
+        let texts = try segmentTexts(book: book)
+        for record in records {
+            guard files.isIntact(record), let data = FileManager.default.contents(atPath: record.audioPath) else {
+                return false
+            }
+            let text = texts["\(record.chapterIndex)/\(record.index)"] ?? ""
+            if WAV.samples([UInt8](data)) != FakeTTSServer.samples(for: text) { return false }
+        }
+        return true
+    }
+
+    func segmentTexts(book: Int64) throws -> [String: String] {
+        // The store only hands out pending segments, so read the texts from the source book.
+        var result: [String: String] = [:]
+        let source = try Ingester().read(Fixtures.path("epub2-basic.epub"))
+        for chapter in source.chapters {
+            for segment in chapter.segments { result["\(chapter.index)/\(segment.index)"] = segment.text }
+        }
+        return result
+    }
+}
+
+/// Collects progress events.
+final class EventLog: Sendable {
+    private let events = MutexBox<[ProgressEvent]>([])
+    var all: [ProgressEvent] { events.value }
+    var segmentsDone: Int { all.filter { if case .segmentDone = $0 { true } else { false } }.count }
+    func record(_ event: ProgressEvent) { events.mutate { $0.append(event) } }
+}
+
+final class MutexBox<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    var value: Value { mutex.withLock { $0 } }
+    func mutate(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+}
