@@ -146,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "recitalTests",
-            dependencies: ["recital", "RecitalTestSupport"],
+            dependencies: ["recital", "RecitalTestSupport", grdb],
             swiftSettings: testSettings
         ),
     ]

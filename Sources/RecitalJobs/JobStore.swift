@@ -2,6 +2,10 @@ internal import Foundation
 internal import GRDB
 internal import RecitalModel
 
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
 /// The persistent job table: books, their segments and checkpoints, and claimable tasks with
 /// leases. Several processes may open the same database; SQLite (WAL, busy timeout, immediate
 /// write transactions) and the lease tokens keep them from stepping on each other.
@@ -10,6 +14,8 @@ public final class JobStore: Sendable {
     /// Wall-clock seconds; injected so tests can move time (leases are compared across processes,
     /// so production uses the real clock).
     private let now: @Sendable () -> Double
+    /// This machine's name, to recognise workers whose process can be checked directly.
+    private let host: String
     public let path: String
 
     /// How long a claim lasts without a heartbeat before another process may rescue the task.
@@ -19,6 +25,7 @@ public final class JobStore: Sendable {
     public init(path: String, now: (@Sendable () -> Double)? = nil) throws(JobError) {
         self.path = path
         self.now = now ?? { Date().timeIntervalSince1970 }
+        self.host = ProcessInfo.processInfo.hostName
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
@@ -200,20 +207,26 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Returns tasks whose worker stopped heartbeating to the queue (the crashed attempt stays
-    /// used; tasks out of attempts fail, tasks of cancelled books are cancelled).
+    /// Returns tasks whose worker is gone to the queue: its lease expired, or it ran on this machine
+    /// and its process no longer exists (a SIGKILL is noticed at once, not after the lease). The
+    /// crashed attempt stays used; tasks out of attempts fail; tasks of cancelled books are cancelled.
     @discardableResult
     public func rescueExpiredLeases() async throws(JobError) -> Int {
         let time = now()
+        let host = self.host
         return try await write { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT t.id, t.attempt, t.max_attempts, b.cancelled_at FROM tasks t JOIN books b ON b.id = t.book_id
-                    WHERE t.state = 'running' AND t.lease_expires_at < ?
-                    """,
-                arguments: [time]
-            )
+                    SELECT t.id, t.attempt, t.max_attempts, t.lease_expires_at, b.cancelled_at, w.pid, w.host
+                    FROM tasks t JOIN books b ON b.id = t.book_id LEFT JOIN workers w ON w.id = t.lease_owner
+                    WHERE t.state = 'running'
+                    """
+            ).filter { row in
+                if (row["lease_expires_at"] as Double? ?? 0) < time { return true }
+                guard let pid = row["pid"] as Int32?, row["host"] as String? == host else { return false }
+                return !Self.processExists(pid)
+            }
             for row in rows {
                 let cancelled = (row["cancelled_at"] as Double?) != nil
                 let event: TaskEvent = cancelled ? .cancel : .leaseExpired
@@ -230,18 +243,22 @@ public final class JobStore: Sendable {
                     to: row["id"],
                     in: db,
                     at: time,
-                    error: "worker stopped responding (lease expired)"
+                    error: "its worker stopped (crashed or was killed)"
                 )
                 try Self.log(
                     db,
                     taskID: row["id"],
                     at: time,
                     kind: "rescued",
-                    message: "lease expired; now \(next.state.rawValue)"
+                    message: "worker gone; now \(next.state.rawValue)"
                 )
             }
             return rows.count
         }
+    }
+
+    private static func processExists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
     }
 
     // MARK: - Finishing a task
@@ -451,14 +468,14 @@ public final class JobStore: Sendable {
         return found
     }
 
-    /// Books whose tasks are not all finished, oldest first.
+    /// Books with work left (waiting, running or failed tasks), not paused or cancelled, oldest first.
     public func unfinishedBooks() async throws(JobError) -> [Int64] {
         try await read { db in
             try Int64.fetchAll(
                 db,
                 sql: """
                     SELECT DISTINCT b.id FROM books b JOIN tasks t ON t.book_id = b.id
-                    WHERE b.cancelled_at IS NULL AND t.state IN ('available', 'running')
+                    WHERE b.cancelled_at IS NULL AND b.paused_at IS NULL AND t.state IN ('available', 'running', 'failed')
                     ORDER BY b.id
                     """
             )

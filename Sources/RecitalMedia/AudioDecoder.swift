@@ -23,6 +23,12 @@ public enum AudioDecoder {
     public static func decode(_ bytes: [UInt8], sampleRate: Int, rawPCMRate: Int? = nil) throws(MediaError) -> PCMAudio
     {
         guard !bytes.isEmpty else { throw MediaError(operation: "decode", message: "no audio data") }
+        if rawPCMRate == nil, let wav = PCMWAV.read(bytes) {
+            return PCMAudio(
+                samples: try MonoResampler.resample(wav.samples, from: wav.rate, to: sampleRate),
+                sampleRate: sampleRate
+            )
+        }
         let input = try MemoryInput(bytes: bytes, rawPCMRate: rawPCMRate)
         let stream = try input.bestAudioStream()
         let decoder = try Decoder(parameters: stream.pointee.codecpar)

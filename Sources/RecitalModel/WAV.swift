@@ -6,10 +6,12 @@ public enum WAV {
     public static func encode(samples: [Int16], sampleRate: Int) -> [UInt8] {
         var bytes = header(sampleCount: samples.count, sampleRate: sampleRate)
         bytes.reserveCapacity(headerSize + samples.count * 2)
-        for sample in samples {
-            let value = UInt16(bitPattern: sample.littleEndian)
-            bytes.append(UInt8(value & 0xFF))
-            bytes.append(UInt8(value >> 8))
+        samples.withUnsafeBufferPointer { buffer in
+            for sample in buffer {
+                let value = UInt16(bitPattern: sample.littleEndian)
+                bytes.append(UInt8(value & 0xFF))
+                bytes.append(UInt8(value >> 8))
+            }
         }
         return bytes
     }

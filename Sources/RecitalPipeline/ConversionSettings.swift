@@ -63,11 +63,12 @@ public struct RecitalPaths: Sendable, Equatable {
     /// `--home`/`RECITAL_HOME`, else `$XDG_DATA_HOME/recital`, else `~/.local/share/recital`;
     /// `--db`/`RECITAL_DB`, else `<home>/recital.sqlite`.
     public static func resolve(home: String?, database: String?, environment: [String: String]) -> RecitalPaths {
+        // An empty variable is as good as unset.
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let base =
-            home ?? environment["RECITAL_HOME"]
-            ?? ((environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-                ?? "\(environment["HOME"] ?? NSHomeDirectory())/.local/share") + "/recital")
-        return RecitalPaths(home: base, database: database ?? environment["RECITAL_DB"] ?? "\(base)/recital.sqlite")
+            home ?? value("RECITAL_HOME")
+            ?? ((value("XDG_DATA_HOME") ?? "\(value("HOME") ?? NSHomeDirectory())/.local/share") + "/recital")
+        return RecitalPaths(home: base, database: database ?? value("RECITAL_DB") ?? "\(base)/recital.sqlite")
     }
 
     /// Creates the home folder (and the database's folder) if needed.

@@ -53,7 +53,7 @@ public struct Converter: Sendable {
         let result = try await store.enqueue(
             NewBook(
                 sourcePath: absolute,
-                contentHash: ContentHash.bytes(data),
+                contentHash: ContentHash.bytes([UInt8](data)),
                 settingsHash: settings.audioHash,
                 settingsJSON: settings.json,
                 title: book.metadata.title,

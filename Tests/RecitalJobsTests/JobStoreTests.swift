@@ -186,3 +186,33 @@ struct JobStoreTests {
         _ = store
     }
 }
+
+@Suite("Workers that die")
+struct DeadWorkerTests {
+    @Test("a task held by a process of this machine that no longer exists is rescued at once")
+    func deadProcess() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        _ = try await store.enqueue(JobFixtures.book(chapters: 1))
+        // A real process id that has just ended.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        try await store.registerWorker(
+            id: "dead",
+            pid: process.processIdentifier,
+            host: ProcessInfo.processInfo.hostName
+        )
+        _ = try await store.claim(owner: "dead", limit: 1)
+        try await store.registerWorker(
+            id: "alive",
+            pid: ProcessInfo.processInfo.processIdentifier,
+            host: ProcessInfo.processInfo.hostName
+        )
+        #expect(try await store.rescueExpiredLeases() == 1)
+        let next = try #require(try await store.claim(owner: "alive", limit: 1).first)
+        #expect(next.attempt == 2)
+        // A live holder is left alone.
+        #expect(try await store.rescueExpiredLeases() == 0)
+    }
+}

@@ -43,9 +43,10 @@ struct ConverterTests {
         let harness = try PipelineHarness()
         let converter = harness.converter()
         try await server.serve { url in
-            let settings = PipelineHarness.settings(url: url, concurrency: 2)
+            // One request at a time, so every fault reaches a client that reacts to it.
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
-            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
             #expect(outcome == .finished)
             #expect(try await harness.store.status(book: id)[0].state == .completed)
             #expect(try await harness.expectCheckpointsMatchServer(book: id))
@@ -151,7 +152,7 @@ struct ConverterTests {
         let server = FakeTTSServer()
         let harness = try PipelineHarness()
         try FileManager.default.createDirectory(atPath: harness.paths.audio, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: harness.paths.audio + "/book-1", contents: Data("not a folder".utf8))
+        _ = FileManager.default.createFile(atPath: harness.paths.audio + "/book-1", contents: Data("not a folder".utf8))
         try await server.serve { url in
             let settings = PipelineHarness.settings(url: url)
             let converter = harness.converter()
@@ -244,5 +245,57 @@ struct BuiltinVoiceTests {
         // About 400 characters of verse: tens of seconds of speech, not silence and not hours.
         #expect(seconds > 15 && seconds < 120, "\(seconds) s")
         #expect(records.allSatisfy { CheckpointFiles(root: harness.paths.audio).isIntact($0) })
+    }
+}
+
+@Suite(
+    "A real Piper TTS server",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"] != nil,
+        "set RECITAL_PIPER_URL (.ci/run starts Piper)"
+    )
+)
+struct PiperTests {
+    @Test("a short real chapter is converted through Piper's /synthesize")
+    func realChapter() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"])
+        let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
+        let book = try Ingester().read(source)
+        let chapter = try #require(book.chapters.first { $0.title == "IV. DEATH BY WATER" })
+        let harness = try PipelineHarness()
+        let id = try await harness.store.enqueue(
+            NewBook(
+                sourcePath: source,
+                contentHash: "waste-land-iv-piper",
+                settingsHash: "piper",
+                settingsJSON: "{}",
+                title: book.metadata.title,
+                authors: book.metadata.authors,
+                language: book.metadata.language,
+                sampleRate: 24_000,
+                priority: 1,
+                chapters: [Chapter(index: 0, title: chapter.title, text: chapter.text, segments: chapter.segments)]
+            )
+        ).bookID
+        let voice = VoiceProfile(
+            name: "piper",
+            backend: .piper,
+            url: url,
+            format: "wav",
+            sampleRate: 24_000,
+            concurrency: 2,
+            timeoutSeconds: 120
+        )
+        let outcome = try await harness.converter().synthesize(
+            books: [id],
+            settings: ConversionSettings(voice: voice, maxSegmentCharacters: 400),
+            apiKey: nil,
+            concurrency: nil
+        )
+        #expect(outcome == .finished)
+        let records = try await harness.store.checkpoints(book: id)
+        #expect(records.count == chapter.segments.count)
+        let seconds = Double(records.reduce(0) { $0 + $1.sampleCount }) / 24_000
+        #expect(seconds > 15 && seconds < 120, "\(seconds) s of speech for \(chapter.characterCount) characters")
     }
 }

@@ -60,10 +60,17 @@ public struct ProcessResult: Sendable {
     public var stdout: String
     public var stderr: String
 
-    public static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    public static func run(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
@@ -76,6 +83,49 @@ public struct ProcessResult: Sendable {
             status: process.terminationStatus,
             stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self)
+        )
+    }
+}
+
+/// A child process started in the background, whose output is collected in files (so pipes can
+/// never fill up and block it).
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    private let outURL: URL
+    private let errURL: URL
+
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        outURL = directory.appendingPathComponent("stdout")
+        errURL = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to end (polling, so the caller's task stays cancellable) and returns its result.
+    public func wait(timeout: Duration = .seconds(300)) async throws -> ProcessResult {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw CancellationError()
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return ProcessResult(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         )
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import RecitalModel
+import RecitalTestSupport
+import Testing
+
+@testable import RecitalPipeline
+
+@Suite("Voice profiles, settings and paths")
+struct SettingsTests {
+    @Test("the binary carries exactly the profiles in voices/")
+    func bundled() throws {
+        let folder = Fixtures.root.appendingPathComponent("voices")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(Set(files.map { String($0.dropLast(5)) }) == Set(BundledVoices.json.keys))
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            #expect(BundledVoices.json[String(file.dropLast(5))] == text, "\(file) differs; run scripts/sync-voices.py")
+        }
+        for name in VoiceProfiles.bundledNames {
+            let profile = try VoiceProfiles.load(name, home: "/nonexistent")
+            #expect(profile.name == name)
+        }
+    }
+
+    @Test("a profile file path loads; an unknown name says which names exist")
+    func loading() throws {
+        let file = try Fixtures.temporaryDirectory().appendingPathComponent("mine.json")
+        try Data(#"{"name":"mine","backend":"piper","url":"http://127.0.0.1:5000","voice":"joe"}"#.utf8).write(to: file)
+        #expect(try VoiceProfiles.load(file.path, home: "/x").voice == "joe")
+        do {
+            _ = try VoiceProfiles.load("nope", home: "/x")
+            Issue.record("loaded an unknown profile")
+        } catch {
+            #expect(error.message.contains("kokoro-fastapi"))
+        }
+    }
+
+    @Test("where a server runs does not change a book's identity; what it says does")
+    func audioHash() {
+        let base = ConversionSettings(
+            voice: VoiceProfile(name: "a", backend: .openai, url: "http://one", voice: "af_heart"),
+            maxSegmentCharacters: 400
+        )
+        var moved = base
+        moved.voice.url = "http://two"
+        moved.voice.concurrency = 8
+        moved.outputDirectory = "/elsewhere"
+        var other = base
+        other.voice.voice = "am_adam"
+        var shorter = base
+        shorter.maxSegmentCharacters = 200
+        #expect(base.audioHash == moved.audioHash)
+        #expect(base.audioHash != other.audioHash)
+        #expect(base.audioHash != shorter.audioHash)
+        #expect(ConversionSettings.decode(base.json) == base)
+    }
+
+    @Test("paths: flags, then RECITAL_*, then XDG_DATA_HOME, then ~/.local/share; empty variables count as unset")
+    func paths() {
+        #expect(RecitalPaths.resolve(home: "/h", database: nil, environment: [:]).database == "/h/recital.sqlite")
+        #expect(
+            RecitalPaths.resolve(home: nil, database: nil, environment: ["RECITAL_HOME": "/r", "RECITAL_DB": "/d.db"])
+                .database == "/d.db"
+        )
+        #expect(
+            RecitalPaths.resolve(home: nil, database: nil, environment: ["XDG_DATA_HOME": "/x", "RECITAL_DB": ""])
+                .database == "/x/recital/recital.sqlite"
+        )
+        #expect(
+            RecitalPaths.resolve(home: nil, database: nil, environment: ["HOME": "/home/u", "XDG_DATA_HOME": ""]).home
+                == "/home/u/.local/share/recital"
+        )
+    }
+}

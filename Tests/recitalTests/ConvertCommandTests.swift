@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import RecitalTestSupport
+import Testing
+
+/// `recital convert`, `resume` and `status` run as child processes against a fake TTS server in
+/// this process: real HTTP on loopback, a real SQLite job table, real signals.
+@Suite("recital convert and resume, run as processes", .serialized)
+struct ConvertCommandTests {
+    static let wasteLand = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
+
+    struct Setup {
+        let home: String
+        var environment: [String: String] { ["RECITAL_HOME": home, "RECITAL_DB": "", "TERM": "dumb"] }
+        init() throws { home = try Fixtures.temporaryDirectory().path }
+
+        func run(_ arguments: [String]) throws -> ProcessResult {
+            try ProcessResult.run(Fixtures.executable, arguments, environment: environment)
+        }
+
+        func start(_ arguments: [String]) throws -> BackgroundProcess {
+            try BackgroundProcess(Fixtures.executable, arguments, environment: environment)
+        }
+
+        /// Segment texts and checkpoints of book 1, straight from the job table.
+        func segments() throws -> (texts: [String], done: [(text: String, path: String, samples: Int)]) {
+            let queue = try DatabaseQueue(path: home + "/recital.sqlite")
+            return try queue.read { db in
+                let texts = try String.fetchAll(
+                    db,
+                    sql: "SELECT text FROM segments WHERE book_id = 1 ORDER BY chapter_idx, idx"
+                )
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.text, c.audio_path, c.sample_count FROM checkpoints c JOIN segments s
+                        ON s.book_id = c.book_id AND s.chapter_idx = c.chapter_idx AND s.idx = c.idx
+                        WHERE c.book_id = 1 ORDER BY c.chapter_idx, c.idx
+                        """
+                )
+                return (texts, rows.map { ($0["text"], $0["audio_path"], $0["sample_count"]) })
+            }
+        }
+
+        /// Every segment has a checkpoint whose file holds the server's audio for its text.
+        func expectComplete() throws {
+            let (texts, done) = try segments()
+            #expect(done.count == texts.count)
+            #expect(done.map(\.text) == texts)
+            for segment in done {
+                let bytes = [UInt8](FileManager.default.contents(atPath: segment.path) ?? Data())
+                #expect(Array(bytes.dropFirst(44)).count == segment.samples * 2)
+                #expect(
+                    RecitalTestSupportWAV.samples(bytes) == FakeTTSServer.samples(for: segment.text),
+                    "\(segment.path)"
+                )
+            }
+        }
+    }
+
+    @Test("SIGKILLed at random moments 20 times and resumed each time, the book ends exactly as an uninterrupted run")
+    func crashes() async throws {
+        try #require(FileManager.default.fileExists(atPath: Self.wasteLand))
+        let server = FakeTTSServer(latency: .milliseconds(15))
+        let setup = try Setup()
+        let kills = 20
+        try await server.serve { url in
+            var generator = SystemRandomNumberGenerator()
+            for round in 0..<kills {
+                let arguments =
+                    round == 0
+                    ? ["convert", Self.wasteLand, "--tts-url", url, "--concurrency", "4"]
+                    : ["resume", "--concurrency", "4"]
+                let child = try setup.start(arguments)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 150...700, using: &generator)))
+                child.signal(SIGKILL)
+                _ = try await child.wait()
+            }
+            let final = try await setup.start(["resume", "--concurrency", "4"]).wait()
+            #expect(final.status == 0, "\(final.stderr)")
+            try setup.expectComplete()
+        }
+        let texts = try setup.segments().texts
+        var occurrences: [String: Int] = [:]
+        for text in texts { occurrences[text, default: 0] += 1 }
+        for (text, count) in server.counts {
+            #expect(count <= (occurrences[text] ?? 0) + kills, "\(text.prefix(40)) asked \(count) times")
+        }
+        // Only requests in flight when a process died are repeated: at most 4 per kill.
+        #expect(server.requestCount <= texts.count + kills * 4)
+    }
+
+    @Test("two processes converting one book on one database never synthesize a segment twice")
+    func twoProcesses() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(10))
+        let setup = try Setup()
+        try await server.serve { url in
+            // Queue first, so both processes work on the same book from the start.
+            let arguments = ["convert", Self.wasteLand, "--tts-url", url, "--concurrency", "3"]
+            let first = try setup.start(arguments)
+            let second = try setup.start(arguments)
+            let results = [try await first.wait(), try await second.wait()]
+            for result in results {
+                #expect(result.status == 0, "\(result.stderr)"); print("STDERR:", result.stderr.suffix(1500))
+            }
+            try setup.expectComplete()
+        }
+        let texts = try setup.segments().texts
+        var occurrences: [String: Int] = [:]
+        for text in texts { occurrences[text, default: 0] += 1 }
+        #expect(server.counts == occurrences)
+    }
+
+    @Test("SIGINT saves state and exits 130; status works meanwhile; resume finishes without using attempts")
+    func interrupt() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(30))
+        let setup = try Setup()
+        try await server.serve { url in
+            let child = try setup.start(["convert", Self.wasteLand, "--tts-url", url, "--concurrency", "2"])
+            try await Task.sleep(for: .milliseconds(900))
+            let status = try setup.run(["status", "--json"])
+            #expect(status.status == 0)
+            let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            let books = try #require(object?["books"] as? [[String: Any]])
+            #expect(
+                Set(books[0].keys) == [
+                    "id", "title", "source", "state", "progress", "chaptersDone", "chaptersTotal", "segmentsDone",
+                    "segmentsTotal", "etaSeconds", "outputs", "error",
+                ]
+            )
+            #expect(books[0]["state"] as? String == "running")
+            child.signal(SIGINT)
+            let result = try await child.wait(timeout: .seconds(20))
+            #expect(result.status == 130, "\(result.stderr)")
+            #expect(result.stderr.contains("recital resume"))
+            let attempts = try await DatabaseQueue(path: setup.home + "/recital.sqlite").read { db in
+                try Int.fetchAll(db, sql: "SELECT attempt FROM tasks WHERE state != 'completed'")
+            }
+            #expect(attempts.allSatisfy { $0 == 0 }, "a graceful stop uses no attempt: \(attempts)")
+            let resumed = try await setup.start(["resume", Self.wasteLand]).wait()
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            try setup.expectComplete()
+        }
+    }
+
+    @Test(
+        "exit codes: 1 for a permanent server failure, 75 when the server stays unreachable, 65 for unreadable input, 64 for a missing API key"
+    )
+    func exitCodes() async throws {
+        let server = FakeTTSServer()
+        server.fail(
+            next: Array(
+                repeating: .status(401, body: #"{"error":{"message":"Incorrect API key provided"}}"#),
+                count: 100
+            )
+        )
+        let book = Fixtures.path("epub2-basic.epub")
+        try await server.serve { url in
+            let failed = try Setup().run(["convert", book, "--tts-url", url])
+            #expect(failed.status == 1)
+            #expect(failed.stdout.contains("Incorrect API key provided"))
+        }
+        let unreachable = try Setup().run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.5"])
+        #expect(unreachable.status == 75)
+        #expect(unreachable.stderr.contains("connection refused"))
+        let unreadable = try Setup().run(["convert", Fixtures.path("bad/zip-bomb.epub")])
+        #expect(unreadable.status == 65)
+        let keyless = try ProcessResult.run(
+            Fixtures.executable,
+            ["convert", book, "--voice", "openai"],
+            environment: ["RECITAL_HOME": try Fixtures.temporaryDirectory().path, "OPENAI_API_KEY": ""]
+        )
+        #expect(keyless.status == 64)
+        #expect(keyless.stderr.contains("OPENAI_API_KEY"))
+    }
+}
+
+/// Reads the samples of a checkpoint file (mono 16-bit WAV).
+enum RecitalTestSupportWAV {
+    static func samples(_ bytes: [UInt8]) -> [Int16] {
+        stride(from: 44, to: bytes.count - 1, by: 2).map {
+            Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+        }
+    }
+}
