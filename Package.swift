@@ -92,6 +92,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Benchmarks
+        .executableTarget(
+            name: "synthesis-benchmark",
+            dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalTestSupport"],
+            path: "Benchmarks/SynthesisBenchmark",
+            swiftSettings: testSettings
+        ),
+
         // MARK: - Tests
         .target(
             name: "RecitalTestSupport",

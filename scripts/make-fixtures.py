@@ -375,8 +375,9 @@ def bad_inputs():
         f.write(b"%PDF-1.7\n" + bytes((i * 31 + 7) % 256 for i in range(2048)))
 
 
-def large_epub(path, megabytes):
-    """A novel-shaped EPUB of about `megabytes` MB on disk, for benchmarks (not committed)."""
+def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60):
+    """A novel-shaped EPUB of about `megabytes` MB on disk (or `characters` of text), for
+    benchmarks (not committed)."""
     import random
     rng = random.Random(1234)
     vocabulary = [w for w in (
@@ -386,10 +387,11 @@ def large_epub(path, megabytes):
         "silence remember thought suddenly against between himself herself nothing something everything "
         "Ishmael Ahab Queequeg Starbuck Elizabeth Victor Justine Clerval Geneva London Paris").split()]
     chapters, size, number = [], 0, 0
-    while size < megabytes * 1024 * 1024 * 3.0:  # deflate shrinks this text about 3 times
+    target = characters if characters else megabytes * 1024 * 1024 * 3.0  # deflate shrinks text ~3 times
+    while size < target:
         number += 1
         paragraphs = []
-        for _ in range(60):
+        for _ in range(paragraphs_per_chapter):
             sentences = []
             for _ in range(rng.randint(3, 7)):
                 words = [rng.choice(vocabulary) for _ in range(rng.randint(6, 24))]
@@ -397,7 +399,7 @@ def large_epub(path, megabytes):
             paragraphs.append("<p>" + " ".join(sentences) + "</p>")
         body = f"<h1>Chapter {number}</h1>" + "\n".join(paragraphs)
         chapters.append((f"OEBPS/c{number:04d}.xhtml", XHTML.format(title=f"Chapter {number}", body=body)))
-        size += len(body)
+        size += sum(len(p) - 7 for p in paragraphs) if characters else len(body)
     items = "".join(f'<item id="c{i}" href="c{i:04d}.xhtml" media-type="application/xhtml+xml"/>' for i in range(1, number + 1))
     spine = "".join(f'<itemref idref="c{i}"/>' for i in range(1, number + 1))
     nav_items = "".join(f'<li><a href="c{i:04d}.xhtml">Chapter {i}</a></li>' for i in range(1, number + 1))
@@ -414,6 +416,10 @@ def large_epub(path, megabytes):
 
 if __name__ == "__main__":
     import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "--large-chars":
+        large_epub(sys.argv[2], 0, characters=int(sys.argv[3]))
+        print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
+        sys.exit(0)
     if len(sys.argv) == 4 and sys.argv[1] == "--large":
         large_epub(sys.argv[2], float(sys.argv[3]))
         print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
@@ -426,5 +432,7 @@ if __name__ == "__main__":
     pdf_no_outline()
     pdf_numbered()
     pdf_plain()
+    # A small novel for conversion tests: a few hundred segments in a handful of chapters.
+    large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

@@ -3,6 +3,7 @@ public import RecitalJobs
 internal import RecitalMedia
 public import RecitalModel
 public import RecitalSpeech
+internal import Synchronization
 
 /// How a synthesis run ended.
 public enum SynthesisOutcome: Sendable, Equatable {
@@ -53,6 +54,8 @@ public struct SynthesisWorker: Sendable {
     }
 
     private enum ChapterResult: Sendable {
+        /// Not a chapter: the wake-up of ``next(of:within:)``.
+        case timer
         case completed
         case released
         case failed(String, permanent: Bool)
@@ -71,20 +74,26 @@ public struct SynthesisWorker: Sendable {
             )
         )
         let limiter = RequestLimiter(capacity: concurrency)
+        let run = RunState()
         return try await withThrowingTaskGroup(of: ChapterResult.self) { group -> SynthesisOutcome in
             var active = 0
             var idleSince: ContinuousClock.Instant?
             var lastProblem = ""
             var storageFailure: String?
+            var stalled: String?
             var lastRescue = ContinuousClock.now - .seconds(60)
             while true {
-                if stop.isSet || storageFailure != nil {
+                // Failing for longer than the patience with nothing succeeding: the server is down or
+                // refusing; stop and leave the rest to `resume` instead of burning attempts.
+                if !lastProblem.isEmpty, ContinuousClock.now - run.lastProgress > patience { stalled = lastProblem }
+                if stop.isSet || storageFailure != nil || stalled != nil {
+                    run.halt.set()
                     // Drain: every chapter task gives its lease back on its own.
                     while active > 0 {
-                        _ = try? await group.next()
+                        if case .timer? = try? await group.next() { continue }
                         active -= 1
                     }
-                    if let storageFailure { return .stalled(storageFailure) }
+                    if let reason = storageFailure ?? stalled { return .stalled(reason) }
                     return .interrupted
                 }
                 if ContinuousClock.now - lastRescue > .seconds(5) {
@@ -94,7 +103,7 @@ public struct SynthesisWorker: Sendable {
                 if active < concurrency {
                     let claimed = try await store.claim(owner: owner, limit: concurrency - active, books: books)
                     for task in claimed {
-                        group.addTask { await self.runChapter(task, limiter: limiter) }
+                        group.addTask { await self.runChapter(task, limiter: limiter, run: run) }
                     }
                     active += claimed.count
                     if !claimed.isEmpty { idleSince = nil }
@@ -119,14 +128,12 @@ public struct SynthesisWorker: Sendable {
                     try? await clock.sleep(for: pollInterval)
                     continue
                 }
-                let result: ChapterResult?
-                do {
-                    result = try await group.next()
-                } catch {
-                    result = nil
-                }
+                // Wake at least every poll interval, so that the patience is checked while
+                // chapters are still retrying.
+                let result: ChapterResult? = try await next(of: &group, within: pollInterval * 4)
+                guard let result else { continue }
                 active -= 1
-                switch result {
+                switch result as ChapterResult? {
                 case .failed(let message, _): lastProblem = message
                 case .storage(let message): storageFailure = message
                 case .completed: lastProblem = ""
@@ -136,12 +143,38 @@ public struct SynthesisWorker: Sendable {
         }
     }
 
+    /// The next chapter result, or nil when none arrives within `interval`.
+    private func next(
+        of group: inout ThrowingTaskGroup<ChapterResult, any Error>,
+        within interval: Duration
+    ) async throws -> ChapterResult? {
+        // Task groups cannot wait with a timeout, so a sentinel child does the waiting.
+        group.addTask {
+            try? await Task.sleep(for: interval)
+            return .timer
+        }
+        while true {
+            guard let result = try? await group.next() else { return nil }
+            if case .timer = result { return nil }
+            return result
+        }
+    }
+
     // MARK: - One chapter
 
     private struct LeaseEnded: Error { let status: LeaseStatus }
     private struct StopRequested: Error {}
 
-    private func runChapter(_ task: ClaimedTask, limiter: RequestLimiter) async -> ChapterResult {
+    /// What the chapters of one run share: when a segment last succeeded, and a halt flag the run
+    /// raises to wind its chapters down.
+    private final class RunState: Sendable {
+        let halt = StopFlag()
+        private let progress = Mutex(ContinuousClock.now)
+        var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }
+        func madeProgress() { progress.withLock { $0 = .now } }
+    }
+
+    private func runChapter(_ task: ClaimedTask, limiter: RequestLimiter, run: RunState) async -> ChapterResult {
         guard let chapter = task.chapterIndex else { return .failed("not a synthesize task", permanent: true) }
         do {
             let book = try await store.book(task.bookID)
@@ -156,7 +189,7 @@ public struct SynthesisWorker: Sendable {
             }
             let pending = try await store.pendingSegments(book: task.bookID, chapter: chapter)
             let title = "chapter \(chapter + 1)"
-            try await synthesize(pending, task: task, book: book, chapterTitle: title, limiter: limiter)
+            try await synthesize(pending, task: task, book: book, chapterTitle: title, limiter: limiter, run: run)
             if try await store.complete(task) {
                 progress(.chapterDone(book: task.bookID, chapter: chapter, chapterTitle: title))
                 return .completed
@@ -201,7 +234,8 @@ public struct SynthesisWorker: Sendable {
         task: ClaimedTask,
         book: BookRecord,
         chapterTitle: String,
-        limiter: RequestLimiter
+        limiter: RequestLimiter,
+        run: RunState
     ) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             // Watchers: the lease (pause, cancel, loss to another process) and the stop flag.
@@ -213,7 +247,7 @@ public struct SynthesisWorker: Sendable {
                 }
             }
             group.addTask {
-                while !self.stop.isSet { try await Task.sleep(for: .milliseconds(50)) }
+                while !self.stop.isSet, !run.halt.isSet { try await Task.sleep(for: .milliseconds(50)) }
                 throw StopRequested()
             }
             var next = pending.startIndex
@@ -238,7 +272,7 @@ public struct SynthesisWorker: Sendable {
                 guard let finished = try await group.next() else { break }
                 if finished {
                     running -= 1
-                    if next < pending.endIndex, !stop.isSet { addSegment() }
+                    if next < pending.endIndex, !stop.isSet, !run.halt.isSet { addSegment() }
                 }
             }
             group.cancelAll()

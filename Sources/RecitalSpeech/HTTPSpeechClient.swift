@@ -69,6 +69,8 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
             do {
                 return try await once(request)
             } catch {
+                // A cancelled request is abandoned, not retried (the run is stopping).
+                if Task.isCancelled { throw SpeechError(.transient, "cancelled") }
                 guard error.kind == .transient, attempt < retry.maxAttempts else { throw error }
                 let delay = retry.delay(attempt: attempt, serverDelay: error.retryAfter, random: random())
                 await onRetry(error, attempt, delay)

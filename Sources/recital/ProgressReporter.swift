@@ -13,6 +13,8 @@ final class ProgressReporter: Sendable {
         var lastLine = ContinuousClock.now - .seconds(60)
         var chapter = ""
         var drewBar = false
+        var lastRetry = ContinuousClock.now - .seconds(60)
+        var quietRetries = 0
     }
 
     private let state = Mutex(State())
@@ -56,9 +58,23 @@ final class ProgressReporter: Sendable {
         case .chapterDone(let book, let chapter, _):
             if !isTerminal { line("book \(book): chapter \(chapter + 1) synthesized") }
         case .retrying(let book, let chapter, let segment, let message, let delay):
-            line(
-                "book \(book), chapter \(chapter + 1), segment \(segment + 1): \(message); retrying in \(String(format: "%.1f", delay.seconds)) s"
-            )
+            // One line every few seconds is enough to show that requests are being retried.
+            let quiet: Int? = state.withLock { state in
+                guard ContinuousClock.now - state.lastRetry > .seconds(5) else {
+                    state.quietRetries += 1
+                    return nil
+                }
+                state.lastRetry = .now
+                defer { state.quietRetries = 0 }
+                return state.quietRetries
+            }
+            if let quiet {
+                let more = quiet > 0 ? " (\(quiet) more retries since the last report)" : ""
+                let wait = String(format: "%.1f", delay.seconds)
+                line(
+                    "book \(book), chapter \(chapter + 1), segment \(segment + 1): \(message); retrying in \(wait) s\(more)"
+                )
+            }
         case .chapterFailed(let book, _, let message, let permanent):
             line("book \(book): \(permanent ? "failed" : "will retry"): \(message)")
         case .checkpointDiscarded(let book, let chapter, let segment):

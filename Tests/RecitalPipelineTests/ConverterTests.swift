@@ -26,7 +26,7 @@ struct ConverterTests {
                 concurrency: nil
             )
             #expect(outcome == .finished)
-            #expect(try await harness.store.status(book: queued.bookID)[0].state == .completed)
+            #expect(try await harness.store.only(queued.bookID).state == .completed)
             #expect(try await harness.expectCheckpointsMatchServer(book: queued.bookID))
         }
         #expect(server.counts.values.allSatisfy { $0 == 1 })
@@ -48,7 +48,7 @@ struct ConverterTests {
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
             let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
             #expect(outcome == .finished)
-            #expect(try await harness.store.status(book: id)[0].state == .completed)
+            #expect(try await harness.store.only(id).state == .completed)
             #expect(try await harness.expectCheckpointsMatchServer(book: id))
             // Each fault is retried: by the request (kind "retry") or, after a run of them, by the task.
             let retries = try await harness.store.events(book: id).filter {
@@ -75,7 +75,7 @@ struct ConverterTests {
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
             let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
             #expect(outcome == .finished)
-            let status = try await harness.store.status(book: id)[0]
+            let status = try await harness.store.only(id)
             #expect(status.state == .failed)
             #expect(status.error?.contains("HTTP 401: Incorrect API key provided") == true)
             #expect(try await harness.store.checkpoints(book: id).isEmpty)
@@ -116,7 +116,7 @@ struct ConverterTests {
             while harness.events.segmentsDone < 2 { try await Task.sleep(for: .milliseconds(10)) }
             try await harness.store.pause(id)
             #expect(try await outcome == .finished)
-            let paused = try await harness.store.status(book: id)[0]
+            let paused = try await harness.store.only(id)
             #expect(paused.state == .paused)
             #expect(paused.segmentsDone < paused.segmentsTotal)
             try await harness.store.unpause(id)
@@ -124,7 +124,7 @@ struct ConverterTests {
                 try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
                     == .finished
             )
-            #expect(try await harness.store.status(book: id)[0].state == .completed)
+            #expect(try await harness.store.only(id).state == .completed)
         }
         #expect(server.counts.values.allSatisfy { $0 <= 2 })
     }
@@ -205,7 +205,12 @@ struct ConverterTests {
     }
 }
 
-@Suite("The built-in espeak-ng voice, end to end")
+@Suite(
+    "The built-in espeak-ng voice, end to end",
+    .enabled(
+        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path)
+    )
+)
 struct BuiltinVoiceTests {
     @Test("a real chapter of The Waste Land is synthesized through the embedded server")
     func realChapter() async throws {

@@ -5,6 +5,7 @@ import RecitalModel
 import RecitalPipeline
 import RecitalTestSupport
 import Synchronization
+import Testing
 
 /// A fresh home folder, job store and converter pointed at a TTS server URL.
 struct PipelineHarness {
@@ -57,7 +58,7 @@ struct PipelineHarness {
     func expectCheckpointsMatchServer(book: Int64) async throws -> Bool {
         let files = CheckpointFiles(root: paths.audio)
         let records = try await store.checkpoints(book: book)
-        let status = try await store.status(book: book)[0]
+        let status = try await store.only(book)
         guard records.count == status.segmentsTotal else { return false }
         let texts = try segmentTexts(book: book)
         for record in records {
@@ -94,4 +95,11 @@ final class MutexBox<Value: Sendable>: Sendable {
     init(_ value: Value) { mutex = Mutex(value) }
     var value: Value { mutex.withLock { $0 } }
     func mutate(_ body: (inout Value) -> Void) { mutex.withLock { body(&$0) } }
+}
+
+extension JobStore {
+    /// The status of one book, failing the test (not crashing it) when there is none.
+    func only(_ book: Int64) async throws -> BookStatus {
+        try #require(try await status(book: book).first)
+    }
 }

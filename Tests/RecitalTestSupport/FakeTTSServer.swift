@@ -29,6 +29,7 @@ public final class FakeTTSServer: Sendable {
         var requests = 0
         var bodies: [String] = []
         var headers: [String] = []
+        var busySeconds: Double = 0
     }
 
     public static let sampleRate = 24_000
@@ -53,6 +54,8 @@ public final class FakeTTSServer: Sendable {
     public var requestCount: Int { state.withLock { $0.requests } }
     /// Every request body received, in order.
     public var bodies: [String] { state.withLock { $0.bodies } }
+    /// Seconds spent answering requests, summed over requests (for backend utilisation).
+    public var busySeconds: Double { state.withLock { $0.busySeconds } }
     /// Every Authorization header received.
     public var authorizations: [String] { state.withLock { $0.headers } }
 
@@ -117,6 +120,12 @@ public final class FakeTTSServer: Sendable {
     }
 
     private func answer(text: String) async throws -> Response {
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            state.withLock { $0.busySeconds += seconds }
+        }
         let fault: Fault? = state.withLock { state in
             state.requests += 1
             state.counts[text, default: 0] += 1

@@ -93,6 +93,10 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let process = Process()
     private let outURL: URL
     private let errURL: URL
+    /// Where the child's stderr is collected, readable while it runs.
+    public var stderrURL: URL { errURL }
+    /// Where the child's stdout is collected, readable while it runs.
+    public var stdoutURL: URL { outURL }
 
     public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         let directory = try Fixtures.temporaryDirectory()

@@ -25,7 +25,7 @@ struct InspectCommandTests {
         #expect(cover["bytes"] as? Int == 68)
         let chapters = try #require(object["chapters"] as? [[String: Any]])
         #expect(chapters.count == 3)
-        #expect(Set(chapters[0].keys) == ["index", "title", "characters", "segments"])
+        #expect(Set(try #require(chapters.first).keys) == ["index", "title", "characters", "segments"])
         let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
         #expect(diagnostics.allSatisfy { Set($0.keys) == ["severity", "message"] })
     }

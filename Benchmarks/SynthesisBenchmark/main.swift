@@ -1,0 +1,140 @@
+// Synthesis benchmark: converts generated books with `recital convert` (a child process) against
+// the fake TTS server (in this process) with a fixed latency, and reports backend utilisation,
+// checkpoint cost per segment and the converter's peak memory at two book lengths.
+//
+// Usage: synthesis-benchmark RECITAL_BINARY [--chars N] [--latency-ms N] [--concurrency N]
+import Foundation
+import RecitalJobs
+import RecitalModel
+import RecitalPipeline
+import RecitalTestSupport
+
+struct Options {
+    var recital = ""
+    var characters = 1_000_000
+    var latency = 50
+    var concurrency = 8
+
+    init(_ arguments: [String]) {
+        var rest = arguments.dropFirst()
+        recital = rest.popFirst() ?? ""
+        while let flag = rest.popFirst() {
+            let value = Int(rest.popFirst() ?? "") ?? 0
+            switch flag {
+            case "--chars": characters = value
+            case "--latency-ms": latency = value
+            case "--concurrency": concurrency = value
+            default: break
+            }
+        }
+    }
+}
+
+func shell(_ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+}
+
+/// Converts one generated book and returns (wall seconds, segments, utilisation, peak RSS MB).
+func convert(characters: Int, options: Options, work: URL) async throws -> (Double, Int, Double, Int) {
+    let book = work.appendingPathComponent("book-\(characters).epub").path
+    try shell(["python3", "scripts/make-fixtures.py", "--large-chars", book, String(characters)])
+    let home = work.appendingPathComponent("home-\(characters)").path
+    let server = FakeTTSServer(latency: .milliseconds(options.latency))
+    let timing = work.appendingPathComponent("time-\(characters)").path
+    let started = ContinuousClock.now
+    let result = try await server.serve { url in
+        try ProcessResult.run(
+            "/usr/bin/time",
+            [
+                "-f", "%M", "-o", timing, options.recital, "convert", book, "--tts-url", url, "--concurrency",
+                String(options.concurrency),
+            ],
+            environment: ["RECITAL_HOME": home, "TERM": "dumb"]
+        )
+    }
+    let wall = (ContinuousClock.now - started)
+    let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+    guard result.status == 0 else {
+        throw NSError(domain: "bench", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: result.stderr])
+    }
+    let rss =
+        (try? String(contentsOfFile: timing, encoding: .utf8)).flatMap { Int($0.split(separator: "\n").last ?? "") }
+        ?? 0
+    let utilisation = server.busySeconds / (seconds * Double(options.concurrency))
+    return (seconds, server.requestCount, utilisation, rss / 1024)
+}
+
+/// The cost of one checkpoint: write 3 s of audio durably and record it in a fenced transaction.
+func checkpointCost(work: URL) async throws -> Double {
+    let store = try JobStore(path: work.appendingPathComponent("checkpoint.sqlite").path)
+    let count = 200
+    let chapter = Chapter(
+        index: 0,
+        title: "c",
+        text: "",
+        segments: (0..<count).map { Segment(index: $0, text: "Segment \($0).", boundary: .sentence) }
+    )
+    let id = try await store.enqueue(
+        NewBook(
+            sourcePath: "/bench",
+            contentHash: "bench",
+            settingsHash: "s",
+            settingsJSON: "{}",
+            title: nil,
+            authors: [],
+            language: nil,
+            sampleRate: 24_000,
+            priority: 1,
+            chapters: [chapter]
+        )
+    ).bookID
+    guard let task = try await store.claim(owner: "bench", limit: 1).first else { return 0 }
+    let files = CheckpointFiles(root: work.appendingPathComponent("audio").path)
+    let samples = [Int16](repeating: 1000, count: 72_000)
+    let started = ContinuousClock.now
+    for index in 0..<count {
+        let path = files.path(book: id, chapter: 0, segment: index)
+        let checksum = try files.write(samples: samples, sampleRate: 24_000, to: path)
+        _ = try await store.recordCheckpoint(
+            CheckpointRecord(
+                bookID: id,
+                chapterIndex: 0,
+                index: index,
+                textHash: ContentHash.text("Segment \(index)."),
+                audioPath: path,
+                checksum: checksum,
+                sampleCount: samples.count,
+                sampleRate: 24_000
+            ),
+            for: task
+        )
+    }
+    let elapsed = ContinuousClock.now - started
+    return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(count) * 1000
+}
+
+let options = Options(CommandLine.arguments)
+let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "recital-synthesis-bench-\(UUID().uuidString.prefix(6))"
+)
+try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: work) }
+
+print("| book | segments | wall | backend utilisation | peak RSS |")
+print("|---|---|---|---|---|")
+for characters in [options.characters / 4, options.characters] {
+    let (wall, segments, utilisation, rss) = try await convert(characters: characters, options: options, work: work)
+    print(
+        "| \(characters) characters | \(segments) | \(String(format: "%.1f", wall)) s | \(String(format: "%.1f", utilisation * 100)) % | \(rss) MB |"
+    )
+}
+let cost = try await checkpointCost(work: work)
+print("")
+print(
+    "latency \(options.latency) ms, concurrency \(options.concurrency); checkpoint (3 s of audio: write, fsync, rename, fenced SQLite commit): \(String(format: "%.2f", cost)) ms per segment"
+)

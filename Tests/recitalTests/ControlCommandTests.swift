@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import RecitalModel
+import RecitalSpeech
+import RecitalTestSupport
+import Testing
+
+@Suite("recital retry, pause, unpause, cancel, speech-server and a locked database", .serialized)
+struct ControlCommandTests {
+    typealias Setup = ConvertCommandTests.Setup
+
+    @Test("a failed book shows its error in status; retry and resume finish it")
+    func retry() async throws {
+        let server = FakeTTSServer()
+        server.fail(next: Array(repeating: .status(403, body: #"{"detail":"quota exceeded for voice"}"#), count: 3))
+        let setup = try Setup()
+        let book = Fixtures.path("epub2-basic.epub")
+        try await server.serve { url in
+            let failed = try setup.run(["convert", book, "--tts-url", url, "--concurrency", "1"])
+            #expect(failed.status == 1)
+            let status = try setup.run(["status", "1"])
+            #expect(status.stdout.contains("failed"))
+            #expect(status.stdout.contains("quota exceeded for voice"))
+            #expect(try setup.run(["retry", "1"]).stdout.contains("queued again"))
+            let resumed = try setup.run(["resume", "1"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(try setup.run(["status", "1"]).stdout.contains("completed"))
+        }
+    }
+
+    @Test("pause, unpause and cancel change the book's state; an unknown book is an error")
+    func control() async throws {
+        let setup = try Setup()
+        let book = Fixtures.path("epub2-basic.epub")
+        // Queue without a reachable server: the book waits, nothing is lost.
+        let queued = try setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.3"])
+        #expect(queued.status == 75)
+        #expect(try setup.run(["pause", "1"]).stdout == "book 1 paused\n")
+        #expect(try setup.run(["status", "1"]).stdout.contains("paused"))
+        #expect(try setup.run(["unpause", "1"]).status == 0)
+        #expect(try setup.run(["cancel", "1"]).status == 0)
+        let json = try setup.run(["status", "--json"])
+        #expect(json.stdout.contains(#""state":"cancelled""#))
+        let missing = try setup.run(["pause", "99"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no book 99"))
+    }
+
+    @Test("speech-server serves the built-in voice until SIGTERM")
+    func speechServer() async throws {
+        let child = try BackgroundProcess(Fixtures.executable, ["speech-server", "--port", "0"])
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            let log = (try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? ""
+            if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(log[range].split(separator: ":").last ?? "")
+            }
+        }
+        let bound = try #require(port)
+        let client = try HTTPSpeechClient(
+            profile: VoiceProfile(name: "builtin", backend: .builtin, url: "http://127.0.0.1:\(bound)")
+        )
+        let audio = try await client.synthesize(SynthesisRequest(text: "Chapter one.", language: "en")) { _, _, _ in }
+        #expect(audio.duration > 0.3)
+        child.signal(SIGTERM)
+        let result = try await child.wait(timeout: .seconds(20))
+        #expect(result.status == 0)
+    }
+
+    @Test("a database held by another process's write lock fails with 'locked' and exit 75, without damage")
+    func locked() async throws {
+        let setup = try Setup()
+        let book = Fixtures.path("epub2-basic.epub")
+        _ = try setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.1"])
+        // Another process takes the write lock and keeps it.
+        let script = """
+            import sqlite3, sys, time
+            connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+            connection.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            time.sleep(30)
+            """
+        let holder = try BackgroundProcess("/usr/bin/env", ["python3", "-c", script, setup.home + "/recital.sqlite"])
+        for _ in 0..<100 {
+            if (try? String(contentsOf: holder.stdoutURL, encoding: .utf8))?.contains("locked") == true { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let result = try setup.run(["pause", "1"])
+        holder.signal(SIGKILL)
+        _ = try await holder.wait()
+        #expect(result.status == 75)
+        #expect(result.stderr.contains("locked"), "\(result.stderr)")
+        #expect(try setup.run(["status", "1"]).stdout.contains("queued"))
+    }
+}
