@@ -58,17 +58,7 @@ struct Convert: AsyncParsableCommand {
             formats: format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
             outputDirectory: out
         )
-        let reporter = ProgressReporter()
-        let stop = StopFlag()
-        var converter = Converter(
-            store: store,
-            paths: paths,
-            owner: Converter.makeOwner(),
-            stop: stop,
-            progress: reporter.handle
-        )
-        converter.patience = .milliseconds(Int64(max(0, patience) * 1000))
-        let runner = converter
+        let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
         var ids: [Int64] = []
         var unreadable = false
         for path in books {

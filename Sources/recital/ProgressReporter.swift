@@ -1,4 +1,5 @@
 import Foundation
+import RecitalJobs
 import RecitalPipeline
 import Synchronization
 
@@ -112,4 +113,20 @@ final class ProgressReporter: Sendable {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+extension Converter {
+    /// A converter for a command: progress on stderr, stopped by SIGINT/SIGTERM through `stop`,
+    /// giving up on transient failures after `patience` seconds without progress.
+    static func forCommand(
+        store: JobStore,
+        paths: RecitalPaths,
+        patience: Double
+    ) -> (Converter, ProgressReporter, StopFlag) {
+        let reporter = ProgressReporter()
+        let stop = StopFlag()
+        var converter = Converter(store: store, paths: paths, owner: makeOwner(), stop: stop, progress: reporter.handle)
+        converter.patience = .milliseconds(Int64(max(0, patience) * 1000))
+        return (converter, reporter, stop)
+    }
 }

@@ -64,17 +64,7 @@ struct Resume: AsyncParsableCommand {
         // Books queued with different voices run one group after another.
         var groups: [String: [Int64]] = [:]
         for id in ids { groups[try await store.book(id).settingsJSON, default: []].append(id) }
-        let reporter = ProgressReporter()
-        let stop = StopFlag()
-        var converter = Converter(
-            store: store,
-            paths: paths,
-            owner: Converter.makeOwner(),
-            stop: stop,
-            progress: reporter.handle
-        )
-        converter.patience = .milliseconds(Int64(max(0, patience) * 1000))
-        let runner = converter
+        let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
         var outcome = SynthesisOutcome.finished
         for (json, group) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
             guard var settings = ConversionSettings.decode(json) else {

@@ -214,25 +214,8 @@ struct ConverterTests {
 struct BuiltinVoiceTests {
     @Test("a real chapter of The Waste Land is synthesized through the embedded server")
     func realChapter() async throws {
-        let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
-        try #require(FileManager.default.fileExists(atPath: source))
-        let book = try Ingester().read(source)
-        let chapter = try #require(book.chapters.first { $0.title == "IV. DEATH BY WATER" })
         let harness = try PipelineHarness()
-        let id = try await harness.store.enqueue(
-            NewBook(
-                sourcePath: source,
-                contentHash: "waste-land-iv",
-                settingsHash: "builtin",
-                settingsJSON: "{}",
-                title: book.metadata.title,
-                authors: book.metadata.authors,
-                language: book.metadata.language,
-                sampleRate: 24_000,
-                priority: 1,
-                chapters: [Chapter(index: 0, title: chapter.title, text: chapter.text, segments: chapter.segments)]
-            )
-        ).bookID
+        let (id, chapter) = try await harness.enqueueCorpusChapter("IV. DEATH BY WATER", of: "the-waste-land.epub")
         let settings = ConversionSettings(
             voice: VoiceProfile(name: "builtin", backend: .builtin, sampleRate: 24_000, concurrency: 2),
             maxSegmentCharacters: 400
@@ -264,24 +247,8 @@ struct PiperTests {
     @Test("a short real chapter is converted through Piper's /synthesize")
     func realChapter() async throws {
         let url = try #require(ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"])
-        let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
-        let book = try Ingester().read(source)
-        let chapter = try #require(book.chapters.first { $0.title == "IV. DEATH BY WATER" })
         let harness = try PipelineHarness()
-        let id = try await harness.store.enqueue(
-            NewBook(
-                sourcePath: source,
-                contentHash: "waste-land-iv-piper",
-                settingsHash: "piper",
-                settingsJSON: "{}",
-                title: book.metadata.title,
-                authors: book.metadata.authors,
-                language: book.metadata.language,
-                sampleRate: 24_000,
-                priority: 1,
-                chapters: [Chapter(index: 0, title: chapter.title, text: chapter.text, segments: chapter.segments)]
-            )
-        ).bookID
+        let (id, chapter) = try await harness.enqueueCorpusChapter("IV. DEATH BY WATER", of: "the-waste-land.epub")
         let voice = VoiceProfile(
             name: "piper",
             backend: .piper,

@@ -71,6 +71,28 @@ struct PipelineHarness {
         return true
     }
 
+    /// Enqueues one chapter of a corpus book as a book of its own, for real-voice tests.
+    func enqueueCorpusChapter(_ title: String, of name: String) async throws -> (Int64, Chapter) {
+        let source = Fixtures.corpus.appendingPathComponent(name).path
+        let book = try Ingester().read(source)
+        let chapter = try #require(book.chapters.first { $0.title == title })
+        let id = try await store.enqueue(
+            NewBook(
+                sourcePath: source,
+                contentHash: "\(name)#\(title)#\(UUID().uuidString)",
+                settingsHash: "real-voice",
+                settingsJSON: "{}",
+                title: book.metadata.title,
+                authors: book.metadata.authors,
+                language: book.metadata.language,
+                sampleRate: 24_000,
+                priority: 1,
+                chapters: [Chapter(index: 0, title: chapter.title, text: chapter.text, segments: chapter.segments)]
+            )
+        ).bookID
+        return (id, chapter)
+    }
+
     func segmentTexts(book: Int64) throws -> [String: String] {
         // The store only hands out pending segments, so read the texts from the source book.
         var result: [String: String] = [:]
