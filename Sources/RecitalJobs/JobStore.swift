@@ -38,7 +38,13 @@ public final class JobStore: Sendable {
             for migration in Self.migrations() {
                 migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
             }
-            try migrator.migrate(pool)
+            // Two processes opening a new database at once can race to apply the same migration;
+            // the loser fails, and on a second look finds it applied by the winner.
+            do {
+                try migrator.migrate(pool)
+            } catch {
+                try migrator.migrate(pool)
+            }
         } catch {
             throw Self.translate(error)
         }
