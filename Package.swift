@@ -95,7 +95,7 @@ let package = Package(
         // MARK: - Benchmarks
         .executableTarget(
             name: "synthesis-benchmark",
-            dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalTestSupport"],
+            dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalSpeech", "RecitalTestSupport"],
             path: "Benchmarks/SynthesisBenchmark",
             swiftSettings: testSettings
         ),

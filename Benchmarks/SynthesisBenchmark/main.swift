@@ -7,6 +7,7 @@ import Foundation
 import RecitalJobs
 import RecitalModel
 import RecitalPipeline
+import RecitalSpeech
 import RecitalTestSupport
 
 struct Options {
@@ -51,22 +52,62 @@ func convert(characters: Int, options: Options, work: URL) async throws -> (Doub
         try ProcessResult.run(
             "/usr/bin/time",
             [
-                "-f", "%M", "-o", timing, options.recital, "convert", book, "--tts-url", url, "--concurrency",
+                "-f", "%M %U %S %e", "-o", timing, options.recital, "convert", book, "--tts-url", url, "--concurrency",
                 String(options.concurrency),
             ],
             environment: ["RECITAL_HOME": home, "TERM": "dumb"]
         )
     }
     let wall = (ContinuousClock.now - started)
+    if let span = server.activeSpan {
+        FileHandle.standardError.write(
+            Data(
+                "first request after \(span.first - started), last answer \(ContinuousClock.now - span.last) before the end\n"
+                    .utf8
+            )
+        )
+    }
     let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
     guard result.status == 0 else {
         throw NSError(domain: "bench", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: result.stderr])
     }
-    let rss =
-        (try? String(contentsOfFile: timing, encoding: .utf8)).flatMap { Int($0.split(separator: "\n").last ?? "") }
-        ?? 0
+    let timeLine = (try? String(contentsOfFile: timing, encoding: .utf8))?.split(separator: "\n").last ?? ""
+    let fields = timeLine.split(separator: " ")
+    let rss = fields.first.flatMap { Int($0) } ?? 0
+    FileHandle.standardError.write(
+        Data(
+            "time (max KB, user s, sys s, wall s): \(timeLine); server in use \(server.activeSeconds) s, utilisation within that \(server.busySeconds / (server.activeSeconds * Double(options.concurrency)))\n"
+                .utf8
+        )
+    )
     let utilisation = server.busySeconds / (seconds * Double(options.concurrency))
     return (seconds, server.requestCount, utilisation, rss / 1024)
+}
+
+/// The reference: the same number of requests of the same texts sent by the HTTP client alone with
+/// `concurrency` in flight, no checkpoints and no job table. Returns (wall seconds, utilisation).
+func httpOnly(segments: Int, options: Options) async throws -> (Double, Double) {
+    let server = FakeTTSServer(latency: .milliseconds(options.latency))
+    let text =
+        ProcessInfo.processInfo.environment["BENCH_TEXT"]
+        ?? String(repeating: "Whale ship sea captain boat night morning voice. ", count: 5)
+    let started = ContinuousClock.now
+    try await server.serve { url in
+        let client = try HTTPSpeechClient(profile: VoiceProfile(name: "bench", backend: .openai, url: url))
+        let limiter = RequestLimiter(capacity: options.concurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<segments {
+                if index >= options.concurrency * 2 { try await group.next() }
+                group.addTask {
+                    _ = try await client.synthesize(SynthesisRequest(text: text), limiter: limiter) { _, _, _ in }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+    let wall = ContinuousClock.now - started
+    let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+    return (seconds, server.busySeconds / (seconds * Double(options.concurrency)))
 }
 
 /// The cost of one checkpoint: write 3 s of audio durably and record it in a fenced transaction.
@@ -133,6 +174,10 @@ for characters in [options.characters / 4, options.characters] {
         "| \(characters) characters | \(segments) | \(String(format: "%.1f", wall)) s | \(String(format: "%.1f", utilisation * 100)) % | \(rss) MB |"
     )
 }
+let (referenceWall, referenceUtilisation) = try await httpOnly(segments: 1500, options: options)
+print(
+    "| reference: 1500 requests by the HTTP client alone | 1500 | \(String(format: "%.1f", referenceWall)) s | \(String(format: "%.1f", referenceUtilisation * 100)) % | |"
+)
 let cost = try await checkpointCost(work: work)
 print("")
 print(

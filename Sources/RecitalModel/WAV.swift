@@ -6,13 +6,12 @@ public enum WAV {
     public static func encode(samples: [Int16], sampleRate: Int) -> [UInt8] {
         var bytes = header(sampleCount: samples.count, sampleRate: sampleRate)
         bytes.reserveCapacity(headerSize + samples.count * 2)
-        samples.withUnsafeBufferPointer { buffer in
-            for sample in buffer {
-                let value = UInt16(bitPattern: sample.littleEndian)
-                bytes.append(UInt8(value & 0xFF))
-                bytes.append(UInt8(value >> 8))
-            }
-        }
+        // Checkpoints are written per segment at full request rate: copy whole, not byte by byte.
+        #if _endian(little)
+            samples.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        #else
+            for sample in samples { withUnsafeBytes(of: sample.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
         return bytes
     }
 
@@ -58,8 +57,19 @@ public enum WAV {
 
     /// The samples of a file that ``parse(_:)`` accepts.
     public static func samples(_ bytes: [UInt8]) -> [Int16] {
-        stride(from: headerSize, to: bytes.count - 1, by: 2).map {
-            Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
+        littleEndianSamples(bytes[...].dropFirst(headerSize))
+    }
+
+    /// 16-bit little-endian samples from raw bytes (a trailing odd byte is ignored).
+    public static func littleEndianSamples(_ bytes: ArraySlice<UInt8>) -> [Int16] {
+        let count = bytes.count / 2
+        return [Int16](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                for index in 0..<count {
+                    buffer[index] = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: index * 2, as: Int16.self))
+                }
+            }
+            initialized = count
         }
     }
 }

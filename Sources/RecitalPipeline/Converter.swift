@@ -1,5 +1,5 @@
 internal import Foundation
-public import RecitalIngest
+internal import RecitalIngest
 public import RecitalJobs
 public import RecitalModel
 internal import RecitalSpeech

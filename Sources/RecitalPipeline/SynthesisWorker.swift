@@ -1,7 +1,7 @@
 internal import Foundation
 public import RecitalJobs
 internal import RecitalMedia
-public import RecitalModel
+internal import RecitalModel
 public import RecitalSpeech
 internal import Synchronization
 
@@ -76,6 +76,8 @@ public struct SynthesisWorker: Sendable {
         let limiter = RequestLimiter(capacity: concurrency)
         let run = RunState()
         return try await withThrowingTaskGroup(of: ChapterResult.self) { group -> SynthesisOutcome in
+            // Only wake-up timers can be left when the run ends; they must not delay the return.
+            defer { group.cancelAll() }
             var active = 0
             var idleSince: ContinuousClock.Instant?
             var lastProblem = ""
@@ -286,26 +288,24 @@ public struct SynthesisWorker: Sendable {
         chapterTitle: String,
         limiter: RequestLimiter
     ) async throws {
-        let audio = try await limiter.withPermit { () async throws(SpeechError) in
-            try await synthesizer.synthesize(SynthesisRequest(text: segment.text, language: book.language)) {
-                error,
-                _,
-                delay in
-                progress(
-                    .retrying(
-                        book: task.bookID,
-                        chapter: segment.chapterIndex,
-                        segment: segment.index,
-                        message: error.message,
-                        delay: delay
-                    )
+        let audio = try await synthesizer.synthesize(
+            SynthesisRequest(text: segment.text, language: book.language),
+            limiter: limiter
+        ) { error, _, delay in
+            progress(
+                .retrying(
+                    book: task.bookID,
+                    chapter: segment.chapterIndex,
+                    segment: segment.index,
+                    message: error.message,
+                    delay: delay
                 )
-                try? await store.logRetry(
-                    task,
-                    message:
-                        "segment \(segment.index): \(error.message); retry in \(String(format: "%.1f", delay.seconds)) s"
-                )
-            }
+            )
+            try? await store.logRetry(
+                task,
+                message:
+                    "segment \(segment.index): \(error.message); retry in \(String(format: "%.1f", delay.seconds)) s"
+            )
         }
         try Task.checkCancellation()
         let path = files.path(book: task.bookID, chapter: segment.chapterIndex, segment: segment.index)

@@ -62,12 +62,13 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
 
     public func synthesize(
         _ request: SynthesisRequest,
+        limiter: RequestLimiter?,
         onRetry: @Sendable (SpeechError, Int, Duration) async -> Void
     ) async throws(SpeechError) -> PCMAudio {
         var attempt = 1
         while true {
             do {
-                return try await once(request)
+                return try await once(request, limiter: limiter)
             } catch {
                 // A cancelled request is abandoned, not retried (the run is stopping).
                 if Task.isCancelled { throw SpeechError(.transient, "cancelled") }
@@ -85,25 +86,15 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
     }
 
     /// One request, no retries.
-    public func once(_ request: SynthesisRequest) async throws(SpeechError) -> PCMAudio {
+    public func once(_ request: SynthesisRequest, limiter: RequestLimiter? = nil) async throws(SpeechError) -> PCMAudio
+    {
         let http = try makeRequest(request)
-        let timeout = TimeAmount.milliseconds(Int64((profile.timeoutSeconds ?? 120) * 1000))
-        let bytes: [UInt8]
-        let status: Int
-        let retryAfter: Duration?
-        do {
-            let response = try await client.execute(http, timeout: timeout)
-            status = Int(response.status.code)
-            retryAfter = Self.retryAfter(response.headers)
-            let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-            bytes = Array(body.readableBytesView)
-        } catch let error as SpeechError {
-            throw error
-        } catch is NIOTooManyBytesError {
-            throw SpeechError(.transient, "\(host): answer larger than \(Self.maxResponseBytes / 1_048_576) MB")
-        } catch {
-            throw SpeechError(.transient, "\(host): \(Self.describe(error))")
-        }
+        let (status, retryAfter, bytes) =
+            if let limiter {
+                try await limiter.withPermit { () async throws(SpeechError) in try await exchange(http) }
+            } else {
+                try await exchange(http)
+            }
         guard (200..<300).contains(status) else {
             let kind = SpeechError.kind(ofStatus: status)
             throw SpeechError(
@@ -116,28 +107,57 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         return try decode(bytes, text: request.text)
     }
 
+    /// Sends the request and collects the whole answer: the part during which the server is busy.
+    /// The answer is gathered on the connection's event loop and handed over once, rather than
+    /// chunk by chunk through an async sequence, which costs a task switch per chunk.
+    private func exchange(
+        _ http: HTTPClient.Request
+    ) async throws(SpeechError) -> (status: Int, retryAfter: Duration?, body: [UInt8]) {
+        let timeout = TimeAmount.milliseconds(Int64((profile.timeoutSeconds ?? 120) * 1000))
+        let task = client.execute(
+            request: http,
+            delegate: ResponseAccumulator(request: http, maxBodySize: Self.maxResponseBytes),
+            deadline: .now() + timeout
+        )
+        do {
+            let response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+            let body = response.body.map { Array($0.readableBytesView) } ?? []
+            return (Int(response.status.code), Self.retryAfter(response.headers), body)
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            throw SpeechError(.transient, "\(host): answer larger than \(Self.maxResponseBytes / 1_048_576) MB")
+        } catch {
+            throw SpeechError(.transient, "\(host): \(Self.describe(error))")
+        }
+    }
+
     private var host: String {
         URL(string: baseURL)?.host.map { h in URL(string: baseURL)?.port.map { "\(h):\($0)" } ?? h } ?? baseURL
     }
 
     // MARK: Requests
 
-    func makeRequest(_ request: SynthesisRequest) throws(SpeechError) -> HTTPClientRequest {
+    func makeRequest(_ request: SynthesisRequest) throws(SpeechError) -> HTTPClient.Request {
         var body: [String: Any] = [:]
-        var http: HTTPClientRequest
+        let url: String
+        var headers = HTTPHeaders()
+        var payload: HTTPClient.Body?
         switch profile.backend {
         case .openai, .builtin:
             let path =
                 baseURL.hasSuffix("/audio/speech")
                 ? "" : (baseURL.hasSuffix("/v1") ? "/audio/speech" : "/v1/audio/speech")
-            http = HTTPClientRequest(url: baseURL + path)
+            url = baseURL + path
             body["model"] = profile.model ?? "tts-1"
             body["input"] = request.text
             body["voice"] = profile.voice ?? (profile.backend == .builtin ? (request.language ?? "en") : "alloy")
             body["response_format"] = profile.format ?? "wav"
             if let speed = profile.speed { body["speed"] = speed }
         case .piper:
-            http = HTTPClientRequest(url: baseURL + (baseURL.hasSuffix("/synthesize") ? "" : "/synthesize"))
+            url = baseURL + (baseURL.hasSuffix("/synthesize") ? "" : "/synthesize")
             body["text"] = request.text
             if let voice = profile.voice { body["voice"] = voice }
             if let speed = profile.speed, speed > 0 { body["length_scale"] = 1 / speed }
@@ -149,23 +169,26 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
                 items.append(URLQueryItem(name: "language_id", value: String(language)))
             }
             components?.queryItems = items
-            guard let url = components?.url?.absoluteString else {
+            guard let coquiURL = components?.url?.absoluteString else {
                 throw SpeechError(.permanent, "cannot build a Coqui URL from '\(baseURL)'")
             }
-            http = HTTPClientRequest(url: url)
+            url = coquiURL
         }
-        http.method = .POST
         if profile.backend != .coqui {
             for (key, value) in profile.extra ?? [:] { body[key] = Self.foundationValue(value) }
             guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else {
                 throw SpeechError(.permanent, "cannot encode the request body")
             }
-            http.headers.add(name: "Content-Type", value: "application/json")
-            http.body = .bytes(ByteBuffer(bytes: data))
+            headers.add(name: "Content-Type", value: "application/json")
+            payload = .bytes(data)
         }
-        http.headers.add(name: "Accept", value: "audio/*, */*")
-        if let apiKey, !apiKey.isEmpty { http.headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
-        return http
+        headers.add(name: "Accept", value: "audio/*, */*")
+        if let apiKey, !apiKey.isEmpty { headers.add(name: "Authorization", value: "Bearer \(apiKey)") }
+        do {
+            return try HTTPClient.Request(url: url, method: .POST, headers: headers, body: payload)
+        } catch {
+            throw SpeechError(.permanent, "voice '\(profile.name)': cannot send to '\(url)': \(error)")
+        }
     }
 
     private static func foundationValue(_ value: JSONValue) -> Any {

@@ -19,9 +19,23 @@ public protocol SpeechSynthesizer: Sendable {
     /// The longest text one request may carry, when the server has a limit.
     var maxCharacters: Int? { get }
     /// Speaks `request`, retrying transient failures as its policy allows.
-    /// - Parameter onRetry: told about each retry, so it can be logged where users see it.
+    /// - Parameters:
+    ///   - limiter: bounds requests in flight; a permit is held only while the server has the
+    ///     request, not while the answer is decoded or a retry waits, so the server stays busy.
+    ///   - onRetry: told about each retry, so it can be logged where users see it.
     func synthesize(
         _ request: SynthesisRequest,
+        limiter: RequestLimiter?,
         onRetry: @Sendable (SpeechError, Int, Duration) async -> Void
     ) async throws(SpeechError) -> PCMAudio
+}
+
+extension SpeechSynthesizer {
+    /// Speaks `request` with no bound on requests in flight.
+    public func synthesize(
+        _ request: SynthesisRequest,
+        onRetry: @Sendable (SpeechError, Int, Duration) async -> Void
+    ) async throws(SpeechError) -> PCMAudio {
+        try await synthesize(request, limiter: nil, onRetry: onRetry)
+    }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 import Hummingbird
 import NIOCore
 import RecitalModel
@@ -30,6 +30,8 @@ public final class FakeTTSServer: Sendable {
         var bodies: [String] = []
         var headers: [String] = []
         var busySeconds: Double = 0
+        var firstStart: ContinuousClock.Instant?
+        var lastEnd: ContinuousClock.Instant?
     }
 
     public static let sampleRate = 24_000
@@ -56,18 +58,43 @@ public final class FakeTTSServer: Sendable {
     public var bodies: [String] { state.withLock { $0.bodies } }
     /// Seconds spent answering requests, summed over requests (for backend utilisation).
     public var busySeconds: Double { state.withLock { $0.busySeconds } }
+    /// When the first request arrived and the last answer left.
+    public var activeSpan: (first: ContinuousClock.Instant, last: ContinuousClock.Instant)? {
+        state.withLock { state in state.firstStart.flatMap { first in state.lastEnd.map { (first, $0) } } }
+    }
+    /// Seconds from the first request's arrival to the last answer: the span the server was in use.
+    public var activeSeconds: Double {
+        state.withLock { state in
+            guard let first = state.firstStart, let last = state.lastEnd else { return 0 }
+            let span = last - first
+            return Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18
+        }
+    }
     /// Every Authorization header received.
     public var authorizations: [String] { state.withLock { $0.headers } }
 
     /// The audio this server returns for `text`: a tone whose pitch and length depend on the text.
+    /// Made from a table with a phase accumulator, so that answering costs little CPU and a
+    /// benchmark on a small machine measures the client rather than this server.
     public static func samples(for text: String) -> [Int16] {
         // 25 ms a character: quicker than speech, long enough to pass plausibility checks.
         let count = max(Int(0.2 * Double(sampleRate)), text.count * sampleRate / 40)
         var hash: UInt64 = 1469598103934665603
         for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1099511628211 }
-        let frequency = 200 + Double(hash % 400)
-        return (0..<count).map { Int16(sin(2 * .pi * frequency * Double($0) / Double(sampleRate)) * 8000) }
+        let frequency = 200 + Int(hash % 400)
+        let step = UInt32((UInt64(frequency) << 32) / UInt64(sampleRate))
+        return [Int16](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var phase: UInt32 = 0
+            for index in 0..<count {
+                buffer[index] = sineTable[Int(phase >> 20)]
+                phase &+= step
+            }
+            initialized = count
+        }
     }
+
+    /// One period of a sine wave at amplitude 8000, in 4096 steps.
+    private static let sineTable: [Int16] = (0..<4096).map { Int16(sin(2 * .pi * Double($0) / 4096) * 8000) }
 
     // MARK: Serving
 
@@ -119,13 +146,43 @@ public final class FakeTTSServer: Sendable {
         return router
     }
 
+    /// Busy time counts from a request's arrival until the last byte of its answer is written: the
+    /// span during which the request occupies one of the server's slots.
     private func answer(text: String) async throws -> Response {
         let started = ContinuousClock.now
-        defer {
-            let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            state.withLock { $0.busySeconds += seconds }
+        state.withLock { $0.firstStart = $0.firstStart ?? started }
+        let busy = BusySpan(started: started, server: self)
+        let response = try await respond(text: text)
+        return Response(
+            status: response.status,
+            headers: response.headers,
+            body: ResponseBody(contentLength: response.body.contentLength) { writer in
+                defer { busy.end() }
+                try await response.body.write(writer)
+            }
+        )
+    }
+
+    /// Records one request's busy span once, however its answer ends.
+    private final class BusySpan: Sendable {
+        let started: ContinuousClock.Instant
+        let server: FakeTTSServer
+        init(started: ContinuousClock.Instant, server: FakeTTSServer) {
+            self.started = started
+            self.server = server
         }
+        func end() {
+            let ended = ContinuousClock.now
+            let elapsed = ended - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            server.state.withLock {
+                $0.busySeconds += seconds
+                $0.lastEnd = ended
+            }
+        }
+    }
+
+    private func respond(text: String) async throws -> Response {
         let fault: Fault? = state.withLock { state in
             state.requests += 1
             state.counts[text, default: 0] += 1
