@@ -65,6 +65,11 @@ let package = Package(
         ),
         .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
         .target(
+            name: "RecitalEncode",
+            dependencies: ["RecitalModel", "RecitalMedia"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "RecitalSpeech",
             dependencies: [
                 "RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP, logging,
@@ -75,7 +80,8 @@ let package = Package(
         .target(
             name: "RecitalPipeline",
             dependencies: [
-                "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalSpeech", "RecitalMedia", hummingbird,
+                "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalSpeech", "RecitalMedia", "RecitalEncode",
+                hummingbird,
                 serviceLifecycle, logging,
             ],
             swiftSettings: strictSettings
@@ -121,6 +127,11 @@ let package = Package(
         .testTarget(
             name: "RecitalMediaTests",
             dependencies: ["RecitalMedia", "RecitalTestSupport"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RecitalEncodeTests",
+            dependencies: ["RecitalEncode", "RecitalMedia", "RecitalModel", "RecitalTestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(name: "RecitalModelTests", dependencies: ["RecitalModel"], swiftSettings: testSettings),

@@ -1,0 +1,149 @@
+internal import Foundation
+internal import RecitalModel
+
+/// Where the assembled audio's chapters begin, in samples, and how long it is.
+struct Timeline: Sendable, Equatable {
+    var chapterStarts: [Int64]
+    var totalSamples: Int64
+}
+
+/// Streams a book's checkpointed segments in order as one PCM stream: each segment trimmed of
+/// leading and trailing silence, segments of a sentence crossfaded, pauses at sentence, paragraph
+/// and chapter boundaries with faded edges. The same book and settings always give the same
+/// samples, so a first pass can measure what a second pass encodes. At most one segment is in memory.
+struct Assembler {
+    let book: EncodeBook
+    let settings: EncodeSettings
+
+    private var rate: Double { Double(book.sampleRate) }
+    private func samples(_ seconds: Double) -> Int { max(0, Int((seconds * rate).rounded())) }
+
+    /// Emits the stream to `sink` in pieces and returns where each chapter starts.
+    func run(_ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void) throws(EncodeError) -> Timeline {
+        var position: Int64 = 0
+        func emit(_ buffer: [Int16]) throws(EncodeError) {
+            guard !buffer.isEmpty else { return }
+            try buffer.withUnsafeBufferPointer { pointer throws(EncodeError) in try sink(pointer) }
+            position += Int64(buffer.count)
+        }
+        func silence(_ count: Int) throws(EncodeError) {
+            var left = count
+            let block = [Int16](repeating: 0, count: min(count, 4096))
+            while left > 0 {
+                let piece = min(left, block.count)
+                try emit(piece == block.count ? block : Array(block[0..<piece]))
+                left -= piece
+            }
+        }
+        let crossfade = samples(settings.crossfade)
+        let edge = max(1, samples(settings.edgeFade))
+        let hold = max(crossfade, edge)
+        var held: [Int16] = []
+        var started = false
+        var starts: [Int64] = []
+        try silence(samples(settings.leadIn))
+        for chapter in book.chapters {
+            var chapterStart: Int64?
+            for (position_, segment) in chapter.segments.enumerated() {
+                var audio = try trimmed(try load(segment, chapter: chapter.index))
+                guard !audio.isEmpty else { continue }
+                let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
+                if started {
+                    if boundary == .clause || boundary == .word {
+                        let n = min(held.count, audio.count, crossfade)
+                        try emit(Array(held[0..<(held.count - n)]))
+                        try emit(Self.crossfade(Array(held[(held.count - n)...]), Array(audio[0..<n])))
+                        audio.removeFirst(n)
+                    } else {
+                        Self.fadeOut(&held, over: edge)
+                        try emit(held)
+                        try silence(samples(pause(boundary)))
+                        Self.fadeIn(&audio, over: edge)
+                    }
+                } else {
+                    Self.fadeIn(&audio, over: edge)
+                    started = true
+                }
+                if chapterStart == nil { chapterStart = starts.isEmpty ? 0 : position }
+                let keep = min(hold, audio.count)
+                held = Array(audio[(audio.count - keep)...])
+                audio.removeLast(keep)
+                try emit(audio)
+            }
+            starts.append(chapterStart ?? (starts.isEmpty ? 0 : position + Int64(held.count)))
+        }
+        Self.fadeOut(&held, over: edge)
+        try emit(held)
+        try silence(samples(settings.tail))
+        return Timeline(chapterStarts: starts, totalSamples: position)
+    }
+
+    private func pause(_ boundary: SegmentBoundary) -> Double {
+        switch boundary {
+        case .chapter: settings.chapterPause
+        case .paragraph: settings.paragraphPause
+        case .sentence: settings.sentencePause
+        case .clause, .word: 0
+        }
+    }
+
+    /// Reads a checkpoint written by the synthesis stage.
+    private func load(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
+        let where_ = "chapter \(chapter + 1), segment \(segment.index + 1)"
+        guard let data = FileManager.default.contents(atPath: segment.path) else {
+            throw EncodeError(
+                .badSegment,
+                "\(where_): audio file \(segment.path) is missing",
+                chapter: chapter,
+                segment: segment.index
+            )
+        }
+        let bytes = [UInt8](data)
+        guard let header = WAV.parse(bytes), header.sampleRate == book.sampleRate else {
+            throw EncodeError(
+                .badSegment,
+                "\(where_): audio file \(segment.path) does not decode as \(book.sampleRate) Hz WAV",
+                chapter: chapter,
+                segment: segment.index
+            )
+        }
+        return WAV.samples(bytes)
+    }
+
+    /// Cuts leading and trailing audio below the threshold, keeping `keepSilence` around the speech.
+    func trimmed(_ audio: [Int16]) -> [Int16] {
+        let threshold = Int32(32768 * pow(10, settings.silenceThreshold / 20))
+        guard let first = audio.firstIndex(where: { abs(Int32($0)) > threshold }),
+            let last = audio.lastIndex(where: { abs(Int32($0)) > threshold })
+        else { return [] }
+        let keep = samples(settings.keepSilence)
+        return Array(audio[max(0, first - keep)...min(audio.count - 1, last + keep)])
+    }
+
+    /// Equal-power crossfade of two equally long pieces.
+    static func crossfade(_ out: [Int16], _ into: [Int16]) -> [Int16] {
+        let n = out.count
+        return (0..<n).map { index in
+            let t = (Double(index) + 0.5) / Double(n) * Double.pi / 2
+            return clamp(Double(out[index]) * cos(t) + Double(into[index]) * sin(t))
+        }
+    }
+
+    static func fadeIn(_ audio: inout [Int16], over length: Int) {
+        let n = min(length, audio.count)
+        for index in 0..<n {
+            audio[index] = clamp(Double(audio[index]) * 0.5 * (1 - cos(Double.pi * Double(index) / Double(n))))
+        }
+    }
+
+    static func fadeOut(_ audio: inout [Int16], over length: Int) {
+        let n = min(length, audio.count)
+        let start = audio.count - n
+        for index in 0..<n {
+            let gain = 0.5 * (1 + cos(Double.pi * Double(index + 1) / Double(n)))
+            audio[start + index] = clamp(Double(audio[start + index]) * gain)
+        }
+    }
+
+    static func clamp(_ value: Double) -> Int16 { Int16(max(-32768, min(32767, value.rounded()))) }
+}

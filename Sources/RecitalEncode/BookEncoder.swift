@@ -1,0 +1,283 @@
+internal import Foundation
+public import RecitalMedia
+public import RecitalModel
+
+/// One finished audiobook file.
+public struct EncodedFile: Sendable, Equatable, Codable {
+    public var format: AudioContainer
+    /// 1-based part (or chapter, with one file per chapter); 1 for a single file.
+    public var part: Int
+    public var path: String
+    public var seconds: Double
+    public var chapters: Int
+}
+
+public struct EncodeReport: Sendable, Equatable {
+    public var files: [EncodedFile]
+    /// Problems that did not stop the encode (a cover that was skipped).
+    public var diagnostics: [Diagnostic]
+    /// Integrated loudness before and the gain applied, for the log.
+    public var measuredLoudness: Double?
+    public var gainDB: Double
+}
+
+/// Turns a book's checkpointed segments into finished audiobook files: a first pass measures the
+/// stitched audio's loudness and chapter positions, a second pass levels it and feeds every
+/// requested format at once. Files are written under temporary names and renamed only when all
+/// of them are complete, so an interrupted encode never leaves a file that looks finished.
+public struct BookEncoder: Sendable {
+    public let settings: EncodeSettings
+    /// Existing files with these paths may be replaced (outputs of an earlier encode of this book).
+    public var replaceable: Set<String> = []
+    /// Replace any existing file.
+    public var overwrite = false
+
+    public init(settings: EncodeSettings) { self.settings = settings }
+
+    private struct Part {
+        var number: Int
+        var start: Int64
+        var end: Int64
+        var chapters: Range<Int>
+        var name: String
+        var title: String
+    }
+
+    public func encode(
+        _ book: EncodeBook,
+        into folder: String,
+        progress: (Double) -> Void = { _ in }
+    ) throws(EncodeError) -> EncodeReport {
+        try prepare(folder)
+        var diagnostics: [Diagnostic] = []
+        var cover: CoverImage?
+        if let bytes = book.cover {
+            do {
+                cover = try CoverImage.inspect(bytes)
+            } catch {
+                diagnostics.append(Diagnostic(.warning, "cover image skipped: \(error.message)"))
+            }
+        }
+        let assembler = Assembler(book: book, settings: settings)
+
+        // Pass 1: loudness and chapter positions of exactly the stream pass 2 will encode.
+        var meter = LoudnessMeter(sampleRate: book.sampleRate)
+        let timeline = try assembler.run { meter.add($0) }
+        let measured = meter.integrated
+        let gainDB = measured.map { settings.loudness - $0 } ?? 0
+        let parts = plan(book, timeline)
+        let targets = parts.flatMap { part in
+            settings.formats.map {
+                (part, $0, (folder as NSString).appendingPathComponent("\(part.name).\($0.fileExtension)"))
+            }
+        }
+        for (_, _, path) in targets where FileManager.default.fileExists(atPath: path) {
+            if !overwrite && !replaceable.contains(path) {
+                throw EncodeError(.exists, "\(path) already exists (use --overwrite to replace it)")
+            }
+        }
+
+        // Pass 2: level, limit, and write every format of the current part.
+        var temporaries: [String] = []
+        var writers: [AudioFileWriter] = []
+        var files: [EncodedFile] = []
+        var partIndex = 0
+        var position: Int64 = 0
+        var limiter = PeakLimiter(
+            gain: pow(10, gainDB / 20),
+            ceilingDBFS: settings.peakCeiling,
+            sampleRate: book.sampleRate
+        )
+        var limited: [Int16] = []
+        let total = max(1, timeline.totalSamples)
+        var lastReport = 0.0
+        func open(_ part: Part) throws(EncodeError) {
+            writers = []
+            for format in settings.formats {
+                let final = (folder as NSString).appendingPathComponent("\(part.name).\(format.fileExtension)")
+                let temporary = (folder as NSString).appendingPathComponent(
+                    ".\(part.name).partial.\(format.fileExtension)"
+                )
+                temporaries.append(temporary)
+                do {
+                    writers.append(
+                        try AudioFileWriter(
+                            path: temporary,
+                            container: format,
+                            sampleRate: book.sampleRate,
+                            options: EncoderOptions(bitRate: settings.bitRate, mp3Quality: settings.mp3Quality),
+                            tags: tags(book, part: part, of: parts.count),
+                            chapters: marks(book, timeline, part),
+                            cover: cover
+                        )
+                    )
+                } catch {
+                    throw EncodeError(.output, "\(final): \(error.description)")
+                }
+                files.append(
+                    EncodedFile(
+                        format: format,
+                        part: part.number,
+                        path: final,
+                        seconds: Double(part.end - part.start) / Double(book.sampleRate),
+                        chapters: part.chapters.count
+                    )
+                )
+            }
+        }
+        func close() throws(EncodeError) {
+            for writer in writers {
+                do { try writer.finish() } catch { throw EncodeError(.output, "\(folder): \(error.description)") }
+            }
+            writers = []
+        }
+        func route(_ samples: UnsafeBufferPointer<Int16>) throws(EncodeError) {
+            var offset = 0
+            while offset < samples.count {
+                if partIndex < parts.count, position >= parts[partIndex].end, partIndex + 1 < parts.count {
+                    try close()
+                    partIndex += 1
+                    try open(parts[partIndex])
+                }
+                let room = partIndex + 1 < parts.count ? Int(parts[partIndex].end - position) : samples.count - offset
+                let count = min(room, samples.count - offset)
+                let piece = UnsafeBufferPointer(rebasing: samples[offset..<(offset + count)])
+                for writer in writers {
+                    do { try writer.write(piece) } catch {
+                        throw EncodeError(.output, "\(folder): \(error.description)")
+                    }
+                }
+                offset += count
+                position += Int64(count)
+            }
+        }
+        do throws(EncodeError) {
+            try open(parts[0])
+            _ = try assembler.run { samples throws(EncodeError) in
+                limiter.process(samples, into: &limited)
+                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try route(buffer) }
+                let done = Double(position) / Double(total)
+                if done - lastReport >= 0.01 {
+                    lastReport = done
+                    progress(done)
+                }
+            }
+            limiter.flush(&limited)
+            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try route(buffer) }
+            try close()
+            for (index, file) in files.enumerated() {
+                try rename(temporaries[index], to: file.path)
+            }
+        } catch {
+            writers = []
+            for path in temporaries { try? FileManager.default.removeItem(atPath: path) }
+            throw error
+        }
+        progress(1)
+        return EncodeReport(files: files, diagnostics: diagnostics, measuredLoudness: measured, gainDB: gainDB)
+    }
+
+    private func prepare(_ folder: String) throws(EncodeError) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw EncodeError(.output, "\(folder): cannot create the output folder (\(error.localizedDescription))")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw EncodeError(.output, "\(folder): output folder is not writable")
+        }
+    }
+
+    private func rename(_ from: String, to: String) throws(EncodeError) {
+        guard Foundation.rename(from, to) == 0 else {
+            throw EncodeError(
+                .output,
+                "\(to): cannot move the finished file into place (\(String(cString: strerror(errno))))"
+            )
+        }
+    }
+
+    /// Splits the timeline into files at chapter starts.
+    private func plan(_ book: EncodeBook, _ timeline: Timeline) -> [Part] {
+        let starts = timeline.chapterStarts
+        let base = OutputName.base(title: book.metadata.title, authors: book.metadata.authors)
+        let title = book.metadata.title ?? "Untitled"
+        func end(_ chapter: Int) -> Int64 { chapter + 1 < starts.count ? starts[chapter + 1] : timeline.totalSamples }
+        var ranges: [Range<Int>] = []
+        if settings.splitChapters {
+            ranges = starts.indices.map { $0..<($0 + 1) }
+        } else if let hours = settings.maxHours, hours > 0 {
+            let limit = Int64(hours * 3600 * Double(book.sampleRate))
+            var first = 0
+            for chapter in starts.indices.dropFirst() where end(chapter) - (first == 0 ? 0 : starts[first]) > limit {
+                ranges.append(first..<chapter)
+                first = chapter
+            }
+            ranges.append(first..<starts.count)
+        } else {
+            ranges = [0..<max(1, starts.count)]
+        }
+        let width = String(ranges.count).count
+        return ranges.enumerated().map { number, range in
+            let start = number == 0 ? 0 : starts[range.lowerBound]
+            let finish = number == ranges.count - 1 ? timeline.totalSamples : starts[range.upperBound]
+            var name = base
+            var partTitle = title
+            if ranges.count > 1 {
+                let padded = String(repeating: "0", count: width - String(number + 1).count) + String(number + 1)
+                if settings.splitChapters {
+                    let chapterTitle =
+                        book.chapters.indices.contains(range.lowerBound) ? book.chapters[range.lowerBound].title : ""
+                    name = OutputName.limit("\(base) - \(padded) \(OutputName.clean(chapterTitle))")
+                    partTitle = "\(title) - \(chapterTitle)"
+                } else {
+                    name = OutputName.limit("\(base) - Part \(number + 1)")
+                    partTitle = "\(title) (Part \(number + 1))"
+                }
+            }
+            return Part(number: number + 1, start: start, end: finish, chapters: range, name: name, title: partTitle)
+        }
+    }
+
+    private func marks(_ book: EncodeBook, _ timeline: Timeline, _ part: Part) -> [ChapterMark] {
+        part.chapters.map { chapter in
+            let start = chapter == part.chapters.lowerBound ? part.start : timeline.chapterStarts[chapter]
+            let end = chapter + 1 < part.chapters.upperBound ? timeline.chapterStarts[chapter + 1] : part.end
+            let title =
+                book.chapters.indices.contains(chapter) ? book.chapters[chapter].title : "Chapter \(chapter + 1)"
+            return ChapterMark(title: Self.tagText(title), start: start - part.start, end: end - part.start)
+        }
+    }
+
+    private func tags(_ book: EncodeBook, part: Part, of count: Int) -> [(String, String)] {
+        let metadata = book.metadata
+        let authors = metadata.authors.joined(separator: ", ")
+        var tags: [(String, String)] = [
+            ("title", part.title),
+            ("artist", authors),
+            ("album_artist", authors),
+            ("album", metadata.title ?? ""),
+            ("composer", book.narrator ?? ""),
+            ("genre", "Audiobook"),
+            ("date", metadata.date ?? ""),
+            ("comment", metadata.description ?? ""),
+            ("language", metadata.language ?? ""),
+            ("publisher", metadata.publisher ?? ""),
+            ("media_type", "2"),
+        ]
+        // MP4 reads `desc`; FLAC folds both keys into one DESCRIPTION comment (same text).
+        tags.append(("description", metadata.description ?? ""))
+        if count > 1 { tags.append(("track", "\(part.number)/\(count)")) }
+        if let narrator = book.narrator { tags.append(("narrator", narrator)) }
+        return tags.map { ($0.0, Self.tagText($0.1)) }
+    }
+
+    /// Tag text without control characters (they break ID3 and MP4 readers).
+    static func tagText(_ text: String) -> String {
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }
+            )
+        )
+    }
+}

@@ -1,0 +1,37 @@
+public import RecitalMedia
+
+/// How checkpointed segments are joined, levelled and compressed into audiobook files.
+public struct EncodeSettings: Sendable, Codable, Equatable {
+    /// Formats written in one pass over the audio.
+    public var formats: [AudioContainer] = [.m4b]
+    /// AAC and CBR MP3 bit rate, bits per second.
+    public var bitRate: Int = 64_000
+    /// MP3 VBR quality 0…9 instead of a constant bit rate.
+    public var mp3Quality: Int?
+    /// Equal-power crossfade between segments of one sentence, seconds (0 joins them plainly).
+    public var crossfade: Double = 0.03
+    /// Silence between sentences, paragraphs and chapters, seconds.
+    public var sentencePause: Double = 0.25
+    public var paragraphPause: Double = 0.6
+    public var chapterPause: Double = 1.5
+    /// Fade at the edges of every pause, seconds, so that no join clicks.
+    public var edgeFade: Double = 0.005
+    /// Leading and trailing audio quieter than this (dBFS) is trimmed from each segment.
+    public var silenceThreshold: Double = -50
+    /// Quiet audio kept around the speech when trimming, seconds (the floor), so that soft word
+    /// onsets and endings are never cut.
+    public var keepSilence: Double = 0.02
+    /// Silence before the first and after the last word of the book (room tone), seconds.
+    public var leadIn: Double = 0.5
+    public var tail: Double = 1.0
+    /// Integrated loudness of the whole book, LUFS.
+    public var loudness: Double = -18
+    /// Highest peak allowed after levelling, dBFS (estimated true peak).
+    public var peakCeiling: Double = -3
+    /// One file per chapter instead of one per book.
+    public var splitChapters = false
+    /// Books longer than this are split into parts at chapter boundaries.
+    public var maxHours: Double?
+
+    public init() {}
+}

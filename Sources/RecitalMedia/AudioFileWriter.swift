@@ -1,0 +1,325 @@
+internal import CRecitalFFmpeg
+
+/// The audiobook containers Recital writes.
+public enum AudioContainer: String, Sendable, Codable, CaseIterable {
+    /// AAC-LC in MP4 with the audiobook brand.
+    case m4b
+    /// MPEG audio layer 3 (libmp3lame) with an ID3v2.3 tag.
+    case mp3
+    /// FLAC with Vorbis comments.
+    case flac
+
+    public var fileExtension: String { rawValue }
+}
+
+/// How the audio is compressed.
+public struct EncoderOptions: Sendable, Equatable {
+    /// Target bit rate in bits per second (AAC, and MP3 in CBR mode).
+    public var bitRate: Int
+    /// MP3 only: a LAME VBR quality 0 (best) … 9; nil means constant bit rate.
+    public var mp3Quality: Int?
+
+    public init(bitRate: Int = 64_000, mp3Quality: Int? = nil) {
+        self.bitRate = bitRate
+        self.mp3Quality = mp3Quality
+    }
+}
+
+/// A chapter mark in samples of the written audio.
+public struct ChapterMark: Sendable, Equatable {
+    public var title: String
+    public var start: Int64
+    public var end: Int64
+
+    public init(title: String, start: Int64, end: Int64) {
+        self.title = title
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Encodes mono 16-bit PCM into one audiobook file with tags, chapters and a cover, through
+/// libavcodec and libavformat. Feed samples with ``write(_:)`` and end with ``finish()``; a writer
+/// that is never finished leaves an incomplete file that the caller must delete.
+public final class AudioFileWriter {
+    public let container: AudioContainer
+    public let sampleRate: Int
+    /// Samples given to the encoder so far.
+    public private(set) var samplesWritten: Int64 = 0
+
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var codec: UnsafeMutablePointer<AVCodecContext>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private let stream: UnsafeMutablePointer<AVStream>
+    private let frameSize: Int
+    private var pending: [Int16] = []
+    private var finished = false
+
+    /// Opens `path` for writing and writes the file header.
+    /// - Parameters:
+    ///   - tags: libavformat metadata keys (`title`, `artist`, `album`, …) in order.
+    ///   - chapters: chapter marks in samples; they must be known up front (MP3 writes them in its
+    ///     header). FLAC gets them as `CHAPTERnnn` comments.
+    ///   - cover: an image ``CoverImage/inspect(_:)`` accepted, stored as the front cover.
+    public init(
+        path: String,
+        container: AudioContainer,
+        sampleRate: Int,
+        options: EncoderOptions = EncoderOptions(),
+        tags: [(String, String)] = [],
+        chapters: [ChapterMark] = [],
+        cover: CoverImage? = nil
+    ) throws(MediaError) {
+        self.container = container
+        self.sampleRate = sampleRate
+        let formatName: String
+        let encoderName: String
+        let sampleFormat: AVSampleFormat
+        switch container {
+        case .m4b: (formatName, encoderName, sampleFormat) = ("ipod", "aac", AV_SAMPLE_FMT_FLTP)
+        case .mp3: (formatName, encoderName, sampleFormat) = ("mp3", "libmp3lame", AV_SAMPLE_FMT_S16P)
+        case .flac: (formatName, encoderName, sampleFormat) = ("flac", "flac", AV_SAMPLE_FMT_S16)
+        }
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try MediaError.check(avformat_alloc_output_context2(&context, nil, formatName, path), "open \(path)")
+        guard let context else { throw MediaError(operation: "open \(path)", message: "no output format") }
+        format = context
+        guard let encoder = avcodec_find_encoder_by_name(encoderName) else {
+            throw MediaError(operation: "open \(path)", message: "FFmpeg has no \(encoderName) encoder")
+        }
+        guard let codecContext = avcodec_alloc_context3(encoder), let newStream = avformat_new_stream(context, nil)
+        else { throw MediaError(operation: "open \(path)", message: "out of memory") }
+        codec = codecContext
+        stream = newStream
+        codecContext.pointee.sample_rate = Int32(sampleRate)
+        codecContext.pointee.sample_fmt = sampleFormat
+        av_channel_layout_default(&codecContext.pointee.ch_layout, 1)
+        codecContext.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
+        switch container {
+        case .m4b: codecContext.pointee.bit_rate = Int64(options.bitRate)
+        case .mp3:
+            if let quality = options.mp3Quality {
+                codecContext.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
+                codecContext.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(max(0, min(9, quality)))
+            } else {
+                codecContext.pointee.bit_rate = Int64(options.bitRate)
+            }
+        case .flac: break
+        }
+        if context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
+            codecContext.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
+        }
+        try MediaError.check(avcodec_open2(codecContext, encoder, nil), "open the \(encoderName) encoder")
+        try MediaError.check(
+            avcodec_parameters_from_context(newStream.pointee.codecpar, codecContext),
+            "configure the audio stream"
+        )
+        newStream.pointee.time_base = codecContext.pointee.time_base
+        frameSize = codecContext.pointee.frame_size > 0 ? Int(codecContext.pointee.frame_size) : 4096
+
+        var metadata = tags
+        if container == .flac {
+            // The 5.1 FLAC muxer ignores AVChapters; players and ffprobe read these comments.
+            for (number, chapter) in chapters.enumerated() {
+                let key = "CHAPTER" + String(format3: number + 1)
+                metadata.append((key, Self.clock(chapter.start, rate: sampleRate)))
+                metadata.append((key + "NAME", chapter.title))
+            }
+        }
+        for (key, value) in metadata where !value.isEmpty {
+            av_dict_set(&context.pointee.metadata, key, value, 0)
+        }
+        if container != .flac { try Self.attach(chapters, to: context, rate: sampleRate) }
+        var coverStream: UnsafeMutablePointer<AVStream>?
+        if let cover {
+            guard let pictureStream = avformat_new_stream(context, nil) else {
+                throw MediaError(operation: "open \(path)", message: "out of memory")
+            }
+            pictureStream.pointee.codecpar.pointee.codec_type = AVMEDIA_TYPE_VIDEO
+            pictureStream.pointee.codecpar.pointee.codec_id = cover.kind == .png ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG
+            pictureStream.pointee.codecpar.pointee.width = Int32(cover.width)
+            pictureStream.pointee.codecpar.pointee.height = Int32(cover.height)
+            pictureStream.pointee.disposition = AV_DISPOSITION_ATTACHED_PIC
+            av_dict_set(&pictureStream.pointee.metadata, "title", "Cover", 0)
+            av_dict_set(&pictureStream.pointee.metadata, "comment", "Cover (front)", 0)
+            coverStream = pictureStream
+        }
+
+        try MediaError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "create \(path)")
+        var options: OpaquePointer?
+        defer { av_dict_free(&options) }
+        switch container {
+        case .m4b:
+            av_dict_set(&options, "brand", "M4B ", 0)
+            av_dict_set(&options, "movflags", "+faststart", 0)
+        case .mp3:
+            // v2.4 CHAP/CTOC sizes are written wrongly by FFmpeg 5.1; v2.3 sizes are plain integers.
+            av_dict_set(&options, "id3v2_version", "3", 0)
+        case .flac: break
+        }
+        try MediaError.check(avformat_write_header(context, &options), "write the header of \(path)")
+        guard let newFrame = av_frame_alloc(), let newPacket = av_packet_alloc() else {
+            throw MediaError(operation: "open \(path)", message: "out of memory")
+        }
+        frame = newFrame
+        packet = newPacket
+        // The picture goes first: MP3 and FLAC muxers hold back all audio until it arrives.
+        if let cover, let coverStream {
+            try MediaError.check(av_new_packet(newPacket, Int32(cover.bytes.count)), "store the cover")
+            cover.bytes.withUnsafeBufferPointer { source in
+                newPacket.pointee.data.update(from: source.baseAddress!, count: source.count)
+            }
+            newPacket.pointee.stream_index = coverStream.pointee.index
+            newPacket.pointee.flags |= AV_PKT_FLAG_KEY
+            newPacket.pointee.pts = 0
+            newPacket.pointee.dts = 0
+            try MediaError.check(av_interleaved_write_frame(context, newPacket), "write the cover")
+        }
+        pending.reserveCapacity(frameSize * 2)
+    }
+
+    deinit {
+        av_frame_free(&frame)
+        av_packet_free(&packet)
+        avcodec_free_context(&codec)
+        if let format {
+            if format.pointee.pb != nil { avio_closep(&format.pointee.pb) }
+            avformat_free_context(format)
+        }
+    }
+
+    /// Encodes `samples`, after those given before.
+    public func write(_ samples: UnsafeBufferPointer<Int16>) throws(MediaError) {
+        var offset = 0
+        if !pending.isEmpty {
+            let take = min(frameSize - pending.count, samples.count)
+            pending.append(contentsOf: samples[0..<take])
+            offset = take
+            if pending.count == frameSize {
+                let full = pending
+                pending.removeAll(keepingCapacity: true)
+                try full.withUnsafeBufferPointer { buffer throws(MediaError) in try encode(buffer) }
+            }
+        }
+        while samples.count - offset >= frameSize {
+            try encode(UnsafeBufferPointer(rebasing: samples[offset..<(offset + frameSize)]))
+            offset += frameSize
+        }
+        if offset < samples.count { pending.append(contentsOf: samples[offset...]) }
+    }
+
+    public func write(_ samples: [Int16]) throws(MediaError) {
+        try samples.withUnsafeBufferPointer { buffer throws(MediaError) in try write(buffer) }
+    }
+
+    /// Flushes the encoder and writes the trailer (the MP4 index, FLAC's stream info, the MP3 gapless
+    /// frame), then closes the file. Fails when the disk fills or the file cannot be completed.
+    public func finish() throws(MediaError) {
+        guard !finished, let format else { return }
+        finished = true
+        if !pending.isEmpty {
+            let rest = pending
+            pending.removeAll()
+            try rest.withUnsafeBufferPointer { buffer throws(MediaError) in try encode(buffer) }
+        }
+        try MediaError.check(avcodec_send_frame(codec, nil), "flush the encoder")
+        try drain()
+        try MediaError.check(av_write_trailer(format), "finish the file")
+        let status = avio_closep(&format.pointee.pb)
+        try MediaError.check(status, "close the file")
+        if let error = Self.writeError(format) { throw error }
+    }
+
+    // MARK: - Encoding
+
+    private func encode(_ samples: UnsafeBufferPointer<Int16>) throws(MediaError) {
+        guard let frame, let codec else { return }
+        av_frame_unref(frame)
+        frame.pointee.nb_samples = Int32(samples.count)
+        frame.pointee.format = codec.pointee.sample_fmt.rawValue
+        frame.pointee.sample_rate = codec.pointee.sample_rate
+        try MediaError.check(av_channel_layout_copy(&frame.pointee.ch_layout, &codec.pointee.ch_layout), "encode")
+        try MediaError.check(av_frame_get_buffer(frame, 0), "encode")
+        guard let data = frame.pointee.data.0 else { throw MediaError(operation: "encode", message: "no frame buffer") }
+        if container == .m4b {
+            // Mono: the planar float layout is one plane of floats.
+            data.withMemoryRebound(to: Float.self, capacity: samples.count) { floats in
+                for index in 0..<samples.count { floats[index] = Float(samples[index]) / 32768 }
+            }
+        } else {
+            data.withMemoryRebound(to: Int16.self, capacity: samples.count) { target in
+                target.update(from: samples.baseAddress!, count: samples.count)
+            }
+        }
+        frame.pointee.pts = samplesWritten
+        samplesWritten += Int64(samples.count)
+        try MediaError.check(avcodec_send_frame(codec, frame), "encode")
+        try drain()
+    }
+
+    private func drain() throws(MediaError) {
+        guard let codec, let packet, let format else { return }
+        while true {
+            let status = avcodec_receive_packet(codec, packet)
+            if status == crecital_averror_eagain() || status == crecital_averror_eof() { return }
+            try MediaError.check(status, "encode")
+            av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
+            packet.pointee.stream_index = stream.pointee.index
+            try MediaError.check(av_interleaved_write_frame(format, packet), "write audio")
+            if let error = Self.writeError(format) { throw error }
+        }
+    }
+
+    /// libavformat buffers writes and only records a failed one (such as a full disk) in the I/O
+    /// context; surface it as soon as it happens.
+    private static func writeError(_ format: UnsafeMutablePointer<AVFormatContext>) -> MediaError? {
+        guard let pb = format.pointee.pb, pb.pointee.error < 0 else { return nil }
+        return MediaError(operation: "write", message: MediaError.errorString(pb.pointee.error), code: pb.pointee.error)
+    }
+
+    private static func attach(
+        _ chapters: [ChapterMark],
+        to context: UnsafeMutablePointer<AVFormatContext>,
+        rate: Int
+    ) throws(MediaError) {
+        guard !chapters.isEmpty else { return }
+        // libavformat has no public chapter constructor; avformat_free_context frees what is set here.
+        guard
+            let array = av_mallocz(chapters.count * MemoryLayout<UnsafeMutablePointer<AVChapter>?>.stride)?
+                .bindMemory(to: UnsafeMutablePointer<AVChapter>?.self, capacity: chapters.count)
+        else { throw MediaError(operation: "chapters", message: "out of memory") }
+        context.pointee.chapters = array
+        for (index, mark) in chapters.enumerated() {
+            guard let chapter = av_mallocz(MemoryLayout<AVChapter>.stride)?.bindMemory(to: AVChapter.self, capacity: 1)
+            else { throw MediaError(operation: "chapters", message: "out of memory") }
+            chapter.pointee.id = Int64(index)
+            chapter.pointee.time_base = AVRational(num: 1, den: Int32(rate))
+            chapter.pointee.start = mark.start
+            chapter.pointee.end = mark.end
+            av_dict_set(&chapter.pointee.metadata, "title", mark.title, 0)
+            array[index] = chapter
+            context.pointee.nb_chapters = UInt32(index + 1)
+        }
+    }
+
+    /// `HH:MM:SS.mmm` for a sample position.
+    static func clock(_ samples: Int64, rate: Int) -> String {
+        let milliseconds = samples * 1000 / Int64(rate)
+        let hours = milliseconds / 3_600_000
+        let minutes = milliseconds / 60_000 % 60
+        let seconds = milliseconds / 1000 % 60
+        return
+            "\(String(format2: hours)):\(String(format2: minutes)):\(String(format2: seconds)).\(String(format3: Int(milliseconds % 1000)))"
+    }
+}
+
+extension String {
+    fileprivate init(format2 value: Int64) {
+        self = value < 10 ? "0\(value)" : "\(value)"
+    }
+
+    fileprivate init(format3 value: Int) {
+        self = value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"
+    }
+}
