@@ -100,6 +100,12 @@ let package = Package(
 
         // MARK: - Benchmarks
         .executableTarget(
+            name: "encode-benchmark",
+            dependencies: ["RecitalEncode", "RecitalMedia", "RecitalModel", "RecitalTestSupport"],
+            path: "Benchmarks/EncodeBenchmark",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "synthesis-benchmark",
             dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalSpeech", "RecitalTestSupport"],
             path: "Benchmarks/SynthesisBenchmark",
@@ -143,6 +149,7 @@ let package = Package(
         .testTarget(
             name: "RecitalPipelineTests",
             dependencies: [
+                "RecitalEncode",
                 "RecitalPipeline", "RecitalJobs", "RecitalSpeech", "RecitalIngest", "RecitalModel",
                 "RecitalTestSupport",
             ],

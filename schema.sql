@@ -107,3 +107,22 @@ CREATE TABLE watched_files (
     book_id INTEGER REFERENCES books(id) ON DELETE SET NULL,
     seen_at REAL NOT NULL
 );
+
+-- migration 2: encode
+-- One encode task per (book, format); `format` names it. The finished files are `outputs`.
+ALTER TABLE tasks ADD COLUMN format TEXT;
+DROP INDEX tasks_unique_work;
+CREATE UNIQUE INDEX tasks_unique_work ON tasks (book_id, kind, IFNULL(chapter_idx, -1), IFNULL(format, ''));
+-- The book's metadata as read (JSON), for tags; the cover is kept beside the checkpoint audio.
+ALTER TABLE books ADD COLUMN metadata_json TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE outputs (
+    book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+    format TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (book_id, format, part)
+);

@@ -46,6 +46,7 @@ public struct BookEncoder: Sendable {
     public func encode(
         _ book: EncodeBook,
         into folder: String,
+        shouldStop: () -> Bool = { false },
         progress: (Double) -> Void = { _ in }
     ) throws(EncodeError) -> EncodeReport {
         try prepare(folder)
@@ -160,6 +161,7 @@ public struct BookEncoder: Sendable {
                 if done - lastReport >= 0.01 {
                     lastReport = done
                     progress(done)
+                    if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
                 }
             }
             limiter.flush(&limited)

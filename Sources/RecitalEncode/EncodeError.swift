@@ -9,6 +9,8 @@ public struct EncodeError: Error, Sendable, Equatable, CustomStringConvertible {
         case exists
         /// The encoder itself failed.
         case encoder
+        /// Stopped on request; nothing was left behind.
+        case interrupted
     }
 
     public var code: Code

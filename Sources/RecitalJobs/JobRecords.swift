@@ -13,6 +13,10 @@ public struct NewBook: Sendable {
     public var sampleRate: Int
     public var priority: Int
     public var chapters: [Chapter]
+    /// `BookMetadata` as JSON, for the tags of the finished files.
+    public var metadataJSON: String = "{}"
+    /// One encode task is made per format; they become claimable when synthesis is complete.
+    public var encodeFormats: [String] = []
 
     public init(
         sourcePath: String,
@@ -24,8 +28,12 @@ public struct NewBook: Sendable {
         language: String?,
         sampleRate: Int,
         priority: Int,
-        chapters: [Chapter]
+        chapters: [Chapter],
+        metadataJSON: String = "{}",
+        encodeFormats: [String] = []
     ) {
+        self.metadataJSON = metadataJSON
+        self.encodeFormats = encodeFormats
         self.sourcePath = sourcePath
         self.contentHash = contentHash
         self.settingsHash = settingsHash
@@ -63,6 +71,7 @@ public struct BookRecord: Sendable, Equatable {
     public var priority: Int
     public var paused: Bool
     public var cancelled: Bool
+    public var metadataJSON: String = "{}"
 }
 
 /// A task a worker holds the lease of. Every write the worker makes is fenced by `token`.
@@ -74,6 +83,33 @@ public struct ClaimedTask: Sendable, Equatable {
     public var maxAttempts: Int
     public var owner: String
     public var token: String
+    /// For encode tasks: the output format.
+    public var format: String? = nil
+}
+
+/// The kinds of claimable work.
+public enum TaskKind: String, Sendable {
+    case synthesize
+    case encode
+}
+
+/// A finished audiobook file recorded for a book.
+public struct OutputRecord: Sendable, Equatable, Codable {
+    public var format: String
+    public var part: Int
+    public var path: String
+    public var checksum: String
+    public var bytes: Int
+    public var seconds: Double
+
+    public init(format: String, part: Int, path: String, checksum: String, bytes: Int, seconds: Double) {
+        self.format = format
+        self.part = part
+        self.path = path
+        self.checksum = checksum
+        self.bytes = bytes
+        self.seconds = seconds
+    }
 }
 
 /// A segment still to be synthesized.

@@ -90,12 +90,13 @@ public final class JobStore: Sendable {
             try db.execute(
                 sql: """
                     INSERT INTO books (source_path, content_hash, settings_hash, settings_json, title, authors,
-                        language, sample_rate, priority, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        language, sample_rate, priority, created_at, updated_at, metadata_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     book.sourcePath, book.contentHash, book.settingsHash, book.settingsJSON, book.title,
                     book.authors.joined(separator: "\n"), book.language, book.sampleRate, book.priority, time, time,
+                    book.metadataJSON,
                 ]
             )
             let bookID = db.lastInsertedRowID
@@ -128,6 +129,7 @@ public final class JobStore: Sendable {
                 )
                 try Self.log(db, taskID: db.lastInsertedRowID, at: time, kind: "enqueued", message: chapter.title)
             }
+            try Self.insertEncodeTasks(db, book: bookID, formats: book.encodeFormats, priority: book.priority, at: time)
             return .created(bookID)
         }
     }
@@ -136,12 +138,24 @@ public final class JobStore: Sendable {
 
     /// Claims up to `limit` available tasks, highest priority first then oldest, in one statement.
     /// - Parameter books: only tasks of these books, or any book when nil.
-    public func claim(owner: String, limit: Int, books: [Int64]? = nil) async throws(JobError) -> [ClaimedTask] {
+    public func claim(
+        owner: String,
+        limit: Int,
+        books: [Int64]? = nil,
+        kind: TaskKind = .synthesize
+    ) async throws(JobError) -> [ClaimedTask] {
         let time = now()
         let token = UUID().uuidString
         if let books, books.isEmpty { return [] }
         // Book ids are integers, so listing them inline is safe and keeps the arguments Sendable.
-        let filter = books.map { " AND t.book_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        var bookFilter = books.map { " AND t.book_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        // Encoding waits until every chapter of the book is synthesized.
+        bookFilter +=
+            kind == .synthesize
+            ? " AND t.kind = 'synthesize'"
+            : " AND t.kind = 'encode' AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.book_id = t.book_id"
+                + " AND s.kind = 'synthesize' AND s.state <> 'completed')"
+        let filter = bookFilter
         let leaseEnd = time + Self.leaseDuration
         return try await write { db in
             let arguments: StatementArguments = [owner, token, leaseEnd, time, time, limit]
@@ -157,7 +171,7 @@ public final class JobStore: Sendable {
                             AND b.paused_at IS NULL AND b.cancelled_at IS NULL\(filter)
                         ORDER BY t.priority, t.scheduled_at, t.id
                         LIMIT ?)
-                    RETURNING id, book_id, chapter_idx, attempt, max_attempts, priority, scheduled_at
+                    RETURNING id, book_id, chapter_idx, format, attempt, max_attempts, priority, scheduled_at
                     """,
                 arguments: arguments
             )
@@ -174,7 +188,8 @@ public final class JobStore: Sendable {
                     attempt: row["attempt"],
                     maxAttempts: row["max_attempts"],
                     owner: owner,
-                    token: token
+                    token: token,
+                    format: row["format"]
                 )
             }
             for task in claimed {
@@ -594,6 +609,16 @@ public final class JobStore: Sendable {
                     arguments: [id]
                 )
                 let states = tasks.compactMap { TaskState(rawValue: $0["state"]) }
+                let encodes = try Row.fetchAll(
+                    db,
+                    sql: "SELECT state, last_error FROM tasks WHERE book_id = ? AND kind = 'encode' ORDER BY id",
+                    arguments: [id]
+                )
+                let outputs = try String.fetchAll(
+                    db,
+                    sql: "SELECT path FROM outputs WHERE book_id = ? ORDER BY format, part",
+                    arguments: [id]
+                )
                 let segmentsTotal =
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM segments WHERE book_id = ?", arguments: [id]) ?? 0
                 let segmentsDone =
@@ -613,12 +638,13 @@ public final class JobStore: Sendable {
                     eta = Double(segmentsTotal - segmentsDone) / (Double(count) / (time - first))
                 }
                 let state = BookState.derive(
-                    tasks: states,
+                    tasks: states + encodes.compactMap { TaskState(rawValue: $0["state"]) },
                     paused: (row["paused_at"] as Double?) != nil,
                     cancelled: (row["cancelled_at"] as Double?) != nil
                 )
                 let error =
-                    tasks.first { ($0["state"] as String) == TaskState.failed.rawValue }?["last_error"] as String?
+                    (tasks + encodes).first { ($0["state"] as String) == TaskState.failed.rawValue }?["last_error"]
+                    as String?
                 return BookStatus(
                     id: id,
                     title: row["title"],
@@ -630,7 +656,7 @@ public final class JobStore: Sendable {
                     segmentsDone: segmentsDone,
                     segmentsTotal: segmentsTotal,
                     etaSeconds: state == .running || state == .queued ? eta : nil,
-                    outputs: [],
+                    outputs: outputs,
                     error: state == .failed ? error : nil
                 )
             }
@@ -664,6 +690,161 @@ public final class JobStore: Sendable {
     }
 
     // MARK: - Workers
+
+    // MARK: - Encoding
+
+    private static func insertEncodeTasks(
+        _ db: Database,
+        book: Int64,
+        formats: [String],
+        priority: Int,
+        at time: Double
+    ) throws {
+        for format in formats {
+            try db.execute(
+                sql: """
+                    INSERT INTO tasks (book_id, kind, format, state, priority, max_attempts, scheduled_at, created_at,
+                        updated_at)
+                    VALUES (?, 'encode', ?, 'available', ?, ?, ?, ?, ?)
+                    ON CONFLICT DO UPDATE SET state = 'available', attempt = 0, last_error = NULL,
+                        scheduled_at = excluded.scheduled_at, updated_at = excluded.updated_at
+                    WHERE state <> 'running'
+                    """,
+                arguments: [book, format, priority, RetryPolicy.task.maxAttempts, time, time, time]
+            )
+            if let id = try Int64.fetchOne(
+                db,
+                sql: "SELECT id FROM tasks WHERE book_id = ? AND kind = 'encode' AND format = ?",
+                arguments: [book, format]
+            ) {
+                try log(db, taskID: id, at: time, kind: "enqueued", message: "encode \(format)")
+            }
+        }
+    }
+
+    /// Queues (again) an encode task per format, for a new encode from the book's checkpoints.
+    public func scheduleEncode(_ book: Int64, formats: [String]) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            let priority = try Int.fetchOne(db, sql: "SELECT priority FROM books WHERE id = ?", arguments: [book]) ?? 2
+            try Self.insertEncodeTasks(db, book: book, formats: formats, priority: priority, at: time)
+        }
+    }
+
+    /// Completes a held encode task and records its files, replacing earlier ones of its format,
+    /// in one transaction. Returns false when the lease was lost.
+    public func completeEncode(_ task: ClaimedTask, outputs: [OutputRecord]) async throws(JobError) -> Bool {
+        let time = now()
+        return try await write { db in
+            guard
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
+                    arguments: [task.id, task.token]
+                ) == true,
+                let next = TaskStateMachine.transition(from: .running, on: .succeed, attempt: 1, maxAttempts: 1)
+            else { return false }
+            try db.execute(
+                sql: "DELETE FROM outputs WHERE book_id = ? AND format = ?",
+                arguments: [task.bookID, task.format ?? ""]
+            )
+            for output in outputs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outputs (book_id, format, part, path, checksum, bytes, seconds, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        task.bookID, output.format, output.part, output.path, output.checksum, output.bytes,
+                        output.seconds, time,
+                    ]
+                )
+            }
+            try Self.apply(next, to: task.id, in: db, at: time, error: nil)
+            try Self.log(
+                db,
+                taskID: task.id,
+                at: time,
+                kind: "succeed",
+                message: outputs.map(\.path).joined(separator: ", ")
+            )
+            return true
+        }
+    }
+
+    /// The finished files of a book.
+    public func outputs(book: Int64) async throws(JobError) -> [OutputRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM outputs WHERE book_id = ? ORDER BY format, part",
+                arguments: [book]
+            ).map { row in
+                OutputRecord(
+                    format: row["format"],
+                    part: row["part"],
+                    path: row["path"],
+                    checksum: row["checksum"],
+                    bytes: row["bytes"],
+                    seconds: row["seconds"]
+                )
+            }
+        }
+    }
+
+    /// Every segment of a book with its chapter's title, in order: what the encoder assembles.
+    public func segments(book: Int64) async throws(JobError) -> [(chapterTitle: String, segment: SegmentWork)] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.chapter_idx, s.idx, s.text, s.text_hash, s.boundary, c.title FROM segments s
+                    JOIN chapters c ON c.book_id = s.book_id AND c.idx = s.chapter_idx
+                    WHERE s.book_id = ? ORDER BY s.chapter_idx, s.idx
+                    """,
+                arguments: [book]
+            ).map { row in
+                (
+                    row["title"],
+                    SegmentWork(
+                        bookID: book,
+                        chapterIndex: row["chapter_idx"],
+                        index: row["idx"],
+                        text: row["text"],
+                        textHash: row["text_hash"],
+                        boundary: SegmentBoundary(rawValue: row["boundary"]) ?? .sentence
+                    )
+                )
+            }
+        }
+    }
+
+    /// Whether tasks of `kind` are still to run for these books (not paused, cancelled or failed).
+    public func hasOpenTasks(books: [Int64], kind: TaskKind) async throws(JobError) -> Bool {
+        guard !books.isEmpty else { return false }
+        let list = books.map(String.init).joined(separator: ",")
+        return try await read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM tasks t JOIN books b ON b.id = t.book_id
+                        WHERE t.book_id IN (\(list)) AND t.kind = ? AND t.state IN ('available', 'running')
+                            AND b.paused_at IS NULL AND b.cancelled_at IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM tasks f WHERE f.book_id = t.book_id AND f.state = 'failed'))
+                    """,
+                arguments: [kind.rawValue]
+            ) ?? false
+        }
+    }
+
+    /// Removes a book and everything recorded about it (tasks, checkpoints, outputs rows; not files).
+    public func delete(_ book: Int64) async throws(JobError) {
+        let found = try await write { db in
+            try db.execute(sql: "DELETE FROM books WHERE id = ?", arguments: [book])
+            return db.changesCount > 0
+        }
+        guard found else { throw JobError(.notFound, "no such book", bookID: book) }
+    }
 
     public func registerWorker(id: String, pid: Int32, host: String) async throws(JobError) {
         let time = now()
@@ -713,7 +894,8 @@ public final class JobStore: Sendable {
             sampleRate: row["sample_rate"],
             priority: row["priority"],
             paused: (row["paused_at"] as Double?) != nil,
-            cancelled: (row["cancelled_at"] as Double?) != nil
+            cancelled: (row["cancelled_at"] as Double?) != nil,
+            metadataJSON: row["metadata_json"]
         )
     }
 

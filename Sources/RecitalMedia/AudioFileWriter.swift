@@ -71,6 +71,8 @@ public final class AudioFileWriter {
         chapters: [ChapterMark] = [],
         cover: CoverImage? = nil
     ) throws(MediaError) {
+        // FFmpeg's own log lines would interleave with our progress; failures reach us as codes.
+        av_log_set_level(AV_LOG_QUIET)
         self.container = container
         self.sampleRate = sampleRate
         let formatName: String

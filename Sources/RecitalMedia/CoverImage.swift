@@ -15,6 +15,7 @@ public struct CoverImage: Sendable, Equatable {
     /// Decodes `bytes` as JPEG or PNG to prove it is a whole picture and read its size.
     /// - Throws: ``MediaError`` naming the reason (not a JPEG/PNG, does not decode, too large).
     public static func inspect(_ bytes: [UInt8]) throws(MediaError) -> CoverImage {
+        av_log_set_level(AV_LOG_QUIET)
         let kind: Kind
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             kind = .jpeg

@@ -1,4 +1,5 @@
 internal import Foundation
+public import RecitalEncode
 internal import RecitalJobs
 public import RecitalModel
 
@@ -7,19 +8,33 @@ public import RecitalModel
 public struct ConversionSettings: Sendable, Codable, Equatable {
     public var voice: VoiceProfile
     public var maxSegmentCharacters: Int
-    public var formats: [String]
+    /// Formats, joins, loudness and splitting of the finished files.
+    public var encode: EncodeSettings
+    /// Where finished files go (absolute); the current folder when the book was queued by default.
     public var outputDirectory: String?
+    /// Speak each chapter's title before its text, unless the text already opens with it.
+    public var speakChapterTitles: Bool
+    /// Open the book with "Title, by Author."
+    public var speakIntro: Bool
+    /// Keep checkpoint audio after a successful encode (for re-encoding) until `recital delete`.
+    public var keepSegments: Bool
 
     public init(
         voice: VoiceProfile,
         maxSegmentCharacters: Int,
-        formats: [String] = ["m4b"],
-        outputDirectory: String? = nil
+        encode: EncodeSettings = EncodeSettings(),
+        outputDirectory: String? = nil,
+        speakChapterTitles: Bool = true,
+        speakIntro: Bool = false,
+        keepSegments: Bool = true
     ) {
         self.voice = voice
         self.maxSegmentCharacters = maxSegmentCharacters
-        self.formats = formats
+        self.encode = encode
         self.outputDirectory = outputDirectory
+        self.speakChapterTitles = speakChapterTitles
+        self.speakIntro = speakIntro
+        self.keepSegments = keepSegments
     }
 
     public var json: String {
@@ -45,7 +60,9 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let voiceJSON = (try? String(decoding: encoder.encode(identity), as: UTF8.self)) ?? ""
-        return ContentHash.text("\(voiceJSON)|segments:\(maxSegmentCharacters)")
+        return ContentHash.text(
+            "\(voiceJSON)|segments:\(maxSegmentCharacters)|titles:\(speakChapterTitles)|intro:\(speakIntro)"
+        )
     }
 }
 

@@ -1,6 +1,8 @@
 internal import Foundation
+internal import RecitalEncode
 internal import RecitalIngest
 public import RecitalJobs
+internal import RecitalMedia
 public import RecitalModel
 internal import RecitalSpeech
 
@@ -45,7 +47,8 @@ public struct Converter: Sendable {
         let ingester = Ingester(
             segmentation: SegmentationOptions(maxCharacters: settings.maxSegmentCharacters).limited(to: limit)
         )
-        let book = try ingester.read(path)
+        var book = try ingester.read(path)
+        book.chapters = Self.spoken(book, settings: settings)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw IngestError(.unreadable, file: path, "cannot be read")
         }
@@ -61,15 +64,62 @@ public struct Converter: Sendable {
                 language: book.metadata.language,
                 sampleRate: settings.voice.outputSampleRate,
                 priority: priority,
-                chapters: book.chapters
+                chapters: book.chapters,
+                metadataJSON: Self.json(book.metadata),
+                encodeFormats: settings.encode.formats.map(\.rawValue)
             )
         )
         if case .created = result {
+            if let cover = book.cover { try? saveCover(cover.data, book: result.bookID) }
         } else {
             // Settings that do not change audio (where the server runs) follow the latest command.
             try await store.updateSettings(result.bookID, json: settings.json)
         }
         return Enqueued(bookID: result.bookID, created: result == .created(result.bookID), book: book)
+    }
+
+    /// The chapters as they will be spoken: a title segment before each chapter whose text does not
+    /// already open with its title, and an optional "Title, by Author." opening the book.
+    static func spoken(_ book: Book, settings: ConversionSettings) -> [Chapter] {
+        func key(_ text: String) -> String {
+            String(text.lowercased().unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) })
+        }
+        return book.chapters.map { chapter in
+            var lines: [String] = []
+            if settings.speakIntro, chapter.index == book.chapters.first?.index, let title = book.metadata.title {
+                let authors = book.metadata.authors.joined(separator: " and ")
+                lines.append(authors.isEmpty ? "\(title)." : "\(title), by \(authors).")
+            }
+            let title = chapter.title.trimmingCharacters(in: .whitespacesAndNewlines)
+            let opening = key(String(chapter.segments.first?.text.prefix(title.count + 20) ?? ""))
+            if settings.speakChapterTitles, !key(title).isEmpty, !opening.hasPrefix(key(title)) {
+                lines.append(title.hasSuffix(".") ? title : title + ".")
+            }
+            guard !lines.isEmpty, !chapter.segments.isEmpty else { return chapter }
+            var copy = chapter
+            let added = lines.map { Segment(index: 0, text: $0, boundary: .paragraph) }
+            copy.segments = (added + chapter.segments).enumerated().map { index, segment in
+                var segment = segment
+                segment.index = index
+                if index == 0 { segment.boundary = .chapter }
+                if index == added.count { segment.boundary = .paragraph }
+                return segment
+            }
+            return copy
+        }
+    }
+
+    static func json(_ metadata: BookMetadata) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(metadata), as: UTF8.self)) ?? "{}"
+    }
+
+    /// The cover is kept with the checkpoint audio so that encoding never needs the source file.
+    func saveCover(_ bytes: [UInt8], book: Int64) throws {
+        let folder = "\(paths.audio)/book-\(book)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/cover"), options: .atomic)
     }
 
     /// Synthesizes the books' pending segments through the voice in `settings`.
@@ -102,6 +152,40 @@ public struct Converter: Sendable {
         }
         try? await store.removeWorker(id: owner)
         return outcome
+    }
+
+    /// Synthesizes, then encodes the books whose synthesis is complete; a damaged checkpoint found
+    /// while encoding sends its segment back to synthesis, then encoding runs again.
+    public func convert(
+        books: [Int64],
+        settings: ConversionSettings,
+        apiKey: String?,
+        concurrency: Int?,
+        overwrite: Bool = false
+    ) async throws -> SynthesisOutcome {
+        for _ in 0..<3 {
+            let outcome = try await synthesize(
+                books: books,
+                settings: settings,
+                apiKey: apiKey,
+                concurrency: concurrency
+            )
+            guard outcome == .finished else { return outcome }
+            switch try await encode(books: books, overwrite: overwrite) {
+            case .finished: return .finished
+            case .interrupted: return .interrupted
+            case .needsSynthesis: continue
+            }
+        }
+        return .stalled("checkpoints keep turning out damaged while encoding")
+    }
+
+    /// Encodes every book of `books` whose synthesis is complete and whose encode tasks wait.
+    public func encode(books: [Int64], overwrite: Bool = false) async throws -> EncodeOutcome {
+        var worker = EncodeWorker(store: store, paths: paths, owner: owner, stop: stop, progress: progress)
+        worker.overwrite = overwrite
+        worker.heartbeatInterval = heartbeatInterval
+        return try await worker.run(books: books)
     }
 
     /// Finds checkpoints whose audio file is gone or the wrong size and queues those segments

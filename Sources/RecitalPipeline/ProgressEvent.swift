@@ -12,4 +12,12 @@ public enum ProgressEvent: Sendable {
     case checkpointDiscarded(book: Int64, chapter: Int, segment: Int)
     /// Waiting for retries scheduled later or for another process's work.
     case waiting(message: String)
+    /// Encoding a book into these formats has begun.
+    case encodeStarted(book: Int64, formats: [String])
+    case encodeProgress(book: Int64, fraction: Double)
+    /// The finished files of a book.
+    case encoded(book: Int64, files: [String])
+    case encodeFailed(book: Int64, message: String)
+    /// A problem that did not stop the work (a cover that was skipped, a segment to redo).
+    case warning(book: Int64, message: String)
 }

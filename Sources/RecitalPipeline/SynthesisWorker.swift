@@ -111,9 +111,7 @@ public struct SynthesisWorker: Sendable {
                     if !claimed.isEmpty { idleSince = nil }
                 }
                 if active == 0 {
-                    let states = try await store.status().filter { books.contains($0.id) }
-                    let open = states.filter { $0.state == .queued || $0.state == .running }
-                    if open.isEmpty { return .finished }
+                    if try await !store.hasOpenTasks(books: books, kind: .synthesize) { return .finished }
                     let since = idleSince ?? .now
                     idleSince = since
                     if ContinuousClock.now - since > patience {

@@ -1,13 +1,15 @@
 import ArgumentParser
 import Foundation
+import RecitalEncode
 import RecitalIngest
 import RecitalJobs
+import RecitalMedia
 import RecitalModel
 import RecitalPipeline
 
 struct Convert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert books: read them, queue them in the job table, and synthesize every segment.",
+        abstract: "Convert books into audiobooks: read them, queue them, synthesize every segment, encode the files.",
         discussion: """
             Without a voice option the built-in espeak-ng voice is used (started on a loopback port). \
             Every synthesized segment is checkpointed, so an interrupted conversion continues with \
@@ -22,11 +24,7 @@ struct Convert: AsyncParsableCommand {
     @Argument(help: "EPUB or PDF files.")
     var books: [String]
 
-    @Option(help: "Output formats, comma-separated (m4b, mp3, flac).")
-    var format = "m4b"
-
-    @Option(help: ArgumentHelp("Folder for the finished audiobooks.", valueName: "dir"))
-    var out: String?
+    @OptionGroup var output: OutputOptions
 
     @Option(help: "Requests in flight at once (default: the voice profile's).")
     var concurrency: Int?
@@ -42,10 +40,7 @@ struct Convert: AsyncParsableCommand {
     func validate() throws {
         guard (1...4).contains(priority) else { throw ValidationError("--priority must be 1 to 4") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        let formats = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        for name in formats where !["m4b", "mp3", "flac"].contains(name) {
-            throw ValidationError("unknown format '\(name)' (use m4b, mp3, flac)")
-        }
+        _ = try output.encodeSettings()
     }
 
     func run() async throws {
@@ -55,8 +50,11 @@ struct Convert: AsyncParsableCommand {
         let settings = ConversionSettings(
             voice: profile,
             maxSegmentCharacters: voiceOptions.maxSegment,
-            formats: format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-            outputDirectory: out
+            encode: try output.encodeSettings(),
+            outputDirectory: output.directory,
+            speakChapterTitles: !output.noChapterTitles,
+            speakIntro: output.intro,
+            keepSegments: !output.removeSegments
         )
         let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
         var ids: [Int64] = []
@@ -83,7 +81,13 @@ struct Convert: AsyncParsableCommand {
         let outcome: SynthesisOutcome
         do {
             outcome = try await withStopOnSignals(stop) {
-                try await runner.synthesize(books: queued, settings: settings, apiKey: apiKey, concurrency: concurrency)
+                try await runner.convert(
+                    books: queued,
+                    settings: settings,
+                    apiKey: apiKey,
+                    concurrency: concurrency,
+                    overwrite: output.overwrite
+                )
             }
         } catch {
             reporter.finish()
@@ -107,11 +111,9 @@ enum Summary {
         for status in statuses {
             var line =
                 "book \(status.id): \(status.title ?? status.source): \(status.state.rawValue), \(status.segmentsDone)/\(status.segmentsTotal) segments"
-            if status.state == .completed {
-                line += "; chapter audio in \(paths.audio)/book-\(status.id)"
-            }
             if let error = status.error { line += "; \(error)" }
             Console.output(line)
+            for file in status.outputs { Console.output("  \(file)") }
         }
         switch outcome {
         case .interrupted:
@@ -124,5 +126,74 @@ enum Summary {
             if statuses.contains(where: { $0.state == .failed }) { throw ExitCode.failure }
             if unreadable { throw ExitCode.unreadableInput }
         }
+    }
+}
+
+/// What the finished files look like and where they go (convert and encode).
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Output formats, comma-separated (m4b, mp3, flac).")
+    var format = "m4b"
+
+    @Option(help: ArgumentHelp("Folder for the finished audiobooks (default: the current folder).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("'chapters' writes one file per chapter.", valueName: "chapters"))
+    var split: String?
+
+    @Option(help: "Split books longer than this many hours into parts at chapter boundaries.")
+    var maxHours: Double?
+
+    @Option(help: "AAC and MP3 bit rate in kbit/s.")
+    var bitrate = 64
+
+    @Option(help: "MP3 VBR quality 0 (best) to 9 instead of a constant bit rate.")
+    var mp3Quality: Int?
+
+    @Option(help: "Target loudness of the whole book, LUFS.")
+    var loudness = -18.0
+
+    @Option(help: "Crossfade between segments of a sentence, milliseconds (0 for none).")
+    var crossfade = 30.0
+
+    @Flag(help: "Replace existing files with the same names.")
+    var overwrite = false
+
+    @Flag(help: "Do not speak chapter titles before chapters.")
+    var noChapterTitles = false
+
+    @Flag(help: "Open the book with \"Title, by Author.\"")
+    var intro = false
+
+    @Flag(help: "Delete checkpoint audio once the files are written (no re-encoding later).")
+    var removeSegments = false
+
+    var directory: String {
+        let folder = out ?? FileManager.default.currentDirectoryPath
+        return URL(fileURLWithPath: folder).standardizedFileURL.path
+    }
+
+    func encodeSettings() throws -> EncodeSettings {
+        var settings = EncodeSettings()
+        settings.formats = try format.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces).lowercased()
+            guard let container = AudioContainer(rawValue: trimmed) else {
+                throw ValidationError("unknown format '\(trimmed)' (use m4b, mp3, flac)")
+            }
+            return container
+        }
+        guard !settings.formats.isEmpty else { throw ValidationError("--format needs at least one format") }
+        if let split, split != "chapters" { throw ValidationError("--split takes 'chapters'") }
+        settings.splitChapters = split == "chapters"
+        if let maxHours, maxHours <= 0 { throw ValidationError("--max-hours must be positive") }
+        settings.maxHours = maxHours
+        guard (8...320).contains(bitrate) else { throw ValidationError("--bitrate must be 8 to 320 kbit/s") }
+        settings.bitRate = bitrate * 1000
+        if let mp3Quality, !(0...9).contains(mp3Quality) { throw ValidationError("--mp3-quality must be 0 to 9") }
+        settings.mp3Quality = mp3Quality
+        guard (-40.0 ... -10.0).contains(loudness) else { throw ValidationError("--loudness must be -40 to -10 LUFS") }
+        settings.loudness = loudness
+        guard (0.0...500.0).contains(crossfade) else { throw ValidationError("--crossfade must be 0 to 500 ms") }
+        settings.crossfade = crossfade / 1000
+        return settings
     }
 }

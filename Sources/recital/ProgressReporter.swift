@@ -89,6 +89,26 @@ final class ProgressReporter: Sendable {
                 return true
             }
             if show { line(message) }
+        case .encodeStarted(let book, let formats):
+            line("book \(book): encoding \(formats.joined(separator: ", "))")
+        case .encodeProgress(let book, let fraction):
+            if isTerminal {
+                let width = 30
+                let filled = Int(Double(width) * fraction)
+                state.withLock { $0.drewBar = true }
+                FileHandle.standardError.write(
+                    Data(
+                        ("\r[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                            + "] encoding book \(book): \(Int(fraction * 100)) %\u{1B}[K").utf8
+                    )
+                )
+            }
+        case .encoded(let book, let files):
+            line("book \(book): wrote \(files.joined(separator: ", "))")
+        case .encodeFailed(let book, let message):
+            line("book \(book): encoding failed: \(message)")
+        case .warning(let book, let message):
+            line("book \(book): warning: \(message)")
         }
     }
 

@@ -35,8 +35,8 @@ struct Recital: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Inspect.self, Convert.self, Resume.self, Status.self, Cancel.self, Pause.self, Unpause.self, Retry.self,
-            SpeechServer.self,
+            Inspect.self, Convert.self, Resume.self, Encode.self, Status.self, Cancel.self, Pause.self, Unpause.self,
+            Retry.self, Delete.self, SpeechServer.self,
         ]
     )
 }

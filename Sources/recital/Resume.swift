@@ -76,7 +76,7 @@ struct Resume: AsyncParsableCommand {
             let chosen = settings
             do {
                 outcome = try await withStopOnSignals(stop) {
-                    try await runner.synthesize(
+                    try await runner.convert(
                         books: group,
                         settings: chosen,
                         apiKey: apiKey,

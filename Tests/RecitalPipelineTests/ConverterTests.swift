@@ -237,6 +237,48 @@ struct BuiltinVoiceTests {
 }
 
 @Suite(
+    "A real corpus book becomes an M4B with the built-in voice",
+    .enabled(
+        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path)
+    )
+)
+struct CorpusAudiobookTests {
+    @Test("The Waste Land: converted, encoded, and decoded by ffmpeg without an error")
+    func wholeBook() async throws {
+        let harness = try PipelineHarness()
+        let out = harness.paths.home + "/out"
+        var settings = ConversionSettings(
+            voice: VoiceProfile(name: "builtin", backend: .builtin, sampleRate: 24_000, concurrency: 2),
+            maxSegmentCharacters: 400,
+            outputDirectory: out
+        )
+        settings.encode.formats = [.m4b]
+        let converter = harness.converter()
+        let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
+        let queued = try await converter.enqueue(source, settings: settings, priority: 1)
+        let outcome = try await converter.convert(
+            books: [queued.bookID],
+            settings: settings,
+            apiKey: nil,
+            concurrency: nil
+        )
+        #expect(outcome == .finished)
+        #expect(try await harness.store.only(queued.bookID).state == .completed)
+        let outputs = try await harness.store.outputs(book: queued.bookID)
+        let file = try #require(outputs.first)
+        #expect(outputs.count == 1 && file.format == "m4b" && file.path.hasPrefix(out + "/"))
+        let probe = try MediaProbe(file.path)
+        #expect(probe.chapters.map(\.title) == queued.book.chapters.map(\.title))
+        #expect(probe.tags["title"] == queued.book.metadata.title)
+        #expect(abs(probe.duration - file.seconds) < 0.2)
+        // Plays through: every sample decodes, with nothing on ffmpeg's error output.
+        let samples = try MediaProbe.decode(file.path, sampleRate: 24_000)
+        #expect(abs(Double(samples.count) / 24_000 - file.seconds) < 0.2)
+        #expect(try MediaProbe.loudness(file.path).integrated > -19.5)
+    }
+}
+
+@Suite(
     "A real Piper TTS server",
     .enabled(
         if: ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"] != nil,

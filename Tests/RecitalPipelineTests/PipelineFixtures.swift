@@ -40,7 +40,7 @@ struct PipelineHarness {
         backend: VoiceProfile.Backend = .openai,
         concurrency: Int = 4
     ) -> ConversionSettings {
-        ConversionSettings(
+        var settings = ConversionSettings(
             voice: VoiceProfile(
                 name: "fake",
                 backend: backend,
@@ -52,6 +52,11 @@ struct PipelineHarness {
             ),
             maxSegmentCharacters: 400
         )
+        // These tests are about synthesis and compare with the source's own segments; encode
+        // tests ask for formats and spoken titles themselves.
+        settings.encode.formats = []
+        settings.speakChapterTitles = false
+        return settings
     }
 
     /// Every segment's checkpoint holds exactly the audio the fake server makes for its text.

@@ -65,25 +65,23 @@ public struct ProcessResult: Sendable {
         _ arguments: [String],
         environment: [String: String] = [:]
     ) throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self)
-        )
+        // Output goes to files, not pipes: a child that fills one pipe while we drain the other
+        // would wait for us forever.
+        let child = try BackgroundProcess(executable, arguments, environment: environment)
+        child.process.waitUntilExit()
+        return child.result()
+    }
+}
+
+extension ProcessResult {
+    /// Runs a process to completion without holding a thread while it runs: a child that talks to a
+    /// server in this test process must never wait for a thread that is waiting for the child.
+    public static func launch(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:]
+    ) async throws -> ProcessResult {
+        try await BackgroundProcess(executable, arguments, environment: environment).wait()
     }
 }
 
@@ -126,7 +124,12 @@ public final class BackgroundProcess: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return ProcessResult(
+        return result()
+    }
+
+    /// The exit status and collected output of a process that has ended.
+    public func result() -> ProcessResult {
+        ProcessResult(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""

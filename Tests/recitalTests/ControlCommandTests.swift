@@ -16,15 +16,15 @@ struct ControlCommandTests {
         let setup = try Setup()
         let book = Fixtures.path("epub2-basic.epub")
         try await server.serve { url in
-            let failed = try setup.run(["convert", book, "--tts-url", url, "--concurrency", "1"])
+            let failed = try await setup.run(["convert", book, "--tts-url", url, "--concurrency", "1"])
             #expect(failed.status == 1)
-            let status = try setup.run(["status", "1"])
+            let status = try await setup.run(["status", "1"])
             #expect(status.stdout.contains("failed"))
             #expect(status.stdout.contains("quota exceeded for voice"))
-            #expect(try setup.run(["retry", "1"]).stdout.contains("queued again"))
-            let resumed = try setup.run(["resume", "1"])
+            #expect(try await setup.run(["retry", "1"]).stdout.contains("queued again"))
+            let resumed = try await setup.run(["resume", "1"])
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(try setup.run(["status", "1"]).stdout.contains("completed"))
+            #expect(try await setup.run(["status", "1"]).stdout.contains("completed"))
         }
     }
 
@@ -33,15 +33,15 @@ struct ControlCommandTests {
         let setup = try Setup()
         let book = Fixtures.path("epub2-basic.epub")
         // Queue without a reachable server: the book waits, nothing is lost.
-        let queued = try setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.3"])
+        let queued = try await setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.3"])
         #expect(queued.status == 75)
-        #expect(try setup.run(["pause", "1"]).stdout == "book 1 paused\n")
-        #expect(try setup.run(["status", "1"]).stdout.contains("paused"))
-        #expect(try setup.run(["unpause", "1"]).status == 0)
-        #expect(try setup.run(["cancel", "1"]).status == 0)
-        let json = try setup.run(["status", "--json"])
+        #expect(try await setup.run(["pause", "1"]).stdout == "book 1 paused\n")
+        #expect(try await setup.run(["status", "1"]).stdout.contains("paused"))
+        #expect(try await setup.run(["unpause", "1"]).status == 0)
+        #expect(try await setup.run(["cancel", "1"]).status == 0)
+        let json = try await setup.run(["status", "--json"])
         #expect(json.stdout.contains(#""state":"cancelled""#))
-        let missing = try setup.run(["pause", "99"])
+        let missing = try await setup.run(["pause", "99"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no book 99"))
     }
@@ -72,7 +72,7 @@ struct ControlCommandTests {
     func locked() async throws {
         let setup = try Setup()
         let book = Fixtures.path("epub2-basic.epub")
-        _ = try setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.1"])
+        _ = try await setup.run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.1"])
         // Another process takes the write lock and keeps it.
         let script = """
             import sqlite3, sys, time
@@ -86,11 +86,11 @@ struct ControlCommandTests {
             if (try? String(contentsOf: holder.stdoutURL, encoding: .utf8))?.contains("locked") == true { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let result = try setup.run(["pause", "1"])
+        let result = try await setup.run(["pause", "1"])
         holder.signal(SIGKILL)
         _ = try await holder.wait()
         #expect(result.status == 75)
         #expect(result.stderr.contains("locked"), "\(result.stderr)")
-        #expect(try setup.run(["status", "1"]).stdout.contains("queued"))
+        #expect(try await setup.run(["status", "1"]).stdout.contains("queued"))
     }
 }

@@ -15,12 +15,17 @@ struct ConvertCommandTests {
         var environment: [String: String] { ["RECITAL_HOME": home, "RECITAL_DB": "", "TERM": "dumb"] }
         init() throws { home = try Fixtures.temporaryDirectory().path }
 
-        func run(_ arguments: [String]) throws -> ProcessResult {
-            try ProcessResult.run(Fixtures.executable, arguments, environment: environment)
+        /// Finished files go into the test's own folder, never the working directory.
+        func withOutput(_ arguments: [String]) -> [String] {
+            arguments.first == "convert" ? arguments + ["--out", home + "/out"] : arguments
+        }
+
+        func run(_ arguments: [String]) async throws -> ProcessResult {
+            try await ProcessResult.launch(Fixtures.executable, withOutput(arguments), environment: environment)
         }
 
         func start(_ arguments: [String]) throws -> BackgroundProcess {
-            try BackgroundProcess(Fixtures.executable, arguments, environment: environment)
+            try BackgroundProcess(Fixtures.executable, withOutput(arguments), environment: environment)
         }
 
         /// Segment texts and checkpoints of book 1, straight from the job table.
@@ -119,7 +124,7 @@ struct ConvertCommandTests {
         try await server.serve { url in
             let child = try setup.start(["convert", Self.novella, "--tts-url", url, "--concurrency", "2"])
             try await Task.sleep(for: .milliseconds(900))
-            let status = try setup.run(["status", "--json"])
+            let status = try await setup.run(["status", "--json"])
             #expect(status.status == 0)
             let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
             let books = try #require(object?["books"] as? [[String: Any]])
@@ -158,14 +163,16 @@ struct ConvertCommandTests {
         )
         let book = Fixtures.path("epub2-basic.epub")
         try await server.serve { url in
-            let failed = try Setup().run(["convert", book, "--tts-url", url])
+            let failed = try await Setup().run(["convert", book, "--tts-url", url])
             #expect(failed.status == 1)
             #expect(failed.stdout.contains("Incorrect API key provided"))
         }
-        let unreachable = try Setup().run(["convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.5"])
+        let unreachable = try await Setup().run([
+            "convert", book, "--tts-url", "http://127.0.0.1:9", "--patience", "0.5",
+        ])
         #expect(unreachable.status == 75)
         #expect(unreachable.stderr.contains("connection refused"))
-        let unreadable = try Setup().run(["convert", Fixtures.path("bad/zip-bomb.epub")])
+        let unreadable = try await Setup().run(["convert", Fixtures.path("bad/zip-bomb.epub")])
         #expect(unreadable.status == 65)
         let keyless = try ProcessResult.run(
             Fixtures.executable,

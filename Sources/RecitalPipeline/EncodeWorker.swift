@@ -1,0 +1,170 @@
+internal import Foundation
+internal import RecitalEncode
+public import RecitalJobs
+internal import RecitalMedia
+internal import RecitalModel
+
+/// How an encode run ended.
+public enum EncodeOutcome: Sendable, Equatable {
+    /// Every claimable encode task ran (completed or failed).
+    case finished
+    /// Checkpoints turned out damaged; their segments are queued for synthesis again.
+    case needsSynthesis
+    /// Stopped by the user; held tasks were given back.
+    case interrupted
+}
+
+/// Runs encode tasks: for each book whose synthesis is complete, claims its encode tasks (one per
+/// format) and writes all those formats in one pass over the checkpoints.
+public struct EncodeWorker: Sendable {
+    public let store: JobStore
+    public let paths: RecitalPaths
+    public let owner: String
+    public let stop: StopFlag
+    public let progress: @Sendable (ProgressEvent) -> Void
+    /// Replace existing files that this book did not write.
+    public var overwrite = false
+    public var heartbeatInterval: Duration = .seconds(10)
+
+    public init(
+        store: JobStore,
+        paths: RecitalPaths,
+        owner: String,
+        stop: StopFlag,
+        progress: @escaping @Sendable (ProgressEvent) -> Void
+    ) {
+        self.store = store
+        self.paths = paths
+        self.owner = owner
+        self.stop = stop
+        self.progress = progress
+    }
+
+    public func run(books: [Int64]) async throws -> EncodeOutcome {
+        var outcome = EncodeOutcome.finished
+        for book in books {
+            if stop.isSet { return .interrupted }
+            let tasks = try await store.claim(owner: owner, limit: 16, books: [book], kind: .encode)
+            guard !tasks.isEmpty else { continue }
+            switch try await encode(book, tasks: tasks) {
+            case .interrupted: return .interrupted
+            case .needsSynthesis: outcome = .needsSynthesis
+            case .finished: break
+            }
+        }
+        return outcome
+    }
+
+    private func encode(_ id: Int64, tasks: [ClaimedTask]) async throws -> EncodeOutcome {
+        let record = try await store.book(id)
+        guard let settings = ConversionSettings.decode(record.settingsJSON) else {
+            for task in tasks { try await store.failPermanent(task, error: "book \(id): unreadable settings") }
+            return .finished
+        }
+        var encodeSettings = settings.encode
+        encodeSettings.formats = tasks.compactMap { $0.format.flatMap(AudioContainer.init(rawValue:)) }
+        let input = try await makeInput(record, settings: settings)
+        let folder = settings.outputDirectory ?? FileManager.default.currentDirectoryPath
+        var configured = BookEncoder(settings: encodeSettings)
+        configured.overwrite = overwrite
+        configured.replaceable = Set(try await store.outputs(book: id).map(\.path))
+        let encoder = configured
+        progress(.encodeStarted(book: id, formats: encodeSettings.formats.map(\.rawValue)))
+        let stop = self.stop
+        let progress = self.progress
+        do {
+            let report = try await withThrowingTaskGroup(of: EncodeReport?.self) { group in
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: heartbeatInterval)
+                        for task in tasks { _ = try await store.heartbeat(task) }
+                    }
+                }
+                group.addTask {
+                    try encoder.encode(input, into: folder, shouldStop: { stop.isSet }) { fraction in
+                        progress(.encodeProgress(book: id, fraction: fraction))
+                    }
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                }
+                throw CancellationError()
+            }
+            for diagnostic in report.diagnostics { progress(.warning(book: id, message: diagnostic.message)) }
+            for task in tasks {
+                let files = report.files.filter { $0.format.rawValue == task.format }
+                let outputs = files.map { file in
+                    OutputRecord(
+                        format: file.format.rawValue,
+                        part: file.part,
+                        path: file.path,
+                        checksum: ContentHash.file(file.path) ?? "",
+                        bytes: (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0,
+                        seconds: file.seconds
+                    )
+                }
+                _ = try await store.completeEncode(task, outputs: outputs)
+            }
+            if !settings.keepSegments {
+                try? FileManager.default.removeItem(atPath: "\(paths.audio)/book-\(id)")
+            }
+            progress(.encoded(book: id, files: report.files.map(\.path)))
+            return .finished
+        } catch let error as EncodeError {
+            switch error.code {
+            case .badSegment:
+                // Synthesize that segment again, then encode: give the tasks back without an attempt.
+                let broken = try await store.checkpoints(book: id, chapter: error.chapter).filter {
+                    $0.index == error.segment
+                }
+                try await store.discardCheckpoints(broken, reason: error.message)
+                for task in tasks { try await store.release(task, reason: error.message) }
+                progress(.warning(book: id, message: "\(error.message); it will be synthesized again"))
+                return .needsSynthesis
+            case .interrupted:
+                for task in tasks { try await store.release(task, reason: "stopped by signal") }
+                return .interrupted
+            case .exists, .output, .encoder:
+                for task in tasks { try await store.failPermanent(task, error: error.message) }
+                progress(.encodeFailed(book: id, message: error.message))
+                return .finished
+            }
+        }
+    }
+
+    /// The book's audio in order, from its segments and their checkpoints.
+    private func makeInput(_ record: BookRecord, settings: ConversionSettings) async throws -> EncodeBook {
+        let checkpoints = try await store.checkpoints(book: record.id)
+        var paths: [String: String] = [:]
+        for checkpoint in checkpoints { paths["\(checkpoint.chapterIndex)/\(checkpoint.index)"] = checkpoint.audioPath }
+        var chapters: [EncodeChapter] = []
+        for (title, segment) in try await store.segments(book: record.id) {
+            if chapters.last?.index != segment.chapterIndex {
+                chapters.append(EncodeChapter(index: segment.chapterIndex, title: title, segments: []))
+            }
+            chapters[chapters.count - 1].segments.append(
+                EncodeSegment(
+                    index: segment.index,
+                    boundary: segment.boundary,
+                    path: paths["\(segment.chapterIndex)/\(segment.index)"] ?? ""
+                )
+            )
+        }
+        var metadata =
+            (try? JSONDecoder().decode(BookMetadata.self, from: Data(record.metadataJSON.utf8)))
+            ?? BookMetadata(title: record.title, authors: record.authors, language: record.language)
+        if metadata.title == nil { metadata.title = record.title }
+        let cover = FileManager.default.contents(atPath: "\(self.paths.audio)/book-\(record.id)/cover").map {
+            [UInt8]($0)
+        }
+        let voice = settings.voice
+        return EncodeBook(
+            metadata: metadata,
+            narrator: voice.voice.map { "\(voice.name) (\($0))" } ?? voice.name,
+            sampleRate: record.sampleRate,
+            chapters: chapters,
+            cover: cover
+        )
+    }
+}
