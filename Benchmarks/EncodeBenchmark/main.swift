@@ -54,7 +54,8 @@ func timed(_ arguments: [String]) throws -> (Double, Int) {
     guard result.status == 0 else {
         throw NSError(domain: "bench", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: result.stderr])
     }
-    let rss = (try? String(contentsOfFile: timing, encoding: .utf8))
+    let rss =
+        (try? String(contentsOfFile: timing, encoding: .utf8))
         .flatMap { Int($0.split(separator: "\n").last ?? "") } ?? 0
     return (wall, rss / 1024)
 }
@@ -98,8 +99,12 @@ if arguments.count >= 5, arguments[1] == "--encode-child" {
 }
 
 var hours = 10.0
-if let index = arguments.firstIndex(of: "--hours"), index + 1 < arguments.count { hours = Double(arguments[index + 1]) ?? 10 }
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("recital-encode-bench-\(UUID().uuidString.prefix(6))")
+if let index = arguments.firstIndex(of: "--hours"), index + 1 < arguments.count {
+    hours = Double(arguments[index + 1]) ?? 10
+}
+let work = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "recital-encode-bench-\(UUID().uuidString.prefix(6))"
+)
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: work) }
 let segments = Int(hours * 3600 / segmentSeconds) / 20 * 20
@@ -118,7 +123,9 @@ for number in 0..<segments {
 try wav.close()
 let audioSeconds = Double(segments) * segmentSeconds
 
-print("\(String(format: "%.1f", audioSeconds / 3600)) h of 24 kHz mono speech-like audio, \(segments) segments, 20 chapters")
+print(
+    "\(String(format: "%.1f", audioSeconds / 3600)) h of 24 kHz mono speech-like audio, \(segments) segments, 20 chapters"
+)
 print("")
 print("| job | Recital wall | x-realtime | peak RSS | ffmpeg CLI wall | x-realtime | peak RSS | Recital / ffmpeg |")
 print("|---|---|---|---|---|---|---|---|")
