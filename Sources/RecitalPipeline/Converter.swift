@@ -130,11 +130,35 @@ public struct Converter: Sendable {
         concurrency: Int?
     ) async throws -> SynthesisOutcome {
         guard !books.isEmpty else { return .finished }
+        return try await asWorker {
+            try await synthesizeRegistered(books: books, settings: settings, apiKey: apiKey, concurrency: concurrency)
+        }
+    }
+
+    /// Runs `body` with this process in the workers table, so that if it dies its leases are
+    /// rescued at once by the next process on this machine (synthesis and encoding alike).
+    private func asWorker<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await store.registerWorker(
             id: owner,
             pid: ProcessInfo.processInfo.processIdentifier,
             host: ProcessInfo.processInfo.hostName
         )
+        do {
+            let result = try await body()
+            try? await store.removeWorker(id: owner)
+            return result
+        } catch {
+            try? await store.removeWorker(id: owner)
+            throw error
+        }
+    }
+
+    private func synthesizeRegistered(
+        books: [Int64],
+        settings: ConversionSettings,
+        apiKey: String?,
+        concurrency: Int?
+    ) async throws -> SynthesisOutcome {
         try await repair(books: books)
         let outcome = try await SpeechSession.with(settings.voice, apiKey: apiKey, clock: retryClock) { synthesizer in
             var worker = SynthesisWorker(
@@ -150,7 +174,6 @@ public struct Converter: Sendable {
             worker.heartbeatInterval = heartbeatInterval
             return try await worker.run(books: books)
         }
-        try? await store.removeWorker(id: owner)
         return outcome
     }
 
@@ -182,6 +205,12 @@ public struct Converter: Sendable {
 
     /// Encodes every book of `books` whose synthesis is complete and whose encode tasks wait.
     public func encode(books: [Int64], overwrite: Bool = false) async throws -> EncodeOutcome {
+        try await asWorker { try await encodeRegistered(books: books, overwrite: overwrite) }
+    }
+
+    private func encodeRegistered(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
+        // Encode tasks of a process that died are taken over at once, like chapters.
+        try await store.rescueExpiredLeases()
         var worker = EncodeWorker(store: store, paths: paths, owner: owner, stop: stop, progress: progress)
         worker.overwrite = overwrite
         worker.heartbeatInterval = heartbeatInterval

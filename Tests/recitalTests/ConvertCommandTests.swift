@@ -107,7 +107,7 @@ struct ConvertCommandTests {
             let second = try setup.start(arguments)
             let results = [try await first.wait(), try await second.wait()]
             for result in results {
-                #expect(result.status == 0, "\(result.stderr)"); print("STDERR:", result.stderr.suffix(1500))
+                #expect(result.status == 0, "\(result.stderr)")
             }
             try setup.expectComplete()
         }

@@ -61,4 +61,38 @@ struct EncodeCommandTests {
         }
         #expect(FileManager.default.contents(atPath: mine) == Data("my own file".utf8))
     }
+
+    @Test("killed while encoding: no file looks finished, and resume encodes again without synthesizing")
+    func killedWhileEncoding() async throws {
+        let server = FakeTTSServer()
+        let setup = try Setup()
+        let out = setup.home + "/out"
+        try await server.serve { url in
+            let child = try setup.start([
+                "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "mp3", "--concurrency", "4",
+            ])
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline {
+                let text = (try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? ""
+                if text.contains("encoding mp3") { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            child.signal(SIGKILL)
+            let killed = try await child.wait()
+            try #require(killed.status != 0, "the encode finished before it could be killed")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            #expect(!left.contains { !$0.hasPrefix(".") }, "\(left)")
+
+            let requests = server.requestCount
+            let resumed = try await setup.run(["resume"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(server.requestCount == requests)
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { !$0.hasPrefix(".") }
+            let mp3 = try #require(files.first, "\(resumed.stderr)")
+            #expect(files.count == 1 && mp3.hasSuffix(".mp3"))
+            #expect(try MediaProbe(out + "/" + mp3).chapters.count > 1)
+            #expect(!(try FileManager.default.contentsOfDirectory(atPath: out)).contains { $0.contains(".partial") })
+        }
+    }
 }
