@@ -389,16 +389,7 @@ public final class JobStore: Sendable {
                     ORDER BY s.idx
                     """,
                 arguments: [book, chapter]
-            ).map { row in
-                SegmentWork(
-                    bookID: book,
-                    chapterIndex: row["chapter_idx"],
-                    index: row["idx"],
-                    text: row["text"],
-                    textHash: row["text_hash"],
-                    boundary: SegmentBoundary(rawValue: row["boundary"]) ?? .sentence
-                )
-            }
+            ).map { Self.segmentWork($0, book: book) }
         }
     }
 
@@ -804,17 +795,7 @@ public final class JobStore: Sendable {
                     """,
                 arguments: [book]
             ).map { row in
-                (
-                    row["title"],
-                    SegmentWork(
-                        bookID: book,
-                        chapterIndex: row["chapter_idx"],
-                        index: row["idx"],
-                        text: row["text"],
-                        textHash: row["text_hash"],
-                        boundary: SegmentBoundary(rawValue: row["boundary"]) ?? .sentence
-                    )
-                )
+                (row["title"], Self.segmentWork(row, book: book))
             }
         }
     }
@@ -879,6 +860,17 @@ public final class JobStore: Sendable {
             checksum: row["checksum"],
             sampleCount: row["sample_count"],
             sampleRate: row["sample_rate"]
+        )
+    }
+
+    private static func segmentWork(_ row: Row, book: Int64) -> SegmentWork {
+        SegmentWork(
+            bookID: book,
+            chapterIndex: row["chapter_idx"],
+            index: row["idx"],
+            text: row["text"],
+            textHash: row["text_hash"],
+            boundary: SegmentBoundary(rawValue: row["boundary"]) ?? .sentence
         )
     }
 
