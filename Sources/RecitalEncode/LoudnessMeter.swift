@@ -10,6 +10,8 @@ struct LoudnessMeter {
     private var stepSum = 0.0
     private var stepCount = 0
     private var steps: [Float] = []
+    /// The largest sample magnitude seen.
+    private(set) var peak = 0
 
     init(sampleRate: Int) {
         let rate = Double(sampleRate)
@@ -35,6 +37,7 @@ struct LoudnessMeter {
 
     mutating func add(_ samples: UnsafeBufferPointer<Int16>) {
         for sample in samples {
+            peak = max(peak, abs(Int(sample)))
             let weighted = highPass.process(shelf.process(Double(sample) / 32768))
             stepSum += weighted * weighted
             stepCount += 1

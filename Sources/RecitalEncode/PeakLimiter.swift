@@ -10,29 +10,36 @@ struct PeakLimiter {
     let ceiling: Double
     let latency: Int
     private let release: Double
-    /// Input samples not yet output, scaled by `gain`.
+    /// The last `latency` input samples (scaled by `gain`), by sample number modulo `latency`.
     private var delay: [Double]
-    private var required: [Double]
-    private var window: [Double]
-    private var windowSum = 0.0
-    private var smoothed = 1.0
-    private var head = 0
-    private var filled = 0
+    /// The gain each recent sample needs, by sample number modulo 4 (final two samples later).
+    private var recent: [Double] = [1, 1, 1, 1]
+    /// Sliding-window minimum of the final needs: sample numbers and needs, needs increasing.
+    private var windowIndex: [Int]
+    private var windowNeed: [Double]
+    private var windowStart = 0
+    private var windowCount = 0
+    private var smoothed: [Double]
+    private var smoothedSum: Double
+    private var lastSmoothed = 1.0
+    private var count = 0
     private var history: (Double, Double, Double) = (0, 0, 0)
 
     init(gain: Double, ceilingDBFS: Double, sampleRate: Int) {
         self.gain = gain
         self.ceiling = pow(10, ceilingDBFS / 20) * 32768
-        latency = max(2, sampleRate / 200)  // 5 ms
+        latency = max(4, sampleRate / 200)  // 5 ms
         release = 1 / (0.08 * Double(sampleRate))  // back to unity over about 80 ms
         delay = Array(repeating: 0, count: latency)
-        required = Array(repeating: 1, count: latency)
-        window = Array(repeating: 1, count: latency)
-        windowSum = Double(latency)
+        windowIndex = Array(repeating: 0, count: latency + 4)
+        windowNeed = Array(repeating: 1, count: latency + 4)
+        smoothed = Array(repeating: 1, count: latency)
+        smoothedSum = Double(latency)
     }
 
     mutating func process(_ input: UnsafeBufferPointer<Int16>, into output: inout [Int16]) {
         output.removeAll(keepingCapacity: true)
+        output.reserveCapacity(input.count)
         for sample in input { push(Double(sample) * gain, into: &output) }
     }
 
@@ -41,35 +48,48 @@ struct PeakLimiter {
         for _ in 0..<latency { push(0, into: &output) }
     }
 
+    private func need(_ peak: Double) -> Double { peak > ceiling ? ceiling / peak : 1 }
+
     private mutating func push(_ x: Double, into output: inout [Int16]) {
+        let n = count
+        count += 1
         // The peak between the two samples before this one, from four neighbours; it binds both.
         let (x0, x1, x2) = history
         history = (x1, x2, x)
-        let midpoint = abs((-x0 + 9 * x1 + 9 * x2 - x) / 16)
-        if midpoint > ceiling {
-            for back in 1...2 {
-                let index = (head - back + latency) % latency
-                required[index] = min(required[index], ceiling / midpoint)
+        let between = need(abs((-x0 + 9 * x1 + 9 * x2 - x) / 16))
+        if between < 1 {
+            recent[(n + 3) & 3] = min(recent[(n + 3) & 3], between)
+            recent[(n + 2) & 3] = min(recent[(n + 2) & 3], between)
+        }
+        recent[n & 3] = need(abs(x))
+        // Sample n - 2 will not change any more: it joins the window of final needs.
+        if n >= 2 {
+            let final = recent[(n + 2) & 3]
+            while windowCount > 0, windowNeed[(windowStart + windowCount - 1) % windowNeed.count] >= final {
+                windowCount -= 1
             }
+            let slot = (windowStart + windowCount) % windowNeed.count
+            windowIndex[slot] = n - 2
+            windowNeed[slot] = final
+            windowCount += 1
         }
-        let slot = head
+        while windowCount > 0, windowIndex[windowStart] < n - latency {
+            windowStart = (windowStart + 1) % windowNeed.count
+            windowCount -= 1
+        }
+        // The least gain needed by the sample leaving now (n - latency) or any after it.
+        var target = min(recent[n & 3], n >= 1 ? recent[(n + 3) & 3] : 1)
+        if windowCount > 0 { target = min(target, windowNeed[windowStart]) }
+        let slot = n % latency
         let oldest = delay[slot]
-        // The oldest sample leaves now: the look-ahead minimum covers it and every later sample.
-        var target = abs(x) > ceiling ? ceiling / abs(x) : 1
-        for value in required where value < target { target = value }
         delay[slot] = x
-        required[slot] = abs(x) > ceiling ? ceiling / abs(x) : 1
-        head = (head + 1) % latency
-        smoothed = min(target, smoothed + release)
-        windowSum += smoothed - window[slot]
-        window[slot] = smoothed
-        if filled < latency {
-            filled += 1
-            return
-        }
-        // Each of the last `latency` smoothed gains is at most what the oldest sample needs, so
+        lastSmoothed = min(target, lastSmoothed + release)
+        smoothedSum += lastSmoothed - smoothed[slot]
+        smoothed[slot] = lastSmoothed
+        guard n >= latency else { return }
+        // Each of the last `latency` smoothed gains is at most what the leaving sample needs, so
         // their average is too, and it moves smoothly.
-        let applied = windowSum / Double(latency)
+        let applied = smoothedSum / Double(latency)
         output.append(Int16(max(-32768, min(32767, (oldest * applied).rounded()))))
     }
 }

@@ -198,6 +198,38 @@ struct BookEncoderTests {
         }
     }
 
+    @Test("loud bursts in quiet audio are held under the true-peak ceiling while the loudness target is met")
+    func limiting() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        var segments: [EncodeSegment] = []
+        for index in 0..<6 {
+            // Quiet speech level with a short burst near full scale: reaching the target needs gain
+            // that would push the bursts far over the ceiling.
+            var samples = ToneBook.tone(300 + 30 * Double(index), 2.0, envelope: true).map { Int16(Double($0) / 4) }
+            let burst = ToneBook.tone(1200, 0.05, envelope: true).map { Int16(Double($0) * 3.4) }
+            samples.replaceSubrange(24_000..<(24_000 + burst.count), with: burst)
+            let path = folder.appendingPathComponent("s\(index).wav").path
+            try Data(WAV.encode(samples: samples, sampleRate: ToneBook.rate)).write(to: URL(fileURLWithPath: path))
+            segments.append(EncodeSegment(index: index, boundary: index == 0 ? .chapter : .sentence, path: path))
+        }
+        let book = EncodeBook(
+            metadata: BookMetadata(title: "Bursts"),
+            narrator: nil,
+            sampleRate: ToneBook.rate,
+            chapters: [EncodeChapter(index: 0, title: "One", segments: segments)],
+            cover: nil
+        )
+        var settings = EncodeSettings()
+        settings.formats = [.flac]
+        settings.loudness = -16
+        let report = try BookEncoder(settings: settings).encode(book, into: folder.appendingPathComponent("out").path)
+        #expect((report.gainDB) > 6, "the test needs real gain: \(report.gainDB) dB")
+        let file = try #require(report.files.first)
+        let measured = try MediaProbe.loudness(file.path)
+        #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)")
+        #expect(abs(measured.integrated - -16) <= 1, "\(measured.integrated) LUFS")
+    }
+
     @Test("one pass writes several formats with identical chapters")
     func severalFormats() throws {
         let tones = try ToneBook()
