@@ -314,7 +314,8 @@ public final class JobStore: Sendable {
         event: TaskEvent,
         error: String?,
         retryAfter: Double?,
-        note: String? = nil
+        note: String? = nil,
+        alongside: @escaping @Sendable (Database, Double) throws -> Void = { _, _ in }
     ) async throws(JobError) -> Bool {
         let time = now()
         return try await write { db in
@@ -332,6 +333,7 @@ public final class JobStore: Sendable {
                     maxAttempts: row["max_attempts"]
                 )
             else { return false }
+            try alongside(db, time)
             try Self.apply(next, to: task.id, in: db, at: time, error: error, scheduledAt: time + (retryAfter ?? 0))
             let message = [
                 error, note, next.state == .available && retryAfter != nil ? "retry in \(Int(retryAfter ?? 0)) s" : nil,
@@ -725,16 +727,13 @@ public final class JobStore: Sendable {
     /// Completes a held encode task and records its files, replacing earlier ones of its format,
     /// in one transaction. Returns false when the lease was lost.
     public func completeEncode(_ task: ClaimedTask, outputs: [OutputRecord]) async throws(JobError) -> Bool {
-        let time = now()
-        return try await write { db in
-            guard
-                try Bool.fetchOne(
-                    db,
-                    sql: "SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
-                    arguments: [task.id, task.token]
-                ) == true,
-                let next = TaskStateMachine.transition(from: .running, on: .succeed, attempt: 1, maxAttempts: 1)
-            else { return false }
+        try await finish(
+            task,
+            event: .succeed,
+            error: nil,
+            retryAfter: nil,
+            note: outputs.map(\.path).joined(separator: ", ")
+        ) { db, time in
             try db.execute(
                 sql: "DELETE FROM outputs WHERE book_id = ? AND format = ?",
                 arguments: [task.bookID, task.format ?? ""]
@@ -751,15 +750,6 @@ public final class JobStore: Sendable {
                     ]
                 )
             }
-            try Self.apply(next, to: task.id, in: db, at: time, error: nil)
-            try Self.log(
-                db,
-                taskID: task.id,
-                at: time,
-                kind: "succeed",
-                message: outputs.map(\.path).joined(separator: ", ")
-            )
-            return true
         }
     }
 
