@@ -65,7 +65,7 @@ public struct BookEncoder: Sendable {
 
         // Pass 1: loudness and chapter positions of exactly the stream pass 2 will encode.
         var meter = LoudnessMeter(sampleRate: book.sampleRate)
-        let timeline = try assembler.run { meter.add($0) }
+        let timeline = try stream(assembler) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
         let measured = meter.integrated
         let gainDB = try levelling(assembler, sampleRate: book.sampleRate, measured: measured, peak: meter.peak)
         let parts = plan(book, timeline)
@@ -86,12 +86,11 @@ public struct BookEncoder: Sendable {
         var files: [EncodedFile] = []
         var partIndex = 0
         var position: Int64 = 0
-        var limiter = PeakLimiter(
+        let limiter = PeakLimiter(
             gain: pow(10, gainDB / 20),
             ceilingDBFS: settings.peakCeiling,
             sampleRate: book.sampleRate
         )
-        var limited: [Int16] = []
         let total = max(1, timeline.totalSamples)
         var lastReport = 0.0
         func open(_ part: Part) throws(EncodeError) {
@@ -128,62 +127,57 @@ public struct BookEncoder: Sendable {
                 )
             }
         }
-        // Samples are handed to the encoders in batches; with several formats each batch is encoded
-        // by all of them at once, one core each (the encoders, not the assembly, are the cost).
-        var batch: [Int16] = []
-        batch.reserveCapacity(Self.batchSize)
-        func flush() throws(EncodeError) {
-            defer { batch.removeAll(keepingCapacity: true) }
-            guard !batch.isEmpty else { return }
+        // With several formats each batch is encoded by all of them at once, one core each.
+        func write(_ piece: UnsafeBufferPointer<Int16>) throws(EncodeError) {
             let failures = Mutex<[String]>([])
             let current = WriterSet(writers: writers)
-            batch.withUnsafeBufferPointer { pointer in
-                let piece = UnsafeSendableBuffer(pointer)
-                DispatchQueue.concurrentPerform(iterations: current.writers.count) { index in
-                    do { try current.writers[index].write(piece.buffer) } catch {
-                        failures.withLock { $0.append("\(error)") }
-                    }
+            let shared = UnsafeSendableBuffer(piece)
+            DispatchQueue.concurrentPerform(iterations: current.writers.count) { index in
+                do { try current.writers[index].write(shared.buffer) } catch {
+                    failures.withLock { $0.append("\(error)") }
                 }
             }
             if let failure = failures.withLock({ $0.first }) { throw EncodeError(.output, "\(folder): \(failure)") }
         }
         func close() throws(EncodeError) {
-            try flush()
             for writer in writers {
                 do { try writer.finish() } catch { throw EncodeError(.output, "\(folder): \(error.description)") }
             }
             writers = []
         }
-        func route(_ samples: UnsafeBufferPointer<Int16>) throws(EncodeError) {
-            var offset = 0
-            while offset < samples.count {
-                if partIndex < parts.count, position >= parts[partIndex].end, partIndex + 1 < parts.count {
-                    try close()
-                    partIndex += 1
-                    try open(parts[partIndex])
+        /// Writes a batch, moving on to the next part's files at its first sample.
+        func route(_ batch: [Int16]) throws(EncodeError) {
+            try batch.withUnsafeBufferPointer { samples throws(EncodeError) in
+                var offset = 0
+                while offset < samples.count {
+                    if position >= parts[partIndex].end, partIndex + 1 < parts.count {
+                        try close()
+                        partIndex += 1
+                        try open(parts[partIndex])
+                    }
+                    let room =
+                        partIndex + 1 < parts.count ? Int(parts[partIndex].end - position) : samples.count - offset
+                    let count = min(room, samples.count - offset)
+                    try write(UnsafeBufferPointer(rebasing: samples[offset..<(offset + count)]))
+                    offset += count
+                    position += Int64(count)
                 }
-                let room = partIndex + 1 < parts.count ? Int(parts[partIndex].end - position) : samples.count - offset
-                let count = min(room, samples.count - offset)
-                batch.append(contentsOf: samples[offset..<(offset + count)])
-                if batch.count >= Self.batchSize { try flush() }
-                offset += count
-                position += Int64(count)
             }
         }
         do throws(EncodeError) {
             try open(parts[0])
-            _ = try assembler.run { samples throws(EncodeError) in
-                limiter.process(samples, into: &limited)
-                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try route(buffer) }
-                let done = Double(position) / Double(total)
-                if done - lastReport >= 0.01 {
+            _ = try stream(
+                assembler,
+                limiter: limiter,
+                sent: { produced throws(EncodeError) in
+                    let done = Double(produced) / Double(total)
+                    guard done - lastReport >= 0.01 else { return }
                     lastReport = done
                     progress(done)
                     if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
-                }
-            }
-            limiter.flush(&limited)
-            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try route(buffer) }
+                },
+                consume: route
+            )
             try close()
             for (index, file) in files.enumerated() {
                 try rename(temporaries[index], to: file.path)
@@ -212,26 +206,54 @@ public struct BookEncoder: Sendable {
         let ceiling = pow(10, settings.peakCeiling / 20) * 32768
         guard Double(peak) * pow(10, gainDB / 20) > ceiling * 0.9 else { return gainDB }
         for _ in 0..<4 {
-            var limiter = PeakLimiter(
+            let limiter = PeakLimiter(
                 gain: pow(10, gainDB / 20),
                 ceilingDBFS: settings.peakCeiling,
                 sampleRate: sampleRate
             )
             var meter = LoudnessMeter(sampleRate: sampleRate)
-            var limited: [Int16] = []
-            _ = try assembler.run { samples in
-                limiter.process(samples, into: &limited)
-                limited.withUnsafeBufferPointer { meter.add($0) }
-            }
-            limiter.flush(&limited)
-            limited.withUnsafeBufferPointer { meter.add($0) }
+            _ = try stream(assembler, limiter: limiter) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
             guard let result = meter.integrated, abs(settings.loudness - result) > 0.3 else { break }
             gainDB += settings.loudness - result
         }
         return gainDB
     }
 
-    /// Five seconds at 24 kHz: large enough that the fork-join per batch costs nothing.
+    /// Streams the assembled book, through `limiter` when given, to `consume` in batches on a
+    /// second thread (see ``overlapped(consume:produce:)``); `sent` hears how many samples have
+    /// been handed over after each batch and may stop the stream by throwing.
+    private func stream(
+        _ assembler: Assembler,
+        limiter: PeakLimiter? = nil,
+        sent: (Int64) throws(EncodeError) -> Void = { _ in },
+        consume: ([Int16]) throws(EncodeError) -> Void
+    ) throws(EncodeError) -> Timeline {
+        try overlapped(consume: consume) { send throws(EncodeError) in
+            var batch: [Int16] = []
+            var limited: [Int16] = []
+            var produced: Int64 = 0
+            func add(_ samples: UnsafeBufferPointer<Int16>, last: Bool = false) throws(EncodeError) {
+                batch.append(contentsOf: samples)
+                guard batch.count >= Self.batchSize || (last && !batch.isEmpty) else { return }
+                produced += Int64(batch.count)
+                try send(batch)
+                batch = []
+                batch.reserveCapacity(Self.batchSize)
+                try sent(produced)
+            }
+            let timeline = try assembler.run { samples throws(EncodeError) in
+                guard let limiter else { return try add(samples) }
+                limiter.process(samples, into: &limited)
+                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer) }
+            }
+            limiter?.flush(&limited)
+            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer, last: true) }
+            return timeline
+        }
+    }
+
+    /// Five seconds at 24 kHz: large enough that handing a batch over, or encoding it in several
+    /// formats at once, costs nothing next to the work on it.
     static let batchSize = 120_000
 
     private func prepare(_ folder: String) throws(EncodeError) {

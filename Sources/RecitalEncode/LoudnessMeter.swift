@@ -36,17 +36,29 @@ struct LoudnessMeter {
     }
 
     mutating func add(_ samples: UnsafeBufferPointer<Int16>) {
-        for sample in samples {
-            peak = max(peak, abs(Int(sample)))
-            let weighted = highPass.process(shelf.process(Double(sample) / 32768))
-            stepSum += weighted * weighted
-            stepCount += 1
-            if stepCount == step {
-                steps.append(Float(stepSum / Double(step)))
-                stepSum = 0
-                stepCount = 0
+        // The filters run on local copies: written back once, not once per sample.
+        var (shelf, highPass) = (self.shelf, self.highPass)
+        var (loudest, sum, filled) = (Int32(peak), stepSum, stepCount)
+        var index = 0
+        while index < samples.count {
+            let end = min(samples.count, index + step - filled)
+            for position in index..<end {
+                let sample = Int32(samples[position])
+                let magnitude = sample < 0 ? -sample : sample
+                if magnitude > loudest { loudest = magnitude }
+                let weighted = highPass.process(shelf.process(Double(sample) * (1.0 / 32768)))
+                sum += weighted * weighted
+            }
+            filled += end - index
+            index = end
+            if filled == step {
+                steps.append(Float(sum / Double(step)))
+                sum = 0
+                filled = 0
             }
         }
+        (self.shelf, self.highPass) = (shelf, highPass)
+        (peak, stepSum, stepCount) = (Int(loudest), sum, filled)
     }
 
     /// The integrated loudness in LUFS, or nil for silence or less than 400 ms.
@@ -67,20 +79,23 @@ struct LoudnessMeter {
     }
 }
 
-/// A second-order IIR section (direct form II transposed).
+/// A second-order IIR section in direct form I: only the newest output's term waits for the
+/// previous sample, so consecutive samples overlap in the processor.
 struct Biquad {
     let b0, b1, b2, a1, a2: Double
-    private var z1 = 0.0
-    private var z2 = 0.0
+    private var x1 = 0.0
+    private var x2 = 0.0
+    private var y1 = 0.0
+    private var y2 = 0.0
 
     init(b0: Double, b1: Double, b2: Double, a1: Double, a2: Double) {
         (self.b0, self.b1, self.b2, self.a1, self.a2) = (b0, b1, b2, a1, a2)
     }
 
     mutating func process(_ x: Double) -> Double {
-        let y = b0 * x + z1
-        z1 = b1 * x - a1 * y + z2
-        z2 = b2 * x - a2 * y
+        let known = b0 * x + b1 * x1 + b2 * x2 - a2 * y2
+        let y = known - a1 * y1
+        (x2, x1, y2, y1) = (x1, x, y1, y)
         return y
     }
 }

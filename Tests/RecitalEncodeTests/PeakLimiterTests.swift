@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+@testable import RecitalEncode
+
+@Suite("Peak limiter")
+struct PeakLimiterTests {
+    static let rate = 24_000
+
+    /// Quiet speech-like tone with loud bursts every second: some stretches pass straight through,
+    /// others need several dB of limiting.
+    static func signal(seconds: Double = 4) -> [Int16] {
+        (0..<Int(seconds * Double(rate))).map { index in
+            let time = Double(index) / Double(rate)
+            let burst = time.truncatingRemainder(dividingBy: 1) > 0.7 ? 3.5 : 1
+            return Int16(max(-32767, min(32767, sin(2 * .pi * 220 * time) * 6000 * burst)))
+        }
+    }
+
+    /// Everything the limiter returns for `input`, fed in pieces of the given sizes (cycled).
+    static func limit(_ input: [Int16], gain: Double, pieces: [Int]) -> [Int16] {
+        let limiter = PeakLimiter(gain: gain, ceilingDBFS: -3, sampleRate: rate)
+        var output: [Int16] = []
+        var piece: [Int16] = []
+        var offset = 0
+        var turn = 0
+        while offset < input.count {
+            let count = min(pieces[turn % pieces.count], input.count - offset)
+            input[offset..<(offset + count)].withUnsafeBufferPointer { limiter.process($0, into: &piece) }
+            output += piece
+            offset += count
+            turn += 1
+        }
+        limiter.flush(&piece)
+        return output + piece
+    }
+
+    @Test("the output is the input's length, never above the ceiling, also between samples")
+    func holdsTheCeiling() {
+        let input = Self.signal()
+        let output = Self.limit(input, gain: 2, pieces: [4096])
+        #expect(output.count == input.count)
+        let ceiling = pow(10, -3.0 / 20) * 32768
+        let loudest = output.map { abs(Double($0)) }.max() ?? 0
+        #expect(loudest <= ceiling + 1)
+        var between = 0.0
+        for index in 3..<output.count {
+            let (x0, x1, x2, x3) = (
+                Double(output[index - 3]), Double(output[index - 2]), Double(output[index - 1]), Double(output[index])
+            )
+            between = max(between, abs((-x0 + 9 * x1 + 9 * x2 - x3) / 16))
+        }
+        #expect(between <= ceiling + 2)
+        // It did have to act: the bursts at twice the gain go far past the ceiling.
+        #expect(input.map { abs(Double($0)) * 2 }.max() ?? 0 > ceiling * 1.5)
+    }
+
+    @Test("audio under the ceiling comes out scaled by the gain and delayed by the look-ahead, untouched")
+    func passesQuietAudioThrough() {
+        let input = Self.signal().map { Int16(Double($0) / 4) }
+        let gain = 1.5
+        let output = Self.limit(input, gain: gain, pieces: [1000])
+        let expected = input.map { Int16((Double($0) * gain).rounded()) }
+        #expect(output == expected)
+    }
+
+    @Test("the result does not depend on how the stream is cut into pieces")
+    func piecesDoNotMatter() {
+        let input = Self.signal()
+        let whole = Self.limit(input, gain: 2, pieces: [input.count])
+        #expect(Self.limit(input, gain: 2, pieces: [1]) == whole)
+        #expect(Self.limit(input, gain: 2, pieces: [7, 333, 120, 5000, 2]) == whole)
+        #expect(Self.limit(input, gain: 2, pieces: [119, 121, 4096]) == whole)
+    }
+
+    @Test("gain changes are gradual: no step between neighbouring samples beyond the audio's own")
+    func limitsWithoutClicks() {
+        let input = Self.signal()
+        let output = Self.limit(input, gain: 2, pieces: [4096])
+        // A 220 Hz sine at the ceiling moves at most 2π·220/24000 of it per sample; a gain moving
+        // smoothly adds little to that, while a gain switched at once would add thousands.
+        let ceiling = pow(10, -3.0 / 20) * 32768
+        let steepest = 2 * Double.pi * 220 / Double(Self.rate) * ceiling
+        var largest = 0.0
+        for index in 1..<output.count { largest = max(largest, abs(Double(output[index]) - Double(output[index - 1]))) }
+        #expect(largest <= steepest * 1.25)
+    }
+}
