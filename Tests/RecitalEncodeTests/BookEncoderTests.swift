@@ -352,4 +352,28 @@ struct BookEncoderTests {
             #expect(error.message.contains(blocker))
         }
     }
+
+    @Test(
+        "a disk that fills up fails the encode with the system's reason, leaves nothing, and a retry with room succeeds",
+        .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs"),
+        arguments: AudioContainer.allCases
+    )
+    func diskFull(format: AudioContainer) throws {
+        let tones = try ToneBook()
+        let disk = try SmallDisk(kilobytes: 16)
+        var settings = EncodeSettings()
+        settings.formats = [format]
+        do {
+            _ = try BookEncoder(settings: settings).encode(tones.book, into: disk.path)
+            Issue.record("encoded \(format) onto a full disk")
+        } catch {
+            #expect(error.code == .output)
+            #expect(error.message.contains("No space left on device"), "\(error.message)")
+            #expect(error.message.contains(disk.path))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path).isEmpty)
+        try disk.resize(kilobytes: 4096)
+        let report = try BookEncoder(settings: settings).encode(tones.book, into: disk.path)
+        #expect(try MediaProbe(report.files[0].path).chapters.count == 3)
+    }
 }

@@ -157,15 +157,48 @@ struct ConverterTests {
             let settings = PipelineHarness.settings(url: url)
             let converter = harness.converter()
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
-            let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
-            guard case .stalled(let reason) = outcome else {
-                Issue.record("expected a stall, got \(outcome)")
-                return
-            }
+            let reason = try await harness.stallReason(converter, book: id, settings: settings)
             #expect(reason.contains("cannot create"))
             #expect(try await harness.store.checkpoints(book: id).isEmpty)
             let claimed = try await harness.store.claim(owner: "check", limit: 10, books: [id])
             #expect(claimed.count == 3 && claimed.allSatisfy { $0.attempt == 1 })
+        }
+    }
+
+    @Test(
+        "a disk that fills up mid-book stalls the run with the system's reason; with room again, resume finishes it and keeps what was saved",
+        .enabled(if: SmallDisk.available, "needs root to mount a small tmpfs")
+    )
+    func diskFull() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        // Room for the first few checkpoints of the book only.
+        let disk = try SmallDisk(kilobytes: 64, at: harness.paths.audio)
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
+            let converter = harness.converter()
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            let reason = try await harness.stallReason(converter, book: id, settings: settings)
+            #expect(reason.contains("No space left on device"), "\(reason)")
+            let saved = try await harness.store.checkpoints(book: id)
+            #expect(!saved.isEmpty)
+            let files = CheckpointFiles(root: harness.paths.audio)
+            #expect(saved.allSatisfy { files.isIntact($0) })
+            // The segment that did not fit left no half-written file behind.
+            let onDisk = try FileManager.default.subpathsOfDirectory(atPath: harness.paths.audio).filter {
+                $0.hasSuffix(".wav") || $0.contains("tmp") || $0.contains("partial")
+            }
+            #expect(Set(onDisk.map { harness.paths.audio + "/" + $0 }) == Set(saved.map(\.audioPath)), "\(onDisk)")
+            let requests = server.requestCount
+            try disk.resize(kilobytes: 8192)
+            #expect(
+                try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+                    == .finished
+            )
+            #expect(try await harness.expectCheckpointsMatchServer(book: id))
+            // Only the segments that were not saved were asked for again (plus the one in flight).
+            let total = try await harness.store.only(id).segmentsTotal
+            #expect(server.requestCount - requests <= total - saved.count + 1)
         }
     }
 
@@ -175,11 +208,7 @@ struct ConverterTests {
         let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
         let converter = harness.converter(patience: .milliseconds(300))
         let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
-        let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
-        guard case .stalled(let reason) = outcome else {
-            Issue.record("expected a stall, got \(outcome)")
-            return
-        }
+        let reason = try await harness.stallReason(converter, book: id, settings: settings)
         #expect(reason.contains("connection refused"), "\(reason)")
     }
 

@@ -59,6 +59,16 @@ struct PipelineHarness {
         return settings
     }
 
+    /// Runs synthesis, which is expected to stall; the reason it gives (a recorded issue if it did not).
+    func stallReason(_ converter: Converter, book id: Int64, settings: ConversionSettings) async throws -> String {
+        let outcome = try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: nil)
+        guard case .stalled(let reason) = outcome else {
+            Issue.record("expected a stall, got \(outcome)")
+            return ""
+        }
+        return reason
+    }
+
     /// Every segment's checkpoint holds exactly the audio the fake server makes for its text.
     func expectCheckpointsMatchServer(book: Int64) async throws -> Bool {
         let files = CheckpointFiles(root: paths.audio)
