@@ -37,6 +37,23 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         self.keepSegments = keepSegments
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case voice, maxSegmentCharacters, encode, outputDirectory, speakChapterTitles, speakIntro, keepSegments
+    }
+
+    /// Books queued by an earlier version have no encode fields in their stored settings; they
+    /// decode with the defaults (and no spoken titles or intro, as their segments were made).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        voice = try container.decode(VoiceProfile.self, forKey: .voice)
+        maxSegmentCharacters = try container.decode(Int.self, forKey: .maxSegmentCharacters)
+        encode = try container.decodeIfPresent(EncodeSettings.self, forKey: .encode) ?? EncodeSettings()
+        outputDirectory = try container.decodeIfPresent(String.self, forKey: .outputDirectory)
+        speakChapterTitles = try container.decodeIfPresent(Bool.self, forKey: .speakChapterTitles) ?? false
+        speakIntro = try container.decodeIfPresent(Bool.self, forKey: .speakIntro) ?? false
+        keepSegments = try container.decodeIfPresent(Bool.self, forKey: .keepSegments) ?? true
+    }
+
     public var json: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

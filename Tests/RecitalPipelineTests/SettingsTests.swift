@@ -1,4 +1,5 @@
 import Foundation
+import RecitalEncode
 import RecitalModel
 import RecitalTestSupport
 import Testing
@@ -53,6 +54,20 @@ struct SettingsTests {
         #expect(base.audioHash != other.audioHash)
         #expect(base.audioHash != shorter.audioHash)
         #expect(ConversionSettings.decode(base.json) == base)
+    }
+
+    @Test("settings stored by the version before encoding decode with the defaults; broken ones do not decode")
+    func olderSettings() {
+        let stored = #"{"maxSegmentCharacters":400,"voice":{"backend":"openai","name":"a","voice":"af_heart"}}"#
+        let settings = ConversionSettings.decode(stored)
+        #expect(settings?.encode == EncodeSettings())
+        #expect(settings?.speakChapterTitles == false)
+        #expect(settings?.speakIntro == false)
+        #expect(settings?.keepSegments == true)
+        #expect(settings?.outputDirectory == nil)
+        #expect(settings?.voice.voice == "af_heart")
+        #expect(ConversionSettings.decode(#"{"maxSegmentCharacters":400}"#) == nil)
+        #expect(ConversionSettings.decode(#"{"maxSegmentCharacters":"x","voice":{}}"#) == nil)
     }
 
     @Test("paths: flags, then RECITAL_*, then XDG_DATA_HOME, then ~/.local/share; empty variables count as unset")
