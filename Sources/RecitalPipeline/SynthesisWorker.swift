@@ -276,6 +276,9 @@ public struct SynthesisWorker: Sendable {
                 }
             }
             group.cancelAll()
+            // Stopped before every segment was started (the watcher may not have looked yet): the
+            // chapter is not done and must not be completed.
+            if next < pending.endIndex { throw StopRequested() }
         }
     }
 

@@ -129,6 +129,29 @@ struct ConverterTests {
         #expect(server.counts.values.allSatisfy { $0 <= 2 })
     }
 
+    @Test("a stop that lands as a segment finishes never completes the chapter with segments missing")
+    func stopBetweenSegments() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
+            // Stop at the first finished segment, before the watcher of the stop flag can notice.
+            let stop = harness.stop
+            let converter = harness.converter { event in
+                if case .segmentDone = event { stop.set() }
+            }
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            #expect(
+                try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
+                    == .interrupted
+            )
+            let checkpoints = try await harness.store.checkpoints(book: id)
+            let status = try await harness.store.only(id)
+            #expect(checkpoints.count < status.segmentsTotal)
+            #expect(status.chaptersDone == 0, "a chapter was completed with \(checkpoints.count) segments saved")
+        }
+    }
+
     @Test("stopping gives tasks back without using an attempt")
     func stop() async throws {
         let server = FakeTTSServer(latency: .milliseconds(40))

@@ -21,13 +21,21 @@ struct PipelineHarness {
         store = try JobStore(path: paths.database)
     }
 
-    func converter(patience: Duration = .seconds(30)) -> Converter {
+    /// A converter on this harness; `progress` hears every event after the event log does.
+    func converter(
+        patience: Duration = .seconds(30),
+        progress: (@Sendable (ProgressEvent) -> Void)? = nil
+    ) -> Converter {
+        let record = events.record
         var converter = Converter(
             store: store,
             paths: paths,
             owner: "test-\(UUID().uuidString.prefix(6))",
             stop: stop,
-            progress: events.record
+            progress: { event in
+                record(event)
+                progress?(event)
+            }
         )
         converter.retryClock = TestClock()
         converter.patience = patience
