@@ -1,6 +1,9 @@
 // Synthesis benchmark: converts generated books with `recital convert` (a child process) against
 // the fake TTS server (in this process) with a fixed latency, and reports backend utilisation,
-// checkpoint cost per segment and the converter's peak memory at two book lengths.
+// checkpoint cost per segment and the converter's peak memory at two book lengths. Utilisation is
+// over the synthesis stage: from starting `convert` to the server's last answer; the encode that
+// follows is timed apart. It writes FLAC, whose muxer keeps no per-frame index (the M4B muxer's
+// grows by about 5 MB per hour), so the peak memory is the synthesis stage's.
 //
 // Usage: synthesis-benchmark RECITAL_BINARY [--chars N] [--latency-ms N] [--concurrency N]
 import Foundation
@@ -40,8 +43,9 @@ func shell(_ arguments: [String]) throws {
     process.waitUntilExit()
 }
 
-/// Converts one generated book and returns (wall seconds, segments, utilisation, peak RSS MB).
-func convert(characters: Int, options: Options, work: URL) async throws -> (Double, Int, Double, Int) {
+/// Converts one generated book and returns (synthesis wall seconds, segments, utilisation, encode
+/// seconds, peak RSS MB).
+func convert(characters: Int, options: Options, work: URL) async throws -> (Double, Int, Double, Double, Int) {
     let book = work.appendingPathComponent("book-\(characters).epub").path
     try shell(["python3", "scripts/make-fixtures.py", "--large-chars", book, String(characters)])
     let home = work.appendingPathComponent("home-\(characters)").path
@@ -53,21 +57,16 @@ func convert(characters: Int, options: Options, work: URL) async throws -> (Doub
             "/usr/bin/time",
             [
                 "-f", "%M %U %S %e", "-o", timing, options.recital, "convert", book, "--tts-url", url, "--concurrency",
-                String(options.concurrency),
+                String(options.concurrency), "--out", work.path, "--overwrite", "--format", "flac",
             ],
             environment: ["RECITAL_HOME": home, "TERM": "dumb"]
         )
     }
-    let wall = (ContinuousClock.now - started)
-    if let span = server.activeSpan {
-        FileHandle.standardError.write(
-            Data(
-                "first request after \(span.first - started), last answer \(ContinuousClock.now - span.last) before the end\n"
-                    .utf8
-            )
-        )
-    }
+    let ended = ContinuousClock.now
+    guard let span = server.activeSpan else { throw NSError(domain: "bench", code: 2) }
+    let wall = span.last - started
     let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+    let encode = ended - span.last
     guard result.status == 0 else {
         throw NSError(domain: "bench", code: Int(result.status), userInfo: [NSLocalizedDescriptionKey: result.stderr])
     }
@@ -81,7 +80,8 @@ func convert(characters: Int, options: Options, work: URL) async throws -> (Doub
         )
     )
     let utilisation = server.busySeconds / (seconds * Double(options.concurrency))
-    return (seconds, server.requestCount, utilisation, rss / 1024)
+    let encodeSeconds = Double(encode.components.seconds) + Double(encode.components.attoseconds) / 1e18
+    return (seconds, server.requestCount, utilisation, encodeSeconds, rss / 1024)
 }
 
 /// The reference: the same number of requests of the same texts sent by the HTTP client alone with
@@ -166,17 +166,21 @@ let work = FileManager.default.temporaryDirectory.appendingPathComponent(
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: work) }
 
-print("| book | segments | wall | backend utilisation | peak RSS |")
-print("|---|---|---|---|---|")
+print("| book | segments | synthesis wall | backend utilisation | then encode | peak RSS |")
+print("|---|---|---|---|---|---|")
 for characters in [options.characters / 4, options.characters] {
-    let (wall, segments, utilisation, rss) = try await convert(characters: characters, options: options, work: work)
+    let (wall, segments, utilisation, encode, rss) = try await convert(
+        characters: characters,
+        options: options,
+        work: work
+    )
     print(
-        "| \(characters) characters | \(segments) | \(String(format: "%.1f", wall)) s | \(String(format: "%.1f", utilisation * 100)) % | \(rss) MB |"
+        "| \(characters) characters | \(segments) | \(String(format: "%.1f", wall)) s | \(String(format: "%.1f", utilisation * 100)) % | \(String(format: "%.1f", encode)) s | \(rss) MB |"
     )
 }
 let (referenceWall, referenceUtilisation) = try await httpOnly(segments: 1500, options: options)
 print(
-    "| reference: 1500 requests by the HTTP client alone | 1500 | \(String(format: "%.1f", referenceWall)) s | \(String(format: "%.1f", referenceUtilisation * 100)) % | |"
+    "| reference: 1500 requests by the HTTP client alone | 1500 | \(String(format: "%.1f", referenceWall)) s | \(String(format: "%.1f", referenceUtilisation * 100)) % | | |"
 )
 let cost = try await checkpointCost(work: work)
 print("")
