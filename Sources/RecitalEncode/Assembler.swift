@@ -46,6 +46,7 @@ struct Assembler {
             var chapterStart: Int64?
             for (position_, segment) in chapter.segments.enumerated() {
                 var audio = try trimmed(try load(segment, chapter: chapter.index))
+                if settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
                 let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
                 if started {
@@ -118,6 +119,40 @@ struct Assembler {
         else { return [] }
         let keep = samples(settings.keepSilence)
         return Array(audio[max(0, first - keep)...min(audio.count - 1, last + keep)])
+    }
+
+    /// Some voices (espeak-ng among them) drop from speech straight to digital silence between
+    /// words. Such a cut clicks, and lossy coders ring on it far above the speech's own peaks, so
+    /// the sound on either side of a run of silence is faded over `length` samples.
+    static func softenCuts(_ audio: inout [Int16], over length: Int) {
+        let minimumRun = max(8, length / 2)
+        var index = 0
+        var soundEnd = 0  // where the sound before the current position may be faded from
+        while index < audio.count {
+            guard audio[index] == 0 else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < audio.count, audio[end] == 0 { end += 1 }
+            if end - index >= minimumRun {
+                let before = min(length, index - soundEnd)
+                if before > 0 {
+                    var piece = Array(audio[(index - before)..<index])
+                    fadeOut(&piece, over: before)
+                    audio.replaceSubrange((index - before)..<index, with: piece)
+                }
+                var after = 0
+                while after < length, end + after < audio.count, audio[end + after] != 0 { after += 1 }
+                if after > 0 {
+                    var piece = Array(audio[end..<(end + after)])
+                    fadeIn(&piece, over: after)
+                    audio.replaceSubrange(end..<(end + after), with: piece)
+                }
+                soundEnd = end + after
+            }
+            index = end
+        }
     }
 
     /// Equal-power crossfade of two equally long pieces.

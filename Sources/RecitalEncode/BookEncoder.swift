@@ -18,15 +18,21 @@ public struct EncodeReport: Sendable, Equatable {
     public var files: [EncodedFile]
     /// Problems that did not stop the encode (a cover that was skipped).
     public var diagnostics: [Diagnostic]
-    /// Integrated loudness before and the gain applied, for the log.
+    /// Integrated loudness estimated before levelling, the gain applied, and the loudness of
+    /// what was written, for the log.
     public var measuredLoudness: Double?
     public var gainDB: Double
+    public var outputLoudness: Double?
+    /// How many times the audio was encoded: 2 when the first result missed the target.
+    public var encodings: Int
 }
 
-/// Turns a book's checkpointed segments into finished audiobook files: a first pass measures the
-/// stitched audio's loudness and chapter positions, a second pass levels it and feeds every
-/// requested format at once. Files are written under temporary names and renamed only when all
-/// of them are complete, so an interrupted encode never leaves a file that looks finished.
+/// Turns a book's checkpointed segments into finished audiobook files: a first pass finds the
+/// chapter positions and estimates the loudness from a spread sample of the stitched audio; a
+/// second pass levels it, feeds every requested format at once and measures what it writes. Only
+/// when that misses the target by more than ``loudnessTolerance`` is the audio encoded again with
+/// the measured correction. Files are written under temporary names and renamed only when all of
+/// them are complete and on target, so an interrupted encode never leaves a file that looks finished.
 public struct BookEncoder: Sendable {
     public let settings: EncodeSettings
     /// Existing files with these paths may be replaced (outputs of an earlier encode of this book).
@@ -63,11 +69,22 @@ public struct BookEncoder: Sendable {
         }
         let assembler = Assembler(book: book, settings: settings)
 
-        // Pass 1: loudness and chapter positions of exactly the stream pass 2 will encode.
+        // Pass 1: chapter positions of exactly the stream pass 2 will encode, and the gain from a
+        // spread sample (all of a short book), measured after the limiter it will go through.
+        let timeline = try assembler.run { _ in }
+        let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
+        let sample = Assembler(book: segments >= 240 ? book.sampled(every: 8) : book, settings: settings)
         var meter = LoudnessMeter(sampleRate: book.sampleRate)
-        let timeline = try stream(assembler) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
+        _ = try stream(sample) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
         let measured = meter.integrated
-        let gainDB = try levelling(assembler, sampleRate: book.sampleRate, measured: measured, peak: meter.peak)
+        let ceilingDB = settings.limiterCeiling
+        var gainDB = try levelling(
+            sample,
+            sampleRate: book.sampleRate,
+            measured: measured,
+            peak: meter.peak,
+            ceiling: ceilingDB
+        )
         let parts = plan(book, timeline)
         let targets = parts.flatMap { part in
             settings.formats.map {
@@ -86,11 +103,6 @@ public struct BookEncoder: Sendable {
         var files: [EncodedFile] = []
         var partIndex = 0
         var position: Int64 = 0
-        let limiter = PeakLimiter(
-            gain: pow(10, gainDB / 20),
-            ceilingDBFS: settings.peakCeiling,
-            sampleRate: book.sampleRate
-        )
         let total = max(1, timeline.totalSamples)
         var lastReport = 0.0
         func open(_ part: Part) throws(EncodeError) {
@@ -164,11 +176,20 @@ public struct BookEncoder: Sendable {
                 }
             }
         }
-        do throws(EncodeError) {
+        /// Writes every file under its temporary name and returns the loudness of what it wrote.
+        func writeAll(gainDB: Double, ceilingDB: Double) throws(EncodeError) -> Double? {
+            (temporaries, files, partIndex, position, lastReport) = ([], [], 0, 0, 0)
+            let limiter = PeakLimiter(
+                gain: pow(10, gainDB / 20),
+                ceilingDBFS: ceilingDB,
+                sampleRate: book.sampleRate
+            )
+            var written = LoudnessMeter(sampleRate: book.sampleRate)
             try open(parts[0])
             _ = try stream(
                 assembler,
                 limiter: limiter,
+                measure: { written.add($0) },
                 sent: { produced throws(EncodeError) in
                     let done = Double(produced) / Double(total)
                     guard done - lastReport >= 0.01 else { return }
@@ -179,6 +200,31 @@ public struct BookEncoder: Sendable {
                 consume: route
             )
             try close()
+            return written.integrated
+        }
+        var output: Double?
+        var encodings = 0
+        do throws(EncodeError) {
+            while true {
+                encodings += 1
+                output = try writeAll(gainDB: gainDB, ceilingDB: ceilingDB)
+                guard let missed = output.map({ settings.loudness - $0 }), abs(missed) > Self.loudnessTolerance
+                else { break }
+                guard encodings < 2 else {
+                    let off = String(format: "%.1f", abs(missed))
+                    diagnostics.append(Diagnostic(.warning, "loudness is \(off) LU off the target after two encodings"))
+                    break
+                }
+                // The sample misled (a book whose level changes): level the whole book from the
+                // measured correction, then encode again.
+                for path in temporaries { try? FileManager.default.removeItem(atPath: path) }
+                gainDB = try corrected(
+                    assembler,
+                    sampleRate: book.sampleRate,
+                    from: gainDB + missed,
+                    ceiling: ceilingDB
+                )
+            }
             for (index, file) in files.enumerated() {
                 try rename(temporaries[index], to: file.path)
             }
@@ -188,8 +234,19 @@ public struct BookEncoder: Sendable {
             throw error
         }
         progress(1)
-        return EncodeReport(files: files, diagnostics: diagnostics, measuredLoudness: measured, gainDB: gainDB)
+        return EncodeReport(
+            files: files,
+            diagnostics: diagnostics,
+            measuredLoudness: measured,
+            gainDB: gainDB,
+            outputLoudness: output,
+            encodings: encodings
+        )
     }
+
+    /// How far the written audio may be from the target loudness, LU (EBU R 128's tolerance for
+    /// programmes), before it is encoded again.
+    public static let loudnessTolerance = 0.5
 
     /// The gain that brings the book to the target loudness. When the limiter will have to hold
     /// peaks down, it takes loudness away too, so the limited stream is measured again and the gain
@@ -198,17 +255,30 @@ public struct BookEncoder: Sendable {
         _ assembler: Assembler,
         sampleRate: Int,
         measured: Double?,
-        peak: Int
+        peak: Int,
+        ceiling ceilingDB: Double
     ) throws(EncodeError) -> Double {
         guard let measured else { return 0 }
-        var gainDB = settings.loudness - measured
-        // Interpolated peaks can exceed the samples by a little; leave room for that.
-        let ceiling = pow(10, settings.peakCeiling / 20) * 32768
-        guard Double(peak) * pow(10, gainDB / 20) > ceiling * 0.9 else { return gainDB }
+        let gainDB = settings.loudness - measured
+        // Peaks between samples can stand above the samples by up to the interpolator's bound.
+        let ceiling = pow(10, ceilingDB / 20) * 32768
+        guard Double(peak) * pow(10, gainDB / 20) * Interpolator.bound > ceiling else { return gainDB }
+        return try corrected(assembler, sampleRate: sampleRate, from: gainDB, ceiling: ceilingDB)
+    }
+
+    /// Measures the limited stream at a gain and corrects the gain until the stream lands within
+    /// 0.3 LU of the target (a few passes; limiting is what takes loudness away).
+    private func corrected(
+        _ assembler: Assembler,
+        sampleRate: Int,
+        from start: Double,
+        ceiling: Double
+    ) throws(EncodeError) -> Double {
+        var gainDB = start
         for _ in 0..<4 {
             let limiter = PeakLimiter(
                 gain: pow(10, gainDB / 20),
-                ceilingDBFS: settings.peakCeiling,
+                ceilingDBFS: ceiling,
                 sampleRate: sampleRate
             )
             var meter = LoudnessMeter(sampleRate: sampleRate)
@@ -225,6 +295,7 @@ public struct BookEncoder: Sendable {
     private func stream(
         _ assembler: Assembler,
         limiter: PeakLimiter? = nil,
+        measure: (UnsafeBufferPointer<Int16>) -> Void = { _ in },
         sent: (Int64) throws(EncodeError) -> Void = { _ in },
         consume: ([Int16]) throws(EncodeError) -> Void
     ) throws(EncodeError) -> Timeline {
@@ -244,10 +315,16 @@ public struct BookEncoder: Sendable {
             let timeline = try assembler.run { samples throws(EncodeError) in
                 guard let limiter else { return try add(samples) }
                 limiter.process(samples, into: &limited)
-                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer) }
+                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in
+                    measure(buffer)
+                    try add(buffer)
+                }
             }
             limiter?.flush(&limited)
-            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer, last: true) }
+            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in
+                measure(buffer)
+                try add(buffer, last: true)
+            }
             return timeline
         }
     }

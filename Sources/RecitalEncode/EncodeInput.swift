@@ -50,3 +50,17 @@ public struct EncodeBook: Sendable, Equatable {
         self.cover = cover
     }
 }
+
+extension EncodeBook {
+    /// Every `step`-th segment of each chapter, the first always: a spread sample for estimating
+    /// the loudness, which a synthesized voice keeps from one segment to the next.
+    func sampled(every step: Int) -> EncodeBook {
+        var copy = self
+        copy.chapters = chapters.map { chapter in
+            var sampled = chapter
+            sampled.segments = chapter.segments.enumerated().filter { $0.offset % step == 0 }.map(\.element)
+            return sampled
+        }
+        return copy
+    }
+}

@@ -3,7 +3,8 @@ internal import Foundation
 /// Applies the book's gain and keeps peaks under a ceiling without clicks: a look-ahead limiter
 /// whose gain is the minimum needed over the next few milliseconds, smoothed by a moving average
 /// (so it always reaches the needed gain by the peak) and released slowly. Peaks between samples
-/// are estimated by interpolation, since that is what true-peak meters see.
+/// count too, since that is what true-peak meters and lossy decoders see: like BS.1770's meter it
+/// looks at four points per sample interval, interpolated from the twelve nearest samples.
 /// Output is delayed by ``latency`` samples; ``flush(_:)`` returns the rest.
 ///
 /// It runs once per sample of the book, so its state lives in buffers it owns rather than arrays
@@ -18,48 +19,55 @@ final class PeakLimiter {
     private let delay: UnsafeMutableBufferPointer<Double>
     private let smoothed: UnsafeMutableBufferPointer<Double>
     private var slot = 0
-    /// The gain each recent sample needs, by sample number modulo 4 (final two samples later).
+    /// The gain each recent sample needs, by sample number modulo 8 (final six samples later, once
+    /// the intervals on both sides of it have been interpolated).
     private let recent: UnsafeMutableBufferPointer<Double>
+    /// The last 12 inputs twice over (at n mod 12 and n mod 12 + 12), so that they always lie in a
+    /// row for the interpolator.
+    private let inputs: UnsafeMutableBufferPointer<Double>
     /// Sliding-window minimum of the final needs below 1 (a need of 1 never lowers the minimum):
     /// sample numbers and needs, needs increasing, a ring whose size is a power of two.
     private let windowIndex: UnsafeMutableBufferPointer<Int>
     private let windowNeed: UnsafeMutableBufferPointer<Double>
     private var windowStart = 0
     private var windowCount = 0
-    /// Input of one pass-through stretch, scaled.
+    /// The 11 inputs before a pass-through stretch, then the stretch, scaled.
     private let scratch: UnsafeMutableBufferPointer<Double>
+    private let stretchCapacity: Int
     private var smoothedSum: Double
     private var lastSmoothed = 1.0
     /// How many samples in a row had a smoothed gain of exactly 1; from `latency` on, every gain in
     /// the average is 1 and the limiter is at rest.
     private var settled = 0
     private var count = 0
-    private var history: (Double, Double, Double) = (0, 0, 0)
 
     init(gain: Double, ceilingDBFS: Double, sampleRate: Int) {
         self.gain = gain
         self.ceiling = pow(10, ceilingDBFS / 20) * 32768
-        latency = max(4, sampleRate / 200)  // 5 ms
+        latency = max(Interpolator.taps, sampleRate / 200)  // 5 ms
         release = 1 / (0.08 * Double(sampleRate))  // back to unity over about 80 ms
         delay = .allocate(capacity: latency)
         delay.initialize(repeating: 0)
         smoothed = .allocate(capacity: latency)
         smoothed.initialize(repeating: 1)
         smoothedSum = Double(latency)
-        recent = .allocate(capacity: 4)
+        recent = .allocate(capacity: 8)
         recent.initialize(repeating: 1)
+        inputs = .allocate(capacity: 2 * Interpolator.taps)
+        inputs.initialize(repeating: 0)
         var size = 8
         while size < latency + 4 { size *= 2 }
         windowIndex = .allocate(capacity: size)
         windowIndex.initialize(repeating: 0)
         windowNeed = .allocate(capacity: size)
         windowNeed.initialize(repeating: 1)
-        scratch = .allocate(capacity: max(1024, 2 * latency))
+        stretchCapacity = max(1024, 2 * latency)
+        scratch = .allocate(capacity: Interpolator.taps - 1 + stretchCapacity)
         scratch.initialize(repeating: 0)
     }
 
     deinit {
-        for buffer in [delay, smoothed, recent, windowNeed, scratch] { buffer.deallocate() }
+        for buffer in [delay, smoothed, recent, inputs, windowNeed, scratch] { buffer.deallocate() }
         windowIndex.deallocate()
     }
 
@@ -79,7 +87,7 @@ final class PeakLimiter {
             var written = 0
             var index = 0
             while index < length {
-                let stretch = min(scratch.count, length - index)
+                let stretch = min(stretchCapacity, length - index)
                 if atRest, count >= latency, stretch >= latency,
                     passThrough(stretch, from: index, input, &output[written...])
                 {
@@ -99,69 +107,86 @@ final class PeakLimiter {
 
     /// No need is pending and every gain in the average is 1.
     private var atRest: Bool {
-        settled >= latency && windowCount == 0 && recent[0] == 1 && recent[1] == 1 && recent[2] == 1
-            && recent[3] == 1
+        settled >= latency && windowCount == 0 && !recent.contains { $0 < 1 }
     }
 
     /// Passes `length` samples (at least `latency`) through unchanged when none of them, nor any
     /// peak between them, reaches the ceiling: out go the delay line and the stretch's head, the
-    /// stretch's tail becomes the delay line. Returns false, doing nothing, otherwise.
+    /// stretch's tail becomes the delay line. Returns false, doing nothing, otherwise. It decides
+    /// exactly as ``push(_:)`` would, interval by interval, so the output does not depend on which
+    /// path a stretch takes.
     private func passThrough(
         _ length: Int,
         from start: Int,
         _ input: (Int) -> Double,
         _ output: inout Slice<UnsafeMutableBufferPointer<Int16>>
     ) -> Bool {
-        var (x0, x1, x2) = history
+        let before = Interpolator.taps - 1
+        let newest = count - 1
+        for offset in 0..<before {
+            // Inputs newest - 10 ... newest; before the stream began they are 0.
+            scratch[offset] = inputs[(newest + 1 + offset + 1) % Interpolator.taps]
+        }
         var loudest = 0.0
+        for offset in 0..<before { loudest = max(loudest, abs(scratch[offset])) }
         for offset in 0..<length {
             let x = input(start + offset)
-            scratch[offset] = x
-            // Plain comparisons: `max` also orders NaNs, which costs here and cannot occur.
-            let peak = abs(x) > loudest ? abs(x) : loudest
-            let between = abs((-x0 + 9 * x1 + 9 * x2 - x) / 16)
-            loudest = between > peak ? between : peak
-            (x0, x1, x2) = (x1, x2, x)
+            scratch[before + offset] = x
+            // Plain comparison: `max` also orders NaNs, which costs here and cannot occur.
+            loudest = abs(x) > loudest ? abs(x) : loudest
         }
         guard loudest <= ceiling else { return false }
+        // Between samples the signal can exceed its neighbours by at most `bound`; only a loud
+        // stretch needs interpolating.
+        if loudest * Interpolator.bound > ceiling {
+            let base = UnsafePointer(scratch.baseAddress!)
+            for offset in 0..<length where Interpolator.peak(base + offset) > ceiling { return false }
+        }
         var out = output.startIndex
         for offset in 0..<latency {
             output[out] = Self.sample(delay[(slot + offset) % latency])
             out += 1
         }
         for offset in 0..<(length - latency) {
-            output[out] = Self.sample(scratch[offset])
+            output[out] = Self.sample(scratch[before + offset])
             out += 1
         }
-        for offset in 0..<latency { delay[offset] = scratch[length - latency + offset] }
+        for offset in 0..<latency { delay[offset] = scratch[before + length - latency + offset] }
         // Every smoothed gain is 1, so the ring can restart anywhere.
         slot = 0
         count += length
         settled += length
-        history = (x0, x1, x2)
+        for offset in (length - Interpolator.taps)..<length {
+            remember(scratch[before + offset], as: count - length + offset)
+        }
         return true
+    }
+
+    private func remember(_ x: Double, as n: Int) {
+        inputs[n % Interpolator.taps] = x
+        inputs[n % Interpolator.taps + Interpolator.taps] = x
     }
 
     /// One sample through the full limiter; returns the sample leaving the delay line, if any.
     private func push(_ x: Double) -> Int16? {
         let n = count
         count += 1
-        // The peak between the two samples before this one, from four neighbours; it binds both.
-        let (x0, x1, x2) = history
-        history = (x1, x2, x)
-        let between = abs((-x0 + 9 * x1 + 9 * x2 - x) / 16)
+        remember(x, as: n)
+        recent[n & 7] = abs(x) > ceiling ? ceiling / abs(x) : 1
+        // The interval between samples n - 6 and n - 5 now has all twelve neighbours; a peak in
+        // it binds both.
+        let between = Interpolator.peak(UnsafePointer(inputs.baseAddress!) + (n + 1) % Interpolator.taps)
         if between > ceiling {
             let need = ceiling / between
-            recent[(n + 3) & 3] = min(recent[(n + 3) & 3], need)
-            recent[(n + 2) & 3] = min(recent[(n + 2) & 3], need)
+            if n >= 6 { recent[(n - 6) & 7] = min(recent[(n - 6) & 7], need) }
+            if n >= 5 { recent[(n - 5) & 7] = min(recent[(n - 5) & 7], need) }
         }
-        recent[n & 3] = abs(x) > ceiling ? ceiling / abs(x) : 1
-        // Sample n - 2 will not change any more: it joins the window of final needs.
+        // Sample n - 6 will not change any more: it joins the window of final needs.
         let mask = windowNeed.count - 1
-        let final = recent[(n + 2) & 3]
-        if n >= 2, final < 1 {
+        let final = n >= 6 ? recent[(n - 6) & 7] : 1
+        if final < 1 {
             while windowCount > 0, windowNeed[(windowStart + windowCount - 1) & mask] >= final { windowCount -= 1 }
-            windowIndex[(windowStart + windowCount) & mask] = n - 2
+            windowIndex[(windowStart + windowCount) & mask] = n - 6
             windowNeed[(windowStart + windowCount) & mask] = final
             windowCount += 1
         }
@@ -170,8 +195,8 @@ final class PeakLimiter {
             windowCount -= 1
         }
         // The least gain needed by the sample leaving now (n - latency) or any after it.
-        var target = min(recent[n & 3], n >= 1 ? recent[(n + 3) & 3] : 1)
-        if windowCount > 0 { target = min(target, windowNeed[windowStart]) }
+        var target = windowCount > 0 ? windowNeed[windowStart] : 1
+        for back in 0...5 where back <= n { target = min(target, recent[(n - back) & 7]) }
         let oldest = delay[slot]
         delay[slot] = x
         lastSmoothed = min(target, lastSmoothed + release)
@@ -193,5 +218,41 @@ final class PeakLimiter {
         let clamped = max(-32768, min(32767, value))
         // Truncating after adding a half rounds correctly except for 0.5 − 2⁻⁵⁴ (one step off).
         return Int16(clamped < 0 ? clamped - 0.5 : clamped + 0.5)
+    }
+}
+
+/// Values of the band-limited signal a quarter, half and three quarters of the way between two
+/// samples, from the twelve samples around them: a sinc under a Hann window, each phase scaled to
+/// pass a constant unchanged.
+enum Interpolator {
+    static let taps = 12
+    /// Coefficients by phase, then by sample (the first is five before the interval).
+    static let phases: [Double] = [0.25, 0.5, 0.75].flatMap { fraction -> [Double] in
+        let raw = (0..<taps).map { tap -> Double in
+            let distance = Double(tap - 5) - fraction
+            let window = 0.5 * (1 + cos(Double.pi * distance / 6))
+            return window * sin(Double.pi * distance) / (Double.pi * distance)
+        }
+        let sum = raw.reduce(0, +)
+        return raw.map { $0 / sum }
+    }
+    /// The most any interpolated value can exceed the largest sample it is made from.
+    static let bound: Double =
+        (0..<3).map { phase in
+            phases[(phase * taps)..<((phase + 1) * taps)].reduce(0) { $0 + abs($1) }
+        }.max() ?? 1
+
+    /// The largest magnitude between the sixth and seventh of the twelve samples at `samples`.
+    @inline(__always)
+    static func peak(_ samples: UnsafePointer<Double>) -> Double {
+        var loudest = 0.0
+        phases.withUnsafeBufferPointer { h in
+            for phase in 0..<3 {
+                var value = 0.0
+                for tap in 0..<taps { value += h[phase * taps + tap] * samples[tap] }
+                loudest = max(loudest, abs(value))
+            }
+        }
+        return loudest
     }
 }

@@ -48,6 +48,23 @@ struct ToneBook {
         )
     }
 
+    /// A one-chapter book of the given segments, written as checkpoint files in `folder`.
+    static func oneChapter(_ title: String, _ pieces: [[Int16]], in folder: URL) throws -> EncodeBook {
+        var segments: [EncodeSegment] = []
+        for (index, samples) in pieces.enumerated() {
+            let path = folder.appendingPathComponent("s\(index).wav").path
+            try Data(WAV.encode(samples: samples, sampleRate: rate)).write(to: URL(fileURLWithPath: path))
+            segments.append(EncodeSegment(index: index, boundary: index == 0 ? .chapter : .sentence, path: path))
+        }
+        return EncodeBook(
+            metadata: BookMetadata(title: title),
+            narrator: nil,
+            sampleRate: rate,
+            chapters: [EncodeChapter(index: 0, title: "One", segments: segments)],
+            cover: nil
+        )
+    }
+
     static func silence(_ seconds: Double) -> [Int16] { Array(repeating: 0, count: Int(seconds * Double(rate))) }
 
     /// A sine that starts and ends mid-wave (a hard edge), or with 10 ms fades like spoken words.
@@ -196,29 +213,46 @@ struct BookEncoderTests {
             #expect(abs(measured.integrated - target) <= 1, "\(file.format): \(measured.integrated) LUFS")
             if file.format == .flac { #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)") }
         }
+        // The estimate held: the audio was encoded once.
+        #expect(report.encodings == 1)
+        #expect(abs((report.outputLoudness ?? 0) - target) <= BookEncoder.loudnessTolerance)
+    }
+
+    @Test("a book whose level the spread sample misjudges is encoded again and lands on the target")
+    func misleadingSample() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let pieces = (0..<320).map { index in
+            // The loudness estimate samples every eighth segment: those are 12 dB quieter.
+            let tone = ToneBook.tone(300 + 20 * Double(index % 7), 0.3, envelope: true)
+            return index % 8 == 0 ? tone.map { Int16(Double($0) / 4) } : tone
+        }
+        let book = try ToneBook.oneChapter("Uneven", pieces, in: folder)
+        var settings = EncodeSettings()
+        settings.formats = [.flac]
+        let report = try BookEncoder(settings: settings).encode(book, into: folder.appendingPathComponent("out").path)
+        #expect(report.encodings == 2)
+        #expect(report.diagnostics.isEmpty)
+        let file = try #require(report.files.first)
+        let measured = try MediaProbe.loudness(file.path)
+        #expect(abs(measured.integrated - -18) <= BookEncoder.loudnessTolerance, "\(measured.integrated) LUFS")
+        #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)")
+        // Nothing of the first encoding is left beside the file.
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("out").path)
+        #expect(left == [(file.path as NSString).lastPathComponent])
     }
 
     @Test("loud bursts in quiet audio are held under the true-peak ceiling while the loudness target is met")
     func limiting() throws {
         let folder = try Fixtures.temporaryDirectory()
-        var segments: [EncodeSegment] = []
-        for index in 0..<6 {
+        let pieces = (0..<6).map { index in
             // Quiet speech level with a short burst near full scale: reaching the target needs gain
             // that would push the bursts far over the ceiling.
             var samples = ToneBook.tone(300 + 30 * Double(index), 2.0, envelope: true).map { Int16(Double($0) / 4) }
             let burst = ToneBook.tone(1200, 0.05, envelope: true).map { Int16(Double($0) * 3.4) }
             samples.replaceSubrange(24_000..<(24_000 + burst.count), with: burst)
-            let path = folder.appendingPathComponent("s\(index).wav").path
-            try Data(WAV.encode(samples: samples, sampleRate: ToneBook.rate)).write(to: URL(fileURLWithPath: path))
-            segments.append(EncodeSegment(index: index, boundary: index == 0 ? .chapter : .sentence, path: path))
+            return samples
         }
-        let book = EncodeBook(
-            metadata: BookMetadata(title: "Bursts"),
-            narrator: nil,
-            sampleRate: ToneBook.rate,
-            chapters: [EncodeChapter(index: 0, title: "One", segments: segments)],
-            cover: nil
-        )
+        let book = try ToneBook.oneChapter("Bursts", pieces, in: folder)
         var settings = EncodeSettings()
         settings.formats = [.flac]
         settings.loudness = -16
@@ -228,6 +262,36 @@ struct BookEncoderTests {
         let measured = try MediaProbe.loudness(file.path)
         #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)")
         #expect(abs(measured.integrated - -16) <= 1, "\(measured.integrated) LUFS")
+    }
+
+    @Test("a voice's own cut from sound to digital silence inside a segment is faded, not kept as a click")
+    func cutsInsideSegments() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        // Two "words" that stop and start mid-wave around 100 ms of exact zeros, as espeak-ng's do.
+        let samples = ToneBook.tone(400, 0.5) + ToneBook.silence(0.1) + ToneBook.tone(400, 0.5)
+        let book = try ToneBook.oneChapter("Cut", [samples], in: folder)
+        func largestStep(_ settings: EncodeSettings, _ name: String) throws -> Double {
+            let report = try BookEncoder(settings: settings).encode(
+                book,
+                into: folder.appendingPathComponent(name).path
+            )
+            let decoded = try MediaProbe.decode(try #require(report.files.first?.path), sampleRate: ToneBook.rate)
+            let peak = Double(decoded.map { abs(Int($0)) }.max() ?? 1)
+            var worst = 0.0
+            for index in 1..<decoded.count {
+                worst = max(worst, Double(abs(Int(decoded[index]) - Int(decoded[index - 1]))))
+            }
+            return worst / peak
+        }
+        var settings = EncodeSettings()
+        settings.formats = [.flac]
+        // A 400 Hz sine moves at most 2π·400/24000 ≈ 0.105 of its peak per sample.
+        let natural = 2 * Double.pi * 400 / Double(ToneBook.rate)
+        #expect(try largestStep(settings, "soft") < natural * 1.25)
+        // Without edge fades the cut stays: the check can fail.
+        settings.edgeFade = 0
+        settings.crossfade = 0
+        #expect(try largestStep(settings, "hard") > natural * 2)
     }
 
     @Test("one pass writes several formats with identical chapters")

@@ -55,6 +55,46 @@ struct PeakLimiterTests {
         #expect(input.map { abs(Double($0)) * 2 }.max() ?? 0 > ceiling * 1.5)
     }
 
+    /// The peak an oversampling meter sees: eight points per sample interval, each from 64
+    /// neighbours under a long windowed sinc (independent of the limiter's own interpolator).
+    static func truePeak(_ samples: [Int16]) -> Double {
+        let half = 32
+        var loudest = samples.map { abs(Double($0)) }.max() ?? 0
+        for phase in 1..<8 {
+            let fraction = Double(phase) / 8
+            let taps = (0..<(2 * half)).map { tap -> Double in
+                let distance = Double(tap - half + 1) - fraction
+                let window =
+                    0.42 + 0.5 * cos(Double.pi * distance / Double(half)) + 0.08
+                    * cos(2 * Double.pi * distance / Double(half))
+                return window * sin(Double.pi * distance) / (Double.pi * distance)
+            }
+            for index in (half - 1)..<(samples.count - half) {
+                var value = 0.0
+                for tap in 0..<(2 * half) { value += taps[tap] * Double(samples[index - half + 1 + tap]) }
+                loudest = max(loudest, abs(value))
+            }
+        }
+        return loudest
+    }
+
+    @Test("peaks between samples are held under the ceiling as an oversampling meter measures them")
+    func holdsInterSamplePeaks() {
+        // A quarter of the sample rate, with the samples falling either side of every crest:
+        // the crests between them are up to 3 dB above the samples themselves.
+        let input = (0..<48_000).map { index in
+            Int16(sin(2 * .pi * 6_000 * Double(index) / Double(Self.rate) + .pi / 4) * 9_000)
+        }
+        let gain = 3.4
+        let output = Self.limit(input, gain: gain, pieces: [4096])
+        let ceiling = pow(10, -3.0 / 20) * 32768
+        let samplePeak = output.map { abs(Double($0)) }.max() ?? 0
+        let peak = Self.truePeak(output)
+        #expect(peak <= ceiling * pow(10, 0.1 / 20), "true peak \(20 * log10(peak / 32768)) dBFS")
+        // It is a case where samples alone mislead: the crests stand well above them.
+        #expect(peak > samplePeak * pow(10, 1.0 / 20))
+    }
+
     @Test("audio under the ceiling comes out scaled by the gain and delayed by the look-ahead, untouched")
     func passesQuietAudioThrough() {
         let input = Self.signal().map { Int16(Double($0) / 4) }

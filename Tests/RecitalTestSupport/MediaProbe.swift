@@ -69,6 +69,39 @@ public struct MediaProbe: Sendable {
         return data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
     }
 
+    /// The levels ACX (Audible's audiobook submission rules) checks, in dB of full scale where ±1 is
+    /// 0 dB: RMS of the whole file (−23…−18 required), sample peak (−3 at most) and noise floor, the
+    /// RMS of the quietest 500 ms (−60 at most).
+    public static func acxLevels(_ samples: [Int16], sampleRate: Int) -> (rms: Double, peak: Double, noiseFloor: Double)
+    {
+        func decibels(_ meanSquare: Double) -> Double { 10 * log10(max(meanSquare, 1e-20)) }
+        let scale = 1.0 / 32768
+        var total = 0.0
+        var loudest = 0.0
+        for sample in samples {
+            let value = Double(sample) * scale
+            total += value * value
+            loudest = max(loudest, abs(value))
+        }
+        let window = sampleRate / 2
+        var quietest = Double.infinity
+        var start = 0
+        while start + window <= samples.count {
+            var sum = 0.0
+            for sample in samples[start..<(start + window)] {
+                let value = Double(sample) * scale
+                sum += value * value
+            }
+            quietest = min(quietest, sum / Double(window))
+            start += window / 2
+        }
+        return (
+            decibels(total / Double(max(1, samples.count))),
+            20 * log10(max(loudest, 1e-10)),
+            decibels(quietest == .infinity ? 0 : quietest)
+        )
+    }
+
     /// Integrated loudness (LUFS) and true peak (dBTP) measured by FFmpeg's ebur128 filter.
     public static func loudness(_ path: String) throws -> (integrated: Double, truePeak: Double) {
         let result = try ProcessResult.run(
