@@ -139,8 +139,18 @@ final class PeakLimiter {
         // Between samples the signal can exceed its neighbours by at most `bound`; only a loud
         // stretch needs interpolating.
         if loudest * Interpolator.bound > ceiling {
+            // Block by block, so that only the loud neighbourhoods are interpolated.
             let base = UnsafePointer(scratch.baseAddress!)
-            for offset in 0..<length where Interpolator.peak(base + offset) > ceiling { return false }
+            var block = 0
+            while block < length {
+                let end = min(length, block + 32)
+                var local = 0.0
+                for index in block..<(end + before) { local = max(local, abs(scratch[index])) }
+                if local * Interpolator.bound > ceiling {
+                    for offset in block..<end where Interpolator.peak(base + offset) > ceiling { return false }
+                }
+                block = end
+            }
         }
         var out = output.startIndex
         for offset in 0..<latency {
