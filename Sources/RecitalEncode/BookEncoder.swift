@@ -31,8 +31,9 @@ public struct EncodeReport: Sendable, Equatable {
 /// chapter positions and estimates the loudness from a spread sample of the stitched audio; a
 /// second pass levels it, feeds every requested format at once and measures what it writes. Only
 /// when that misses the target by more than ``loudnessTolerance`` is the audio encoded again with
-/// the measured correction. Files are written under temporary names and renamed only when all of
-/// them are complete and on target, so an interrupted encode never leaves a file that looks finished.
+/// the measured correction (a second miss is kept, with a warning). Files are written under
+/// temporary names and renamed only when all of them are complete, so an interrupted encode never
+/// leaves a file that looks finished.
 public struct BookEncoder: Sendable {
     public let settings: EncodeSettings
     /// Existing files with these paths may be replaced (outputs of an earlier encode of this book).
@@ -177,7 +178,7 @@ public struct BookEncoder: Sendable {
             }
         }
         /// Writes every file under its temporary name and returns the loudness of what it wrote.
-        func writeAll(gainDB: Double, ceilingDB: Double) throws(EncodeError) -> Double? {
+        func writeAll(gainDB: Double) throws(EncodeError) -> Double? {
             (temporaries, files, partIndex, position, lastReport) = ([], [], 0, 0, 0)
             let limiter = PeakLimiter(
                 gain: pow(10, gainDB / 20),
@@ -207,7 +208,7 @@ public struct BookEncoder: Sendable {
         do throws(EncodeError) {
             while true {
                 encodings += 1
-                output = try writeAll(gainDB: gainDB, ceilingDB: ceilingDB)
+                output = try writeAll(gainDB: gainDB)
                 guard let missed = output.map({ settings.loudness - $0 }), abs(missed) > Self.loudnessTolerance
                 else { break }
                 guard encodings < 2 else {
