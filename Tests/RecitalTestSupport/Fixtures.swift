@@ -28,12 +28,30 @@ public enum Fixtures {
         return bundle.appendingPathComponent("recital").path
     }
 
-    /// A fresh temporary directory.
+    /// A fresh temporary directory, under this test process's own root, which is removed when the
+    /// process exits (a run killed before that is cleaned up by the next one).
     public static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("recital-test-\(UUID().uuidString)")
+        let url = temporaryRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    private static let rootPrefix = "recital-tests-"
+
+    private static let temporaryRoot: URL = {
+        let files = FileManager.default
+        let base = files.temporaryDirectory
+        for name in (try? files.contentsOfDirectory(atPath: base.path)) ?? [] where name.hasPrefix(rootPrefix) {
+            if let pid = Int32(name.dropFirst(rootPrefix.count)), kill(pid, 0) != 0, errno == ESRCH {
+                try? files.removeItem(at: base.appendingPathComponent(name))
+            }
+        }
+        atexit {
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("recital-tests-\(getpid())")
+            try? FileManager.default.removeItem(at: root)
+        }
+        return base.appendingPathComponent(rootPrefix + String(getpid()))
+    }()
 }
 
 /// Text comparison helpers shared by tests.
