@@ -33,6 +33,9 @@ final class PeakLimiter {
     private var windowCount = 0
     /// The 11 inputs before a pass-through stretch, then the stretch, scaled.
     private let scratch: UnsafeMutableBufferPointer<Double>
+    /// The interpolator's coefficients, and its output for one block of a stretch.
+    private let coefficients: UnsafeMutableBufferPointer<Double>
+    private let interpolated: UnsafeMutableBufferPointer<Double>
     private let stretchCapacity: Int
     private var smoothedSum: Double
     private var lastSmoothed = 1.0
@@ -64,10 +67,19 @@ final class PeakLimiter {
         stretchCapacity = max(1024, 2 * latency)
         scratch = .allocate(capacity: Interpolator.taps - 1 + stretchCapacity)
         scratch.initialize(repeating: 0)
+        coefficients = .allocate(capacity: Interpolator.phases.count)
+        _ = coefficients.initialize(from: Interpolator.phases)
+        interpolated = .allocate(capacity: 3 * Self.block)
+        interpolated.initialize(repeating: 0)
     }
 
+    /// Stretches are checked for peaks between samples in blocks of this many samples.
+    private static let block = 32
+
     deinit {
-        for buffer in [delay, smoothed, recent, inputs, windowNeed, scratch] { buffer.deallocate() }
+        for buffer in [delay, smoothed, recent, inputs, windowNeed, scratch, coefficients, interpolated] {
+            buffer.deallocate()
+        }
         windowIndex.deallocate()
     }
 
@@ -88,18 +100,17 @@ final class PeakLimiter {
             var index = 0
             while index < length {
                 let stretch = min(stretchCapacity, length - index)
-                if atRest, count >= latency, stretch >= latency,
-                    passThrough(stretch, from: index, input, &output[written...])
-                {
-                    written += stretch
-                    index += stretch
-                } else {
-                    if let sample = push(input(index)) {
-                        output[written] = sample
-                        written += 1
-                    }
-                    index += 1
+                if atRest, count >= latency, stretch >= latency {
+                    let passed = passThrough(stretch, from: index, input, &output[written...])
+                    written += passed
+                    index += passed
+                    if passed > 0 { continue }
                 }
+                if let sample = push(input(index)) {
+                    output[written] = sample
+                    written += 1
+                }
+                index += 1
             }
             initialized = written
         }
@@ -110,48 +121,62 @@ final class PeakLimiter {
         settled >= latency && windowCount == 0 && !recent.contains { $0 < 1 }
     }
 
-    /// Passes `length` samples (at least `latency`) through unchanged when none of them, nor any
-    /// peak between them, reaches the ceiling: out go the delay line and the stretch's head, the
-    /// stretch's tail becomes the delay line. Returns false, doing nothing, otherwise. It decides
-    /// exactly as ``push(_:)`` would, interval by interval, so the output does not depend on which
-    /// path a stretch takes.
+    /// Passes samples through unchanged, up to `limit` of them, as long as none of them nor any
+    /// peak between them reaches the ceiling: out go the delay line and the stretch's head, the
+    /// stretch's tail becomes the delay line. Returns how many passed: all of them, or those before
+    /// the first that ``push(_:)`` would start limiting at (the look-ahead only begins there), or
+    /// none when that leaves fewer than `latency`. It decides exactly as ``push(_:)`` would,
+    /// interval by interval, so the output does not depend on which path a stretch takes; it stops
+    /// reading at the first block that needs limiting, so a loud passage costs one block per try.
     private func passThrough(
-        _ length: Int,
+        _ limit: Int,
         from start: Int,
         _ input: (Int) -> Double,
         _ output: inout Slice<UnsafeMutableBufferPointer<Int16>>
-    ) -> Bool {
+    ) -> Int {
         let before = Interpolator.taps - 1
         let newest = count - 1
         for offset in 0..<before {
             // Inputs newest - 10 ... newest; before the stream began they are 0.
             scratch[offset] = inputs[(newest + 1 + offset + 1) % Interpolator.taps]
         }
-        var loudest = 0.0
-        for offset in 0..<before { loudest = max(loudest, abs(scratch[offset])) }
-        for offset in 0..<length {
-            let x = input(start + offset)
-            scratch[before + offset] = x
-            // Plain comparison: `max` also orders NaNs, which costs here and cannot occur.
-            loudest = abs(x) > loudest ? abs(x) : loudest
-        }
-        guard loudest <= ceiling else { return false }
-        // Between samples the signal can exceed its neighbours by at most `bound`; only a loud
-        // stretch needs interpolating.
-        if loudest * Interpolator.bound > ceiling {
-            // Block by block, so that only the loud neighbourhoods are interpolated.
-            let base = UnsafePointer(scratch.baseAddress!)
-            var block = 0
-            while block < length {
-                let end = min(length, block + 32)
-                var local = 0.0
-                for index in block..<(end + before) { local = max(local, abs(scratch[index])) }
-                if local * Interpolator.bound > ceiling {
-                    for offset in block..<end where Interpolator.peak(base + offset) > ceiling { return false }
+        let base = UnsafePointer(scratch.baseAddress!)
+        var length = limit
+        var block = 0
+        // Block by block: the interval checked at `offset` (between inputs offset - 6 and
+        // offset - 5) is the one `push` checks when it takes input `offset`, so a need first arises
+        // at the first loud sample or interval, whichever comes first.
+        while block < length {
+            let end = min(length, block + Self.block)
+            var local = 0.0
+            for offset in block..<end {
+                let x = input(start + offset)
+                scratch[before + offset] = x
+                if abs(x) > ceiling {
+                    length = offset
+                    break
                 }
-                block = end
             }
+            guard block < length else { break }
+            let checked = min(end, length)
+            for index in block..<(checked + before) { local = max(local, abs(scratch[index])) }
+            // Between samples the signal can exceed its neighbours by at most `bound`; only loud
+            // blocks need interpolating.
+            if local * Interpolator.bound > ceiling,
+                let loud = Interpolator.firstAbove(
+                    ceiling,
+                    base + block,
+                    count: checked - block,
+                    coefficients: UnsafePointer(coefficients.baseAddress!),
+                    work: interpolated.baseAddress!
+                )
+            {
+                length = block + loud
+                break
+            }
+            block = checked
         }
+        guard length >= latency else { return 0 }
         var out = output.startIndex
         for offset in 0..<latency {
             output[out] = Self.sample(delay[(slot + offset) % latency])
@@ -169,7 +194,7 @@ final class PeakLimiter {
         for offset in (length - Interpolator.taps)..<length {
             remember(scratch[before + offset], as: count - length + offset)
         }
-        return true
+        return length
     }
 
     private func remember(_ x: Double, as n: Int) {
@@ -185,7 +210,10 @@ final class PeakLimiter {
         recent[n & 7] = abs(x) > ceiling ? ceiling / abs(x) : 1
         // The interval between samples n - 6 and n - 5 now has all twelve neighbours; a peak in
         // it binds both.
-        let between = Interpolator.peak(UnsafePointer(inputs.baseAddress!) + (n + 1) % Interpolator.taps)
+        let between = Interpolator.peak(
+            UnsafePointer(inputs.baseAddress!) + (n + 1) % Interpolator.taps,
+            coefficients: UnsafePointer(coefficients.baseAddress!)
+        )
         if between > ceiling {
             let need = ceiling / between
             if n >= 6 { recent[(n - 6) & 7] = min(recent[(n - 6) & 7], need) }
@@ -252,17 +280,46 @@ enum Interpolator {
             phases[(phase * taps)..<((phase + 1) * taps)].reduce(0) { $0 + abs($1) }
         }.max() ?? 1
 
-    /// The largest magnitude between the sixth and seventh of the twelve samples at `samples`.
+    /// The largest magnitude between the sixth and seventh of the twelve samples at `samples`,
+    /// with `coefficients` holding ``phases``.
     @inline(__always)
-    static func peak(_ samples: UnsafePointer<Double>) -> Double {
+    static func peak(_ samples: UnsafePointer<Double>, coefficients h: UnsafePointer<Double>) -> Double {
         var loudest = 0.0
-        phases.withUnsafeBufferPointer { h in
-            for phase in 0..<3 {
-                var value = 0.0
-                for tap in 0..<taps { value += h[phase * taps + tap] * samples[tap] }
-                loudest = max(loudest, abs(value))
-            }
+        for phase in 0..<3 {
+            var value = 0.0
+            for tap in 0..<taps { value += h[phase * taps + tap] * samples[tap] }
+            loudest = max(loudest, abs(value))
         }
         return loudest
+    }
+
+    /// The first of `count` intervals in a row, the first between the sixth and seventh samples
+    /// at `samples`, to peak above `ceiling`. The same sums as ``peak(_:coefficients:)`` in the same
+    /// order, so the two always agree, but tap by tap across the block, which vectorises; `work`
+    /// holds `3 × count`.
+    @inline(__always)
+    static func firstAbove(
+        _ ceiling: Double,
+        _ samples: UnsafePointer<Double>,
+        count: Int,
+        coefficients h: UnsafePointer<Double>,
+        work: UnsafeMutablePointer<Double>
+    ) -> Int? {
+        for phase in 0..<3 {
+            let values = work + phase * count
+            for index in 0..<count { values[index] = 0 }
+            for tap in 0..<taps {
+                let c = h[phase * taps + tap]
+                let row = samples + tap
+                for index in 0..<count { values[index] += c * row[index] }
+            }
+        }
+        for index in 0..<count
+        where abs(work[index]) > ceiling || abs(work[count + index]) > ceiling
+            || abs(work[2 * count + index]) > ceiling
+        {
+            return index
+        }
+        return nil
     }
 }
