@@ -6,7 +6,8 @@ internal import RecitalMedia
 public import RecitalModel
 internal import RecitalSpeech
 
-/// The conversion service the CLI drives: reads books into the job table and runs synthesis on them.
+/// The conversion service the CLI drives: reads books into the job table, synthesizes them and
+/// encodes them (the encode stage is in Converter+Encode.swift).
 public struct Converter: Sendable {
     public let store: JobStore
     public let paths: RecitalPaths
@@ -211,10 +212,7 @@ public struct Converter: Sendable {
     private func encodeRegistered(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
         // Encode tasks of a process that died are taken over at once, like chapters.
         try await store.rescueExpiredLeases()
-        var worker = EncodeWorker(store: store, paths: paths, owner: owner, stop: stop, progress: progress)
-        worker.overwrite = overwrite
-        worker.heartbeatInterval = heartbeatInterval
-        return try await worker.run(books: books)
+        return try await runEncodes(books: books, overwrite: overwrite)
     }
 
     /// Finds checkpoints whose audio file is gone or the wrong size and queues those segments

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import RecitalEncode
-public import RecitalJobs
+internal import RecitalJobs
 internal import RecitalMedia
 internal import RecitalModel
 
@@ -14,39 +14,16 @@ public enum EncodeOutcome: Sendable, Equatable {
     case interrupted
 }
 
-/// Runs encode tasks: for each book whose synthesis is complete, claims its encode tasks (one per
-/// format) and writes all those formats in one pass over the checkpoints.
-public struct EncodeWorker: Sendable {
-    public let store: JobStore
-    public let paths: RecitalPaths
-    public let owner: String
-    public let stop: StopFlag
-    public let progress: @Sendable (ProgressEvent) -> Void
-    /// Replace existing files that this book did not write.
-    public var overwrite = false
-    public var heartbeatInterval: Duration = .seconds(10)
-
-    public init(
-        store: JobStore,
-        paths: RecitalPaths,
-        owner: String,
-        stop: StopFlag,
-        progress: @escaping @Sendable (ProgressEvent) -> Void
-    ) {
-        self.store = store
-        self.paths = paths
-        self.owner = owner
-        self.stop = stop
-        self.progress = progress
-    }
-
-    public func run(books: [Int64]) async throws -> EncodeOutcome {
+/// The encode stage of a conversion: for each book whose synthesis is complete, claims its encode
+/// tasks (one per format) and writes all those formats in one pass over the checkpoints.
+extension Converter {
+    func runEncodes(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
         var outcome = EncodeOutcome.finished
         for book in books {
             if stop.isSet { return .interrupted }
             let tasks = try await store.claim(owner: owner, limit: 16, books: [book], kind: .encode)
             guard !tasks.isEmpty else { continue }
-            switch try await encode(book, tasks: tasks) {
+            switch try await encode(book, tasks: tasks, overwrite: overwrite) {
             case .interrupted: return .interrupted
             case .needsSynthesis: outcome = .needsSynthesis
             case .finished: break
@@ -55,7 +32,7 @@ public struct EncodeWorker: Sendable {
         return outcome
     }
 
-    private func encode(_ id: Int64, tasks: [ClaimedTask]) async throws -> EncodeOutcome {
+    private func encode(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
         let record = try await store.book(id)
         guard let settings = ConversionSettings.decode(record.settingsJSON) else {
             for task in tasks { try await store.failPermanent(task, error: "book \(id): unreadable settings") }
