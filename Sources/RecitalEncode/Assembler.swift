@@ -137,18 +137,10 @@ struct Assembler {
             while end < audio.count, audio[end] == 0 { end += 1 }
             if end - index >= minimumRun {
                 let before = min(length, index - soundEnd)
-                if before > 0 {
-                    var piece = Array(audio[(index - before)..<index])
-                    fadeOut(&piece, over: before)
-                    audio.replaceSubrange((index - before)..<index, with: piece)
-                }
+                fadeOut(&audio, over: before, endingAt: index)
                 var after = 0
                 while after < length, end + after < audio.count, audio[end + after] != 0 { after += 1 }
-                if after > 0 {
-                    var piece = Array(audio[end..<(end + after)])
-                    fadeIn(&piece, over: after)
-                    audio.replaceSubrange(end..<(end + after), with: piece)
-                }
+                fadeIn(&audio, over: after, from: end)
                 soundEnd = end + after
             }
             index = end
@@ -164,16 +156,20 @@ struct Assembler {
         }
     }
 
-    static func fadeIn(_ audio: inout [Int16], over length: Int) {
-        let n = min(length, audio.count)
-        for index in 0..<n {
-            audio[index] = clamp(Double(audio[index]) * 0.5 * (1 - cos(Double.pi * Double(index) / Double(n))))
+    /// Fades in the `length` samples from `start` (or as many as there are).
+    static func fadeIn(_ audio: inout [Int16], over length: Int, from start: Int = 0) {
+        let n = min(length, audio.count - start)
+        for index in 0..<max(0, n) {
+            let gain = 0.5 * (1 - cos(Double.pi * Double(index) / Double(n)))
+            audio[start + index] = clamp(Double(audio[start + index]) * gain)
         }
     }
 
-    static func fadeOut(_ audio: inout [Int16], over length: Int) {
-        let n = min(length, audio.count)
-        let start = audio.count - n
+    /// Fades out the `length` samples before `end` (the end of `audio` when nil).
+    static func fadeOut(_ audio: inout [Int16], over length: Int, endingAt end: Int? = nil) {
+        let stop = end ?? audio.count
+        let n = min(length, stop)
+        let start = stop - n
         for index in 0..<n {
             let gain = 0.5 * (1 + cos(Double.pi * Double(index + 1) / Double(n)))
             audio[start + index] = clamp(Double(audio[start + index]) * gain)
