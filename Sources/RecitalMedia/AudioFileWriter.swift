@@ -115,10 +115,10 @@ public final class AudioFileWriter {
         var codecOptions: OpaquePointer?
         defer { av_dict_free(&codecOptions) }
         if container == .m4b {
-            // FFmpeg 5.1's default AAC search ("twoloop", with noise substitution) puts isolated
-            // spikes of up to +5 dB into decoded speech and costs about 6 times the CPU. The "fast"
-            // search kept real speech within 1 dB of its source peaks and 8 dB closer to its waveform,
-            // at about 10 % more bits than the nominal rate.
+            // FFmpeg 5.1's default AAC search ("twoloop", with noise substitution) put isolated
+            // spikes up to 8 dB above the source's peaks into decoded speech, and costs about 6
+            // times the CPU. The "fast" search kept real speech within 1 dB of its source peaks and
+            // 8 dB closer to its waveform, at about 10 % more bits than the nominal rate.
             av_dict_set(&codecOptions, "aac_coder", "fast", 0)
         }
         try MediaError.check(avcodec_open2(codecContext, encoder, &codecOptions), "open the \(encoderName) encoder")

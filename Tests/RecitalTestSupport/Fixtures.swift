@@ -47,7 +47,7 @@ public enum Fixtures {
             }
         }
         atexit {
-            let root = FileManager.default.temporaryDirectory.appendingPathComponent("recital-tests-\(getpid())")
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(rootPrefix + String(getpid()))
             try? FileManager.default.removeItem(at: root)
         }
         return base.appendingPathComponent(rootPrefix + String(getpid()))
