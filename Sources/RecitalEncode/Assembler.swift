@@ -18,8 +18,13 @@ struct Assembler {
     private var rate: Double { Double(book.sampleRate) }
     private func samples(_ seconds: Double) -> Int { max(0, Int((seconds * rate).rounded())) }
 
-    /// Emits the stream to `sink` in pieces and returns where each chapter starts.
-    func run(_ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void) throws(EncodeError) -> Timeline {
+    /// Emits the stream to `sink` in pieces and returns where each chapter starts. With
+    /// `softening` off, cuts to silence inside segments are left as they are: that changes samples,
+    /// never positions, so a pass that only wants the timeline skips it.
+    func run(
+        softening: Bool = true,
+        _ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void
+    ) throws(EncodeError) -> Timeline {
         var position: Int64 = 0
         func emit(_ buffer: [Int16]) throws(EncodeError) {
             guard !buffer.isEmpty else { return }
@@ -46,7 +51,7 @@ struct Assembler {
             var chapterStart: Int64?
             for (position_, segment) in chapter.segments.enumerated() {
                 var audio = try trimmed(try load(segment, chapter: chapter.index))
-                if settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
+                if softening, settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
                 let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
                 if started {

@@ -72,7 +72,7 @@ public struct BookEncoder: Sendable {
 
         // Pass 1: chapter positions of exactly the stream pass 2 will encode, and the gain from a
         // spread sample (all of a short book), measured after the limiter it will go through.
-        let timeline = try assembler.run { _ in }
+        let timeline = try assembler.run(softening: false) { _ in }
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
         let sample = Assembler(book: segments >= 240 ? book.sampled(every: 8) : book, settings: settings)
         var meter = LoudnessMeter(sampleRate: book.sampleRate)

@@ -178,10 +178,7 @@ struct BookEncoderTests {
         let peak = Double(samples.map { abs(Int($0)) }.max() ?? 0)
         // The steepest tone (610 Hz) moves at most peak x 2 pi f / rate per sample.
         let natural = peak * 2 * .pi * 610 / Double(ToneBook.rate)
-        var worst = 0.0
-        for index in 1..<samples.count {
-            worst = max(worst, Double(abs(Int(samples[index]) - Int(samples[index - 1]))))
-        }
+        let worst = MediaProbe.largestStep(samples)
         #expect(worst < natural * 1.25, "largest step \(worst), tones alone reach \(natural)")
 
         // The same book joined plainly (no crossfade, no edge fades) does click: the check can fail.
@@ -193,9 +190,7 @@ struct BookEncoderTests {
             into: tones.folder.appendingPathComponent("plain").path
         )
         let raw = try MediaProbe.decode(try #require(clicking.files.first?.path), sampleRate: ToneBook.rate)
-        var plainWorst = 0.0
-        for index in 1..<raw.count { plainWorst = max(plainWorst, Double(abs(Int(raw[index]) - Int(raw[index - 1])))) }
-        #expect(plainWorst > natural * 1.25)
+        #expect(MediaProbe.largestStep(raw) > natural * 1.25)
     }
 
     @Test("loudness lands within 1 LU of the target with true peak at or under the ceiling", arguments: [-18.0, -23.0])
@@ -277,11 +272,7 @@ struct BookEncoderTests {
             )
             let decoded = try MediaProbe.decode(try #require(report.files.first?.path), sampleRate: ToneBook.rate)
             let peak = Double(decoded.map { abs(Int($0)) }.max() ?? 1)
-            var worst = 0.0
-            for index in 1..<decoded.count {
-                worst = max(worst, Double(abs(Int(decoded[index]) - Int(decoded[index - 1]))))
-            }
-            return worst / peak
+            return MediaProbe.largestStep(decoded) / peak
         }
         var settings = EncodeSettings()
         settings.formats = [.flac]

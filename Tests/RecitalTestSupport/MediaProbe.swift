@@ -72,6 +72,16 @@ public struct MediaProbe: Sendable {
     /// The levels ACX (Audible's audiobook submission rules) checks, in dB of full scale where ±1 is
     /// 0 dB: RMS of the whole file (−23…−18 required), sample peak (−3 at most) and noise floor, the
     /// RMS of the quietest 500 ms (−60 at most).
+    /// The largest change between neighbouring samples: a click stands out as a step no tone
+    /// in the audio makes.
+    public static func largestStep(_ samples: [Int16]) -> Double {
+        var worst = 0
+        for index in samples.indices.dropFirst() {
+            worst = max(worst, abs(Int(samples[index]) - Int(samples[index - 1])))
+        }
+        return Double(worst)
+    }
+
     public static func acxLevels(_ samples: [Int16], sampleRate: Int) -> (rms: Double, peak: Double, noiseFloor: Double)
     {
         func decibels(_ meanSquare: Double) -> Double { 10 * log10(max(meanSquare, 1e-20)) }
