@@ -6,7 +6,7 @@
 // stream a few per cent longer than the raw segments laid end to end. Prints wall time,
 // x-realtime and peak memory.
 //
-// Usage: encode-benchmark [--hours N]
+// Usage: encode-benchmark [--hours N] [--jobs m4b,mp3,flac,all]
 import Foundation
 import RecitalEncode
 import RecitalMedia
@@ -105,6 +105,11 @@ var hours = 10.0
 if let index = arguments.firstIndex(of: "--hours"), index + 1 < arguments.count {
     hours = Double(arguments[index + 1]) ?? 10
 }
+// Which rows to run ("all" is the three formats in one pass); every row by default.
+var jobs = ["m4b", "mp3", "flac", "m4b,mp3,flac"]
+if let index = arguments.firstIndex(of: "--jobs"), index + 1 < arguments.count {
+    jobs = arguments[index + 1].split(separator: ",").map { $0 == "all" ? "m4b,mp3,flac" : String($0) }
+}
 let work = FileManager.default.temporaryDirectory.appendingPathComponent(
     "recital-encode-bench-\(UUID().uuidString.prefix(6))"
 )
@@ -141,7 +146,7 @@ let ffmpegCommands: [String: [String]] = [
     "flac": ["-c:a", "flac", "out.flac"],
 ]
 var ffmpegTotal = 0.0
-for format in ["m4b", "mp3", "flac", "m4b,mp3,flac"] {
+for format in jobs {
     let (ours, ourRSS) = try timed([arguments[0], "--encode-child", work.path, String(segments), format])
     var theirs = 0.0
     var theirRSS = 0

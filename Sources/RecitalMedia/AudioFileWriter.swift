@@ -39,7 +39,8 @@ public struct ChapterMark: Sendable, Equatable {
 }
 
 /// Encodes mono 16-bit PCM into one audiobook file with tags, chapters and a cover, through
-/// libavcodec and libavformat. Feed samples with ``write(_:)`` and end with ``finish()``; a writer
+/// libavcodec, and libavformat for MP3 and FLAC (M4B has its own ``MP4AudiobookWriter``, whose index
+/// stays small for long books). Feed samples with ``write(_:)`` and end with ``finish()``; a writer
 /// that is never finished leaves an incomplete file that the caller must delete.
 public final class AudioFileWriter {
     public let container: AudioContainer
@@ -48,10 +49,11 @@ public final class AudioFileWriter {
     public private(set) var samplesWritten: Int64 = 0
 
     private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var mp4: MP4AudiobookWriter?
     private var codec: UnsafeMutablePointer<AVCodecContext>?
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var packet: UnsafeMutablePointer<AVPacket>?
-    private let stream: UnsafeMutablePointer<AVStream>
+    private var stream: UnsafeMutablePointer<AVStream>?
     private let frameSize: Int
     private var pending: [Int16] = []
     private var finished = false
@@ -75,25 +77,20 @@ public final class AudioFileWriter {
         av_log_set_level(AV_LOG_QUIET)
         self.container = container
         self.sampleRate = sampleRate
-        let formatName: String
         let encoderName: String
         let sampleFormat: AVSampleFormat
         switch container {
-        case .m4b: (formatName, encoderName, sampleFormat) = ("ipod", "aac", AV_SAMPLE_FMT_FLTP)
-        case .mp3: (formatName, encoderName, sampleFormat) = ("mp3", "libmp3lame", AV_SAMPLE_FMT_S16P)
-        case .flac: (formatName, encoderName, sampleFormat) = ("flac", "flac", AV_SAMPLE_FMT_S16)
+        case .m4b: (encoderName, sampleFormat) = ("aac", AV_SAMPLE_FMT_FLTP)
+        case .mp3: (encoderName, sampleFormat) = ("libmp3lame", AV_SAMPLE_FMT_S16P)
+        case .flac: (encoderName, sampleFormat) = ("flac", AV_SAMPLE_FMT_S16)
         }
-        var context: UnsafeMutablePointer<AVFormatContext>?
-        try MediaError.check(avformat_alloc_output_context2(&context, nil, formatName, path), "open \(path)")
-        guard let context else { throw MediaError(operation: "open \(path)", message: "no output format") }
-        format = context
         guard let encoder = avcodec_find_encoder_by_name(encoderName) else {
             throw MediaError(operation: "open \(path)", message: "FFmpeg has no \(encoderName) encoder")
         }
-        guard let codecContext = avcodec_alloc_context3(encoder), let newStream = avformat_new_stream(context, nil)
-        else { throw MediaError(operation: "open \(path)", message: "out of memory") }
+        guard let codecContext = avcodec_alloc_context3(encoder) else {
+            throw MediaError(operation: "open \(path)", message: "out of memory")
+        }
         codec = codecContext
-        stream = newStream
         codecContext.pointee.sample_rate = Int32(sampleRate)
         codecContext.pointee.sample_fmt = sampleFormat
         av_channel_layout_default(&codecContext.pointee.ch_layout, 1)
@@ -109,12 +106,11 @@ public final class AudioFileWriter {
             }
         case .flac: break
         }
-        if context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 {
-            codecContext.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
-        }
         var codecOptions: OpaquePointer?
         defer { av_dict_free(&codecOptions) }
         if container == .m4b {
+            // The AudioSpecificConfig goes into the MP4 index, not in front of every packet.
+            codecContext.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
             // FFmpeg 5.1's default AAC search ("twoloop", with noise substitution) put isolated
             // spikes up to 8 dB above the source's peaks into decoded speech, and costs about 6
             // times the CPU. The "fast" search kept real speech within 1 dB of its source peaks and
@@ -122,12 +118,58 @@ public final class AudioFileWriter {
             av_dict_set(&codecOptions, "aac_coder", "fast", 0)
         }
         try MediaError.check(avcodec_open2(codecContext, encoder, &codecOptions), "open the \(encoderName) encoder")
+        frameSize = codecContext.pointee.frame_size > 0 ? Int(codecContext.pointee.frame_size) : 4096
+        guard let newFrame = av_frame_alloc(), let newPacket = av_packet_alloc() else {
+            throw MediaError(operation: "open \(path)", message: "out of memory")
+        }
+        frame = newFrame
+        packet = newPacket
+        pending.reserveCapacity(frameSize * 2)
+        if container == .m4b {
+            let config = codecContext.pointee.extradata.map {
+                Array(UnsafeBufferPointer(start: $0, count: Int(codecContext.pointee.extradata_size)))
+            }
+            mp4 = try MP4AudiobookWriter(
+                path: path,
+                audio: MP4AudiobookWriter.Audio(
+                    sampleRate: sampleRate,
+                    decoderConfig: config ?? [],
+                    priming: Int(codecContext.pointee.initial_padding),
+                    bitRate: options.bitRate
+                ),
+                tags: tags,
+                chapters: chapters,
+                cover: cover
+            )
+            return
+        }
+        try openMuxer(path: path, tags: tags, chapters: chapters, cover: cover)
+    }
+
+    /// libavformat for MP3 and FLAC: header, tags, chapters and the cover, which goes first.
+    private func openMuxer(
+        path: String,
+        tags: [(String, String)],
+        chapters: [ChapterMark],
+        cover: CoverImage?
+    ) throws(MediaError) {
+        guard let codecContext = codec, let packet else { return }
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try MediaError.check(
+            avformat_alloc_output_context2(&context, nil, container.rawValue, path),
+            "open \(path)"
+        )
+        guard let context else { throw MediaError(operation: "open \(path)", message: "no output format") }
+        format = context
+        guard let newStream = avformat_new_stream(context, nil) else {
+            throw MediaError(operation: "open \(path)", message: "out of memory")
+        }
+        stream = newStream
         try MediaError.check(
             avcodec_parameters_from_context(newStream.pointee.codecpar, codecContext),
             "configure the audio stream"
         )
         newStream.pointee.time_base = codecContext.pointee.time_base
-        frameSize = codecContext.pointee.frame_size > 0 ? Int(codecContext.pointee.frame_size) : 4096
 
         var metadata = tags
         if container == .flac {
@@ -141,7 +183,7 @@ public final class AudioFileWriter {
         for (key, value) in metadata where !value.isEmpty {
             av_dict_set(&context.pointee.metadata, key, value, 0)
         }
-        if container != .flac { try Self.attach(chapters, to: context, rate: sampleRate) }
+        if container == .mp3 { try Self.attach(chapters, to: context, rate: sampleRate) }
         var coverStream: UnsafeMutablePointer<AVStream>?
         if let cover {
             guard let pictureStream = avformat_new_stream(context, nil) else {
@@ -160,34 +202,23 @@ public final class AudioFileWriter {
         try MediaError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "create \(path)")
         var options: OpaquePointer?
         defer { av_dict_free(&options) }
-        switch container {
-        case .m4b:
-            av_dict_set(&options, "brand", "M4B ", 0)
-            av_dict_set(&options, "movflags", "+faststart", 0)
-        case .mp3:
+        if container == .mp3 {
             // v2.4 CHAP/CTOC sizes are written wrongly by FFmpeg 5.1; v2.3 sizes are plain integers.
             av_dict_set(&options, "id3v2_version", "3", 0)
-        case .flac: break
         }
         try MediaError.check(avformat_write_header(context, &options), "write the header of \(path)")
-        guard let newFrame = av_frame_alloc(), let newPacket = av_packet_alloc() else {
-            throw MediaError(operation: "open \(path)", message: "out of memory")
-        }
-        frame = newFrame
-        packet = newPacket
         // The picture goes first: MP3 and FLAC muxers hold back all audio until it arrives.
         if let cover, let coverStream {
-            try MediaError.check(av_new_packet(newPacket, Int32(cover.bytes.count)), "store the cover")
+            try MediaError.check(av_new_packet(packet, Int32(cover.bytes.count)), "store the cover")
             cover.bytes.withUnsafeBufferPointer { source in
-                newPacket.pointee.data.update(from: source.baseAddress!, count: source.count)
+                packet.pointee.data.update(from: source.baseAddress!, count: source.count)
             }
-            newPacket.pointee.stream_index = coverStream.pointee.index
-            newPacket.pointee.flags |= AV_PKT_FLAG_KEY
-            newPacket.pointee.pts = 0
-            newPacket.pointee.dts = 0
-            try MediaError.check(av_interleaved_write_frame(context, newPacket), "write the cover")
+            packet.pointee.stream_index = coverStream.pointee.index
+            packet.pointee.flags |= AV_PKT_FLAG_KEY
+            packet.pointee.pts = 0
+            packet.pointee.dts = 0
+            try MediaError.check(av_interleaved_write_frame(context, packet), "write the cover")
         }
-        pending.reserveCapacity(frameSize * 2)
     }
 
     deinit {
@@ -227,7 +258,7 @@ public final class AudioFileWriter {
     /// Flushes the encoder and writes the trailer (the MP4 index, FLAC's stream info, the MP3 gapless
     /// frame), then closes the file. Fails when the disk fills or the file cannot be completed.
     public func finish() throws(MediaError) {
-        guard !finished, let format else { return }
+        guard !finished else { return }
         finished = true
         if !pending.isEmpty {
             let rest = pending
@@ -236,6 +267,11 @@ public final class AudioFileWriter {
         }
         try MediaError.check(avcodec_send_frame(codec, nil), "flush the encoder")
         try drain()
+        if let mp4 {
+            try mp4.finish(samples: samplesWritten)
+            return
+        }
+        guard let format else { return }
         try MediaError.check(av_write_trailer(format), "finish the file")
         let status = avio_closep(&format.pointee.pb)
         try MediaError.check(status, "close the file")
@@ -270,11 +306,17 @@ public final class AudioFileWriter {
     }
 
     private func drain() throws(MediaError) {
-        guard let codec, let packet, let format else { return }
+        guard let codec, let packet else { return }
         while true {
             let status = avcodec_receive_packet(codec, packet)
             if status == crecital_averror_eagain() || status == crecital_averror_eof() { return }
             try MediaError.check(status, "encode")
+            if let mp4 {
+                defer { av_packet_unref(packet) }
+                try mp4.append(UnsafeRawBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
+                continue
+            }
+            guard let format, let stream else { return }
             av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
             packet.pointee.stream_index = stream.pointee.index
             try MediaError.check(av_interleaved_write_frame(format, packet), "write audio")
