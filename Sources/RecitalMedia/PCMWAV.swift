@@ -9,11 +9,18 @@ enum PCMWAV {
     private static func monoSamples(_ bytes: [UInt8], from start: Int, count: Int) -> [Int16] {
         [Int16](unsafeUninitializedCapacity: count) { buffer, initialized in
             bytes.withUnsafeBytes { raw in
-                for index in 0..<count {
-                    buffer[index] = Int16(
-                        littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 2, as: Int16.self)
+                #if _endian(little)
+                    // The file's byte order is the machine's: one copy.
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * 2)])
                     )
-                }
+                #else
+                    for index in 0..<count {
+                        buffer[index] = Int16(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 2, as: Int16.self)
+                        )
+                    }
+                #endif
             }
             initialized = count
         }

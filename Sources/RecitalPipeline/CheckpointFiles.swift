@@ -63,7 +63,7 @@ public struct CheckpointFiles: Sendable {
             fsync(directoryDescriptor)
             close(directoryDescriptor)
         }
-        return ContentHash.bytes(bytes)
+        return ContentHash.checksum(bytes)
     }
 
     /// A cheap check for many files at once: present and of the size its sample count implies.
@@ -79,7 +79,7 @@ public struct CheckpointFiles: Sendable {
         guard let data = FileManager.default.contents(atPath: record.audioPath) else { return false }
         let bytes = [UInt8](data)
         guard let header = WAV.parse(bytes), header.sampleCount == record.sampleCount else { return false }
-        return ContentHash.bytes(bytes) == record.checksum
+        return ContentHash.matches(bytes, record.checksum)
     }
 
     private static func failure(_ what: String, code: Int32 = errno) -> PipelineError {
