@@ -74,7 +74,10 @@ public struct BookEncoder: Sendable {
         // spread sample (all of a short book), measured after the limiter it will go through.
         let timeline = try assembler.run(softening: false) { _ in }
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
-        let sample = Assembler(book: segments >= 240 ? book.sampled(every: 8) : book, settings: settings)
+        let sample = Assembler(
+            book: segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book,
+            settings: settings
+        )
         var meter = LoudnessMeter(sampleRate: book.sampleRate)
         _ = try stream(sample) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
         let measured = meter.integrated
@@ -190,7 +193,6 @@ public struct BookEncoder: Sendable {
             _ = try stream(
                 assembler,
                 limiter: limiter,
-                measure: { written.add($0) },
                 sent: { produced throws(EncodeError) in
                     let done = Double(produced) / Double(total)
                     guard done - lastReport >= 0.01 else { return }
@@ -198,7 +200,11 @@ public struct BookEncoder: Sendable {
                     progress(done)
                     if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
                 },
-                consume: route
+                // Measured on the encoders' side of the hand-over, which has the lighter load.
+                consume: { batch throws(EncodeError) in
+                    batch.withUnsafeBufferPointer { written.add($0) }
+                    try route(batch)
+                }
             )
             try close()
             return written.integrated
@@ -244,6 +250,11 @@ public struct BookEncoder: Sendable {
             encodings: encodings
         )
     }
+
+    /// Books of at least this many segments estimate their loudness from every `sampleStride`th
+    /// segment; what pass 2 writes is measured, and a book the sample misjudged is encoded again.
+    static let sampledFrom = 240
+    static let sampleStride = 8
 
     /// How far the written audio may be from the target loudness, LU (EBU R 128's tolerance for
     /// programmes), before it is encoded again.
@@ -296,7 +307,6 @@ public struct BookEncoder: Sendable {
     private func stream(
         _ assembler: Assembler,
         limiter: PeakLimiter? = nil,
-        measure: (UnsafeBufferPointer<Int16>) -> Void = { _ in },
         sent: (Int64) throws(EncodeError) -> Void = { _ in },
         consume: ([Int16]) throws(EncodeError) -> Void
     ) throws(EncodeError) -> Timeline {
@@ -316,16 +326,10 @@ public struct BookEncoder: Sendable {
             let timeline = try assembler.run { samples throws(EncodeError) in
                 guard let limiter else { return try add(samples) }
                 limiter.process(samples, into: &limited)
-                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in
-                    measure(buffer)
-                    try add(buffer)
-                }
+                try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer) }
             }
             limiter?.flush(&limited)
-            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in
-                measure(buffer)
-                try add(buffer, last: true)
-            }
+            try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer, last: true) }
             return timeline
         }
     }
