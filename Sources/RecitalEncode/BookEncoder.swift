@@ -143,12 +143,16 @@ public struct BookEncoder: Sendable {
                 )
             }
         }
-        // With several formats each batch is encoded by all of them at once, one core each.
+        var written = WrittenMeter(sampleRate: book.sampleRate)
+        // Each batch is encoded by every format at once, one core each, while the written audio is
+        // measured beside them: the meter takes whichever core the encoders leave.
         func write(_ piece: UnsafeBufferPointer<Int16>) throws(EncodeError) {
             let failures = Mutex<[String]>([])
             let current = WriterSet(writers: writers)
             let shared = UnsafeSendableBuffer(piece)
-            DispatchQueue.concurrentPerform(iterations: current.writers.count) { index in
+            let meter = written
+            DispatchQueue.concurrentPerform(iterations: current.writers.count + 1) { index in
+                guard index < current.writers.count else { return meter.add(shared.buffer) }
                 do { try current.writers[index].write(shared.buffer) } catch {
                     failures.withLock { $0.append("\(error)") }
                 }
@@ -188,7 +192,7 @@ public struct BookEncoder: Sendable {
                 ceilingDBFS: ceilingDB,
                 sampleRate: book.sampleRate
             )
-            var written = LoudnessMeter(sampleRate: book.sampleRate)
+            written = WrittenMeter(sampleRate: book.sampleRate)
             try open(parts[0])
             _ = try stream(
                 assembler,
@@ -200,11 +204,7 @@ public struct BookEncoder: Sendable {
                     progress(done)
                     if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
                 },
-                // Measured on the encoders' side of the hand-over, which has the lighter load.
-                consume: { batch throws(EncodeError) in
-                    batch.withUnsafeBufferPointer { written.add($0) }
-                    try route(batch)
-                }
+                consume: route
             )
             try close()
             return written.integrated
@@ -448,6 +448,15 @@ public struct BookEncoder: Sendable {
 private struct UnsafeSendableBuffer: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<Int16>
     init(_ buffer: UnsafeBufferPointer<Int16>) { self.buffer = buffer }
+}
+
+/// The meter of the written audio: one iteration of the parallel loop uses it, and the loop returns
+/// before anyone else does.
+private final class WrittenMeter: @unchecked Sendable {
+    private var meter: LoudnessMeter
+    init(sampleRate: Int) { meter = LoudnessMeter(sampleRate: sampleRate) }
+    func add(_ samples: UnsafeBufferPointer<Int16>) { meter.add(samples) }
+    var integrated: Double? { meter.integrated }
 }
 
 /// The writers of one batch: iteration `i` of the parallel loop touches writer `i` only, and the
