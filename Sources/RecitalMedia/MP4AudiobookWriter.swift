@@ -34,6 +34,8 @@ final class MP4AudiobookWriter {
     private var packetSizes: [UInt16] = []
     private var largestPacket = 0
     private var audioBytes = 0
+    /// Bytes written to the file so far; `buffer` holds what follows them.
+    private var written = 0
     private var buffer: [UInt8] = []
     private static let bufferSize = 1 << 18
     /// Packets per chunk: about 5 s at 24 kHz; any grouping is valid, fewer chunks mean a smaller index.
@@ -111,8 +113,6 @@ final class MP4AudiobookWriter {
 
     // MARK: - Writing
 
-    private var written = 0
-
     private func flush() throws(MediaError) {
         guard !buffer.isEmpty else { return }
         try writeAll(buffer, at: written)
@@ -153,6 +153,9 @@ final class MP4AudiobookWriter {
                     pread(descriptor, raw.baseAddress! + done, count - done, off_t(from + done))
                 }
                 if result < 0, errno == EINTR { continue }
+                if result == 0 {
+                    throw MediaError(operation: "read back \(path)", message: "the file is shorter than written")
+                }
                 guard result > 0 else { throw Self.systemError("read back \(path)") }
                 done += result
             }
