@@ -18,7 +18,7 @@ public final class RequestLimiter: Sendable {
     public init(capacity: Int) { self.capacity = max(1, capacity) }
 
     /// Runs `body` holding one permit.
-    public func withPermit<T: Sendable, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
+    public func withPermit<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
         await acquire()
         defer { release() }
         return try await body()

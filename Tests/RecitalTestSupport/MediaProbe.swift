@@ -69,9 +69,6 @@ public struct MediaProbe: Sendable {
         return data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
     }
 
-    /// The levels ACX (Audible's audiobook submission rules) checks, in dB of full scale where ±1 is
-    /// 0 dB: RMS of the whole file (−23…−18 required), sample peak (−3 at most) and noise floor, the
-    /// RMS of the quietest 500 ms (−60 at most).
     /// The largest change between neighbouring samples: a click stands out as a step no tone
     /// in the audio makes.
     public static func largestStep(_ samples: [Int16]) -> Double {
@@ -82,6 +79,9 @@ public struct MediaProbe: Sendable {
         return Double(worst)
     }
 
+    /// The levels ACX (Audible's audiobook submission rules) checks, in dB of full scale where ±1 is
+    /// 0 dB: RMS of the whole file (−23…−18 required), sample peak (−3 at most) and noise floor, the
+    /// RMS of the quietest 500 ms (−60 at most).
     public static func acxLevels(_ samples: [Int16], sampleRate: Int) -> (rms: Double, peak: Double, noiseFloor: Double)
     {
         func decibels(_ meanSquare: Double) -> Double { 10 * log10(max(meanSquare, 1e-20)) }
