@@ -38,16 +38,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // MARK: - C libraries (one system target each; only their wrapper imports them)
+        // MARK: - C libraries (one target each; only their wrapper imports them)
         .systemLibrary(name: "CRecitalXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CRecitalZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CRecitalPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
-        .systemLibrary(name: "CRecitalEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
-        .systemLibrary(
-            name: "CRecitalFFmpeg",
-            pkgConfig: "libavformat",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswresample-dev"])]
-        ),
+        // espeak-ng and FFmpeg are opened on first use, not linked (see their headers), so they are C
+        // targets with a loader each.
+        .target(name: "CRecitalEspeak"),
+        .target(name: "CRecitalFFmpeg"),
 
         // MARK: - Safe wrappers over the C libraries
         .target(name: "RecitalXML", dependencies: ["CRecitalXML2"], swiftSettings: strictSettings),

@@ -50,7 +50,7 @@ struct Assembler {
         for chapter in book.chapters {
             var chapterStart: Int64?
             for (position_, segment) in chapter.segments.enumerated() {
-                var audio = try trimmed(try load(segment, chapter: chapter.index))
+                var audio = trimmed(try load(segment, chapter: chapter.index))
                 if softening, settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
                 let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary

@@ -46,9 +46,13 @@ public final class Espeak: Sendable {
     private func initialise() throws(EspeakError) -> Int {
         let current = state.withLock { $0 }
         if current.initialised { return current.sampleRate }
-        let rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, nil, 0)
+        var loadError: UnsafePointer<CChar>?
+        guard crecital_espeak_load(&loadError) != nil else {
+            throw EspeakError("cannot load: \(loadError.map { String(cString: $0) } ?? "unknown reason")")
+        }
+        let rate = ng.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, nil, 0)
         guard rate > 0 else { throw EspeakError("cannot initialise (is espeak-ng-data installed?)") }
-        espeak_SetSynthCallback { samples, count, events in
+        ng.espeak_SetSynthCallback { samples, count, events in
             guard let samples, count > 0, let events, let target = events.pointee.user_data else { return 0 }
             let buffer = Unmanaged<SampleBuffer>.fromOpaque(target).takeUnretainedValue()
             buffer.samples.append(contentsOf: UnsafeBufferPointer(start: samples, count: Int(count)))
@@ -62,11 +66,12 @@ public final class Espeak: Sendable {
         let rate = try initialise()
         selectVoice(language)
         let wordsPerMinute = Int32(max(80, min(450, (175 * speed).rounded())))
-        espeak_SetParameter(espeakRATE, wordsPerMinute, 0)
+        let rateStatus = ng.espeak_SetParameter(espeakRATE, wordsPerMinute, 0)
+        guard rateStatus == EE_OK else { throw EspeakError("cannot set the rate (error \(rateStatus.rawValue))") }
         let buffer = SampleBuffer()
         let status = withExtendedLifetime(buffer) {
             text.withCString { pointer in
-                espeak_Synth(
+                ng.espeak_Synth(
                     pointer,
                     text.utf8.count + 1,
                     0,
@@ -79,7 +84,8 @@ public final class Espeak: Sendable {
             }
         }
         guard status == EE_OK else { throw EspeakError("synthesis failed (error \(status.rawValue))") }
-        espeak_Synchronize()
+        let finished = ng.espeak_Synchronize()
+        guard finished == EE_OK else { throw EspeakError("synthesis failed (error \(finished.rawValue))") }
         return (buffer.samples, rate)
     }
 
@@ -88,8 +94,15 @@ public final class Espeak: Sendable {
         var candidates = [tag]
         if let primary = tag.split(separator: "-").first { candidates.append(String(primary)) }
         candidates.append("en")
-        for candidate in candidates where espeak_SetVoiceByName(candidate) == EE_OK { return }
+        for candidate in candidates where ng.espeak_SetVoiceByName(candidate) == EE_OK { return }
     }
+}
+
+/// espeak-ng's functions; `initialise()` has loaded them before anything else calls one.
+private var ng: CRecitalEspeakAPI {
+    var error: UnsafePointer<CChar>?
+    guard let api = crecital_espeak_load(&error) else { preconditionFailure("espeak-ng used before it was loaded") }
+    return api.pointee
 }
 
 /// Collects the callback's samples for one synthesis (used only on the espeak queue).

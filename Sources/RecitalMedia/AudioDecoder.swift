@@ -29,19 +29,20 @@ public enum AudioDecoder {
                 sampleRate: sampleRate
             )
         }
+        try FFmpeg.load()
         let input = try MemoryInput(bytes: bytes, rawPCMRate: rawPCMRate)
         let stream = try input.bestAudioStream()
         let decoder = try Decoder(parameters: stream.pointee.codecpar)
         let resampler = try Resampler(from: decoder.context, toRate: sampleRate)
         var output: [Int16] = []
-        guard let packet = av_packet_alloc() else { throw MediaError(operation: "decode", message: "out of memory") }
+        guard let packet = ff.av_packet_alloc() else { throw MediaError(operation: "decode", message: "out of memory") }
         var packetPointer: UnsafeMutablePointer<AVPacket>? = packet
-        defer { av_packet_free(&packetPointer) }
+        defer { ff.av_packet_free(&packetPointer) }
         while true {
-            let status = av_read_frame(input.format, packet)
+            let status = ff.av_read_frame(input.format, packet)
             if status == crecital_averror_eof() { break }
             try MediaError.check(status, "read")
-            defer { av_packet_unref(packet) }
+            defer { ff.av_packet_unref(packet) }
             guard packet.pointee.stream_index == stream.pointee.index else { continue }
             try decoder.send(packet) { frame throws(MediaError) in try resampler.convert(frame, into: &output) }
         }
@@ -63,11 +64,11 @@ private final class MemoryInput {
     init(bytes: [UInt8], rawPCMRate: Int?) throws(MediaError) {
         self.bytes = bytes
         let bufferSize = 32 * 1024
-        guard let buffer = av_malloc(bufferSize)?.assumingMemoryBound(to: UInt8.self) else {
+        guard let buffer = ff.av_malloc(bufferSize)?.assumingMemoryBound(to: UInt8.self) else {
             throw MediaError(operation: "open input", message: "out of memory")
         }
         let opaque = Unmanaged.passUnretained(self).toOpaque()
-        io = avio_alloc_context(
+        io = ff.avio_alloc_context(
             buffer,
             Int32(bufferSize),
             0,
@@ -103,10 +104,10 @@ private final class MemoryInput {
             }
         )
         guard let io else {
-            av_free(buffer)
+            ff.av_free(buffer)
             throw MediaError(operation: "open input", message: "out of memory")
         }
-        guard let context = avformat_alloc_context() else {
+        guard let context = ff.avformat_alloc_context() else {
             throw MediaError(operation: "open input", message: "out of memory")
         }
         context.pointee.pb = io
@@ -114,22 +115,22 @@ private final class MemoryInput {
         var options: OpaquePointer?
         var inputFormat: UnsafePointer<AVInputFormat>?
         if let rawPCMRate {
-            inputFormat = av_find_input_format("s16le")
-            av_dict_set(&options, "sample_rate", String(rawPCMRate), 0)
-            av_dict_set(&options, "ch_layout", "mono", 0)
+            inputFormat = ff.av_find_input_format("s16le")
+            try MediaError.check(ff.av_dict_set(&options, "sample_rate", String(rawPCMRate), 0), "set input options")
+            try MediaError.check(ff.av_dict_set(&options, "ch_layout", "mono", 0), "set input options")
         }
         format = context
-        let status = avformat_open_input(&format, nil, inputFormat, &options)
-        av_dict_free(&options)
+        let status = ff.avformat_open_input(&format, nil, inputFormat, &options)
+        ff.av_dict_free(&options)
         if status < 0 {
             format = nil  // avformat_open_input frees the context on failure
             throw MediaError(operation: "open input", message: MediaError.errorString(status), code: status)
         }
-        try MediaError.check(avformat_find_stream_info(format, nil), "read stream info")
+        try MediaError.check(ff.avformat_find_stream_info(format, nil), "read stream info")
     }
 
     func bestAudioStream() throws(MediaError) -> UnsafeMutablePointer<AVStream> {
-        let index = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
+        let index = ff.av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0)
         guard index >= 0, let format, let stream = format.pointee.streams[Int(index)] else {
             throw MediaError(operation: "open input", message: "no audio stream", code: index)
         }
@@ -137,11 +138,11 @@ private final class MemoryInput {
     }
 
     deinit {
-        avformat_close_input(&format)
+        ff.avformat_close_input(&format)
         if let io {
-            av_freep(&io.pointee.buffer)
+            ff.av_freep(&io.pointee.buffer)
             var pointer: UnsafeMutablePointer<AVIOContext>? = io
-            avio_context_free(&pointer)
+            ff.avio_context_free(&pointer)
         }
     }
 }
@@ -152,16 +153,16 @@ private final class Decoder {
     private var frame: UnsafeMutablePointer<AVFrame>
 
     init(parameters: UnsafeMutablePointer<AVCodecParameters>) throws(MediaError) {
-        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+        guard let codec = ff.avcodec_find_decoder(parameters.pointee.codec_id) else {
             throw MediaError(operation: "open decoder", message: "no decoder for this audio codec")
         }
-        guard let context = avcodec_alloc_context3(codec), let frame = av_frame_alloc() else {
+        guard let context = ff.avcodec_alloc_context3(codec), let frame = ff.av_frame_alloc() else {
             throw MediaError(operation: "open decoder", message: "out of memory")
         }
         self.context = context
         self.frame = frame
-        try MediaError.check(avcodec_parameters_to_context(context, parameters), "open decoder")
-        try MediaError.check(avcodec_open2(context, codec, nil), "open decoder")
+        try MediaError.check(ff.avcodec_parameters_to_context(context, parameters), "open decoder")
+        try MediaError.check(ff.avcodec_open2(context, codec, nil), "open decoder")
     }
 
     /// Sends a packet (nil flushes) and hands every frame that comes out to `body`.
@@ -169,25 +170,25 @@ private final class Decoder {
         _ packet: UnsafeMutablePointer<AVPacket>?,
         _ body: (UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Void
     ) throws(MediaError) {
-        let sent = avcodec_send_packet(context, packet)
+        let sent = ff.avcodec_send_packet(context, packet)
         // A damaged packet in the middle of a stream is skipped, as players do.
         if sent < 0, sent != crecital_averror_eof(), sent != crecital_averror_eagain(), packet == nil {
             try MediaError.check(sent, "decode")
         }
         while true {
-            let received = avcodec_receive_frame(context, frame)
+            let received = ff.avcodec_receive_frame(context, frame)
             if received == crecital_averror_eagain() || received == crecital_averror_eof() { return }
             try MediaError.check(received, "decode")
             try body(frame)
-            av_frame_unref(frame)
+            ff.av_frame_unref(frame)
         }
     }
 
     deinit {
         var frame: UnsafeMutablePointer<AVFrame>? = frame
-        av_frame_free(&frame)
+        ff.av_frame_free(&frame)
         var context: UnsafeMutablePointer<AVCodecContext>? = context
-        avcodec_free_context(&context)
+        ff.avcodec_free_context(&context)
     }
 }
 
@@ -201,12 +202,12 @@ private final class Resampler {
         outputRate = Int32(rate)
         inputRate = decoder.pointee.sample_rate
         var mono = AVChannelLayout()
-        av_channel_layout_default(&mono, 1)
-        defer { av_channel_layout_uninit(&mono) }
+        ff.av_channel_layout_default(&mono, 1)
+        defer { ff.av_channel_layout_uninit(&mono) }
         var inputLayout = decoder.pointee.ch_layout
-        if inputLayout.nb_channels == 0 { av_channel_layout_default(&inputLayout, 1) }
+        if inputLayout.nb_channels == 0 { ff.av_channel_layout_default(&inputLayout, 1) }
         try MediaError.check(
-            swr_alloc_set_opts2(
+            ff.swr_alloc_set_opts2(
                 &context,
                 &mono,
                 AV_SAMPLE_FMT_S16,
@@ -219,11 +220,11 @@ private final class Resampler {
             ),
             "open resampler"
         )
-        try MediaError.check(swr_init(context), "open resampler")
+        try MediaError.check(ff.swr_init(context), "open resampler")
     }
 
     func convert(_ frame: UnsafeMutablePointer<AVFrame>, into output: inout [Int16]) throws(MediaError) {
-        let capacity = Int(swr_get_out_samples(context, frame.pointee.nb_samples)) + 32
+        let capacity = Int(ff.swr_get_out_samples(context, frame.pointee.nb_samples)) + 32
         guard capacity > 0 else { return }
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: capacity))
@@ -234,7 +235,13 @@ private final class Resampler {
                 frame.withMemoryRebound(to: AVFrame.self, capacity: 1) { frame in
                     let inputPlanes = UnsafeMutableRawPointer(frame.pointee.extended_data)?
                         .assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
-                    return swr_convert(context, planesPointer, Int32(capacity), inputPlanes, frame.pointee.nb_samples)
+                    return ff.swr_convert(
+                        context,
+                        planesPointer,
+                        Int32(capacity),
+                        inputPlanes,
+                        frame.pointee.nb_samples
+                    )
                 }
             }
         }
@@ -243,17 +250,17 @@ private final class Resampler {
     }
 
     func flush(into output: inout [Int16]) throws(MediaError) {
-        let capacity = Int(swr_get_out_samples(context, 0)) + 32
+        let capacity = Int(ff.swr_get_out_samples(context, 0)) + 32
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: capacity))
         let written = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
             let raw = UnsafeMutableRawPointer(buffer.baseAddress! + start).assumingMemoryBound(to: UInt8.self)
             var planes: UnsafeMutablePointer<UInt8>? = raw
-            return swr_convert(context, &planes, Int32(capacity), nil, 0)
+            return ff.swr_convert(context, &planes, Int32(capacity), nil, 0)
         }
         output.removeLast(capacity - max(0, Int(written)))
         try MediaError.check(written, "resample")
     }
 
-    deinit { swr_free(&context) }
+    deinit { ff.swr_free(&context) }
 }

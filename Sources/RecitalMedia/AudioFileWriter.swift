@@ -73,8 +73,7 @@ public final class AudioFileWriter {
         chapters: [ChapterMark] = [],
         cover: CoverImage? = nil
     ) throws(MediaError) {
-        // FFmpeg's own log lines would interleave with our progress; failures reach us as codes.
-        av_log_set_level(AV_LOG_QUIET)
+        try FFmpeg.load()
         self.container = container
         self.sampleRate = sampleRate
         let encoderName: String
@@ -84,16 +83,16 @@ public final class AudioFileWriter {
         case .mp3: (encoderName, sampleFormat) = ("libmp3lame", AV_SAMPLE_FMT_S16P)
         case .flac: (encoderName, sampleFormat) = ("flac", AV_SAMPLE_FMT_S16)
         }
-        guard let encoder = avcodec_find_encoder_by_name(encoderName) else {
+        guard let encoder = ff.avcodec_find_encoder_by_name(encoderName) else {
             throw MediaError(operation: "open \(path)", message: "FFmpeg has no \(encoderName) encoder")
         }
-        guard let codecContext = avcodec_alloc_context3(encoder) else {
+        guard let codecContext = ff.avcodec_alloc_context3(encoder) else {
             throw MediaError(operation: "open \(path)", message: "out of memory")
         }
         codec = codecContext
         codecContext.pointee.sample_rate = Int32(sampleRate)
         codecContext.pointee.sample_fmt = sampleFormat
-        av_channel_layout_default(&codecContext.pointee.ch_layout, 1)
+        ff.av_channel_layout_default(&codecContext.pointee.ch_layout, 1)
         codecContext.pointee.time_base = AVRational(num: 1, den: Int32(sampleRate))
         switch container {
         case .m4b: codecContext.pointee.bit_rate = Int64(options.bitRate)
@@ -107,7 +106,7 @@ public final class AudioFileWriter {
         case .flac: break
         }
         var codecOptions: OpaquePointer?
-        defer { av_dict_free(&codecOptions) }
+        defer { ff.av_dict_free(&codecOptions) }
         if container == .m4b {
             // The AudioSpecificConfig goes into the MP4 index, not in front of every packet.
             codecContext.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
@@ -115,11 +114,11 @@ public final class AudioFileWriter {
             // spikes up to 8 dB above the source's peaks into decoded speech, and costs about 6
             // times the CPU. The "fast" search kept real speech within 1 dB of its source peaks and
             // 8 dB closer to its waveform, at about 10 % more bits than the nominal rate.
-            av_dict_set(&codecOptions, "aac_coder", "fast", 0)
+            try MediaError.check(ff.av_dict_set(&codecOptions, "aac_coder", "fast", 0), "set encoder options")
         }
-        try MediaError.check(avcodec_open2(codecContext, encoder, &codecOptions), "open the \(encoderName) encoder")
+        try MediaError.check(ff.avcodec_open2(codecContext, encoder, &codecOptions), "open the \(encoderName) encoder")
         frameSize = codecContext.pointee.frame_size > 0 ? Int(codecContext.pointee.frame_size) : 4096
-        guard let newFrame = av_frame_alloc(), let newPacket = av_packet_alloc() else {
+        guard let newFrame = ff.av_frame_alloc(), let newPacket = ff.av_packet_alloc() else {
             throw MediaError(operation: "open \(path)", message: "out of memory")
         }
         frame = newFrame
@@ -156,17 +155,17 @@ public final class AudioFileWriter {
         guard let codecContext = codec, let packet else { return }
         var context: UnsafeMutablePointer<AVFormatContext>?
         try MediaError.check(
-            avformat_alloc_output_context2(&context, nil, container.rawValue, path),
+            ff.avformat_alloc_output_context2(&context, nil, container.rawValue, path),
             "open \(path)"
         )
         guard let context else { throw MediaError(operation: "open \(path)", message: "no output format") }
         format = context
-        guard let newStream = avformat_new_stream(context, nil) else {
+        guard let newStream = ff.avformat_new_stream(context, nil) else {
             throw MediaError(operation: "open \(path)", message: "out of memory")
         }
         stream = newStream
         try MediaError.check(
-            avcodec_parameters_from_context(newStream.pointee.codecpar, codecContext),
+            ff.avcodec_parameters_from_context(newStream.pointee.codecpar, codecContext),
             "configure the audio stream"
         )
         newStream.pointee.time_base = codecContext.pointee.time_base
@@ -181,12 +180,12 @@ public final class AudioFileWriter {
             }
         }
         for (key, value) in metadata where !value.isEmpty {
-            av_dict_set(&context.pointee.metadata, key, value, 0)
+            try MediaError.check(ff.av_dict_set(&context.pointee.metadata, key, value, 0), "set tags")
         }
         if container == .mp3 { try Self.attach(chapters, to: context, rate: sampleRate) }
         var coverStream: UnsafeMutablePointer<AVStream>?
         if let cover {
-            guard let pictureStream = avformat_new_stream(context, nil) else {
+            guard let pictureStream = ff.avformat_new_stream(context, nil) else {
                 throw MediaError(operation: "open \(path)", message: "out of memory")
             }
             pictureStream.pointee.codecpar.pointee.codec_type = AVMEDIA_TYPE_VIDEO
@@ -194,22 +193,25 @@ public final class AudioFileWriter {
             pictureStream.pointee.codecpar.pointee.width = Int32(cover.width)
             pictureStream.pointee.codecpar.pointee.height = Int32(cover.height)
             pictureStream.pointee.disposition = AV_DISPOSITION_ATTACHED_PIC
-            av_dict_set(&pictureStream.pointee.metadata, "title", "Cover", 0)
-            av_dict_set(&pictureStream.pointee.metadata, "comment", "Cover (front)", 0)
+            try MediaError.check(ff.av_dict_set(&pictureStream.pointee.metadata, "title", "Cover", 0), "tag cover")
+            try MediaError.check(
+                ff.av_dict_set(&pictureStream.pointee.metadata, "comment", "Cover (front)", 0),
+                "tag cover"
+            )
             coverStream = pictureStream
         }
 
-        try MediaError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "create \(path)")
+        try MediaError.check(ff.avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "create \(path)")
         var options: OpaquePointer?
-        defer { av_dict_free(&options) }
+        defer { ff.av_dict_free(&options) }
         if container == .mp3 {
             // v2.4 CHAP/CTOC sizes are written wrongly by FFmpeg 5.1; v2.3 sizes are plain integers.
-            av_dict_set(&options, "id3v2_version", "3", 0)
+            try MediaError.check(ff.av_dict_set(&options, "id3v2_version", "3", 0), "set muxer options")
         }
-        try MediaError.check(avformat_write_header(context, &options), "write the header of \(path)")
+        try MediaError.check(ff.avformat_write_header(context, &options), "write the header of \(path)")
         // The picture goes first: MP3 and FLAC muxers hold back all audio until it arrives.
         if let cover, let coverStream {
-            try MediaError.check(av_new_packet(packet, Int32(cover.bytes.count)), "store the cover")
+            try MediaError.check(ff.av_new_packet(packet, Int32(cover.bytes.count)), "store the cover")
             cover.bytes.withUnsafeBufferPointer { source in
                 packet.pointee.data.update(from: source.baseAddress!, count: source.count)
             }
@@ -217,17 +219,17 @@ public final class AudioFileWriter {
             packet.pointee.flags |= AV_PKT_FLAG_KEY
             packet.pointee.pts = 0
             packet.pointee.dts = 0
-            try MediaError.check(av_interleaved_write_frame(context, packet), "write the cover")
+            try MediaError.check(ff.av_interleaved_write_frame(context, packet), "write the cover")
         }
     }
 
     deinit {
-        av_frame_free(&frame)
-        av_packet_free(&packet)
-        avcodec_free_context(&codec)
+        ff.av_frame_free(&frame)
+        ff.av_packet_free(&packet)
+        ff.avcodec_free_context(&codec)
         if let format {
-            if format.pointee.pb != nil { avio_closep(&format.pointee.pb) }
-            avformat_free_context(format)
+            if format.pointee.pb != nil { _ = ff.avio_closep(&format.pointee.pb) }
+            ff.avformat_free_context(format)
         }
     }
 
@@ -265,15 +267,15 @@ public final class AudioFileWriter {
             pending.removeAll()
             try rest.withUnsafeBufferPointer { buffer throws(MediaError) in try encode(buffer) }
         }
-        try MediaError.check(avcodec_send_frame(codec, nil), "flush the encoder")
+        try MediaError.check(ff.avcodec_send_frame(codec, nil), "flush the encoder")
         try drain()
         if let mp4 {
             try mp4.finish(samples: samplesWritten)
             return
         }
         guard let format else { return }
-        try MediaError.check(av_write_trailer(format), "finish the file")
-        let status = avio_closep(&format.pointee.pb)
+        try MediaError.check(ff.av_write_trailer(format), "finish the file")
+        let status = ff.avio_closep(&format.pointee.pb)
         try MediaError.check(status, "close the file")
         if let error = Self.writeError(format) { throw error }
     }
@@ -282,12 +284,12 @@ public final class AudioFileWriter {
 
     private func encode(_ samples: UnsafeBufferPointer<Int16>) throws(MediaError) {
         guard let frame, let codec else { return }
-        av_frame_unref(frame)
+        ff.av_frame_unref(frame)
         frame.pointee.nb_samples = Int32(samples.count)
         frame.pointee.format = codec.pointee.sample_fmt.rawValue
         frame.pointee.sample_rate = codec.pointee.sample_rate
-        try MediaError.check(av_channel_layout_copy(&frame.pointee.ch_layout, &codec.pointee.ch_layout), "encode")
-        try MediaError.check(av_frame_get_buffer(frame, 0), "encode")
+        try MediaError.check(ff.av_channel_layout_copy(&frame.pointee.ch_layout, &codec.pointee.ch_layout), "encode")
+        try MediaError.check(ff.av_frame_get_buffer(frame, 0), "encode")
         guard let data = frame.pointee.data.0 else { throw MediaError(operation: "encode", message: "no frame buffer") }
         if container == .m4b {
             // Mono: the planar float layout is one plane of floats.
@@ -301,25 +303,25 @@ public final class AudioFileWriter {
         }
         frame.pointee.pts = samplesWritten
         samplesWritten += Int64(samples.count)
-        try MediaError.check(avcodec_send_frame(codec, frame), "encode")
+        try MediaError.check(ff.avcodec_send_frame(codec, frame), "encode")
         try drain()
     }
 
     private func drain() throws(MediaError) {
         guard let codec, let packet else { return }
         while true {
-            let status = avcodec_receive_packet(codec, packet)
+            let status = ff.avcodec_receive_packet(codec, packet)
             if status == crecital_averror_eagain() || status == crecital_averror_eof() { return }
             try MediaError.check(status, "encode")
             if let mp4 {
-                defer { av_packet_unref(packet) }
+                defer { ff.av_packet_unref(packet) }
                 try mp4.append(UnsafeRawBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
                 continue
             }
             guard let format, let stream else { return }
-            av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
+            ff.av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
             packet.pointee.stream_index = stream.pointee.index
-            try MediaError.check(av_interleaved_write_frame(format, packet), "write audio")
+            try MediaError.check(ff.av_interleaved_write_frame(format, packet), "write audio")
             if let error = Self.writeError(format) { throw error }
         }
     }
@@ -339,18 +341,19 @@ public final class AudioFileWriter {
         guard !chapters.isEmpty else { return }
         // libavformat has no public chapter constructor; avformat_free_context frees what is set here.
         guard
-            let array = av_mallocz(chapters.count * MemoryLayout<UnsafeMutablePointer<AVChapter>?>.stride)?
+            let array = ff.av_mallocz(chapters.count * MemoryLayout<UnsafeMutablePointer<AVChapter>?>.stride)?
                 .bindMemory(to: UnsafeMutablePointer<AVChapter>?.self, capacity: chapters.count)
         else { throw MediaError(operation: "chapters", message: "out of memory") }
         context.pointee.chapters = array
         for (index, mark) in chapters.enumerated() {
-            guard let chapter = av_mallocz(MemoryLayout<AVChapter>.stride)?.bindMemory(to: AVChapter.self, capacity: 1)
+            guard
+                let chapter = ff.av_mallocz(MemoryLayout<AVChapter>.stride)?.bindMemory(to: AVChapter.self, capacity: 1)
             else { throw MediaError(operation: "chapters", message: "out of memory") }
             chapter.pointee.id = Int64(index)
             chapter.pointee.time_base = AVRational(num: 1, den: Int32(rate))
             chapter.pointee.start = mark.start
             chapter.pointee.end = mark.end
-            av_dict_set(&chapter.pointee.metadata, "title", mark.title, 0)
+            try MediaError.check(ff.av_dict_set(&chapter.pointee.metadata, "title", mark.title, 0), "set chapter title")
             array[index] = chapter
             context.pointee.nb_chapters = UInt32(index + 1)
         }

@@ -15,7 +15,7 @@ public struct CoverImage: Sendable, Equatable {
     /// Decodes `bytes` as JPEG or PNG to prove it is a whole picture and read its size.
     /// - Throws: ``MediaError`` naming the reason (not a JPEG/PNG, does not decode, too large).
     public static func inspect(_ bytes: [UInt8]) throws(MediaError) -> CoverImage {
-        av_log_set_level(AV_LOG_QUIET)
+        try FFmpeg.load()
         let kind: Kind
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             kind = .jpeg
@@ -27,26 +27,26 @@ public struct CoverImage: Sendable, Equatable {
         guard bytes.count <= maxBytes else {
             throw MediaError(operation: "cover", message: "\(bytes.count / 1_048_576) MB is larger than 8 MB")
         }
-        guard let decoder = avcodec_find_decoder(kind == .png ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG) else {
+        guard let decoder = ff.avcodec_find_decoder(kind == .png ? AV_CODEC_ID_PNG : AV_CODEC_ID_MJPEG) else {
             throw MediaError(operation: "cover", message: "FFmpeg has no \(kind.rawValue) decoder")
         }
-        var context = avcodec_alloc_context3(decoder)
-        var packet = av_packet_alloc()
-        var frame = av_frame_alloc()
+        var context = ff.avcodec_alloc_context3(decoder)
+        var packet = ff.av_packet_alloc()
+        var frame = ff.av_frame_alloc()
         defer {
-            avcodec_free_context(&context)
-            av_packet_free(&packet)
-            av_frame_free(&frame)
+            ff.avcodec_free_context(&context)
+            ff.av_packet_free(&packet)
+            ff.av_frame_free(&frame)
         }
         guard let context, let packet, let frame else { throw MediaError(operation: "cover", message: "out of memory") }
-        try MediaError.check(avcodec_open2(context, decoder, nil), "cover")
-        try MediaError.check(av_new_packet(packet, Int32(bytes.count)), "cover")
+        try MediaError.check(ff.avcodec_open2(context, decoder, nil), "cover")
+        try MediaError.check(ff.av_new_packet(packet, Int32(bytes.count)), "cover")
         bytes.withUnsafeBufferPointer { packet.pointee.data.update(from: $0.baseAddress!, count: $0.count) }
         // Damaged pictures often decode "successfully" with concealment; refuse those too.
         context.pointee.err_recognition |= AV_EF_EXPLODE
-        try MediaError.check(avcodec_send_packet(context, packet), "cover does not decode")
-        try MediaError.check(avcodec_send_packet(context, nil), "cover does not decode")
-        try MediaError.check(avcodec_receive_frame(context, frame), "cover does not decode")
+        try MediaError.check(ff.avcodec_send_packet(context, packet), "cover does not decode")
+        try MediaError.check(ff.avcodec_send_packet(context, nil), "cover does not decode")
+        try MediaError.check(ff.avcodec_receive_frame(context, frame), "cover does not decode")
         let width = Int(frame.pointee.width)
         let height = Int(frame.pointee.height)
         guard width > 0, height > 0, width <= 10_000, height <= 10_000 else {

@@ -25,7 +25,7 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
 
     static func errorString(_ code: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: 256)
-        if av_strerror(code, &buffer, buffer.count) < 0 { return "FFmpeg error \(code)" }
+        if ff.av_strerror(code, &buffer, buffer.count) < 0 { return "FFmpeg error \(code)" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

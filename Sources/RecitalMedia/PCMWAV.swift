@@ -74,18 +74,19 @@ enum PCMWAV {
 enum MonoResampler {
     static func resample(_ samples: [Int16], from input: Int, to output: Int) throws(MediaError) -> [Int16] {
         guard input != output, !samples.isEmpty else { return samples }
+        try FFmpeg.load()
         var context: OpaquePointer?
         var outputLayout = AVChannelLayout()
         var inputLayout = AVChannelLayout()
-        av_channel_layout_default(&outputLayout, 1)
-        av_channel_layout_default(&inputLayout, 1)
+        ff.av_channel_layout_default(&outputLayout, 1)
+        ff.av_channel_layout_default(&inputLayout, 1)
         defer {
-            av_channel_layout_uninit(&outputLayout)
-            av_channel_layout_uninit(&inputLayout)
-            swr_free(&context)
+            ff.av_channel_layout_uninit(&outputLayout)
+            ff.av_channel_layout_uninit(&inputLayout)
+            ff.swr_free(&context)
         }
         try MediaError.check(
-            swr_alloc_set_opts2(
+            ff.swr_alloc_set_opts2(
                 &context,
                 &outputLayout,
                 AV_SAMPLE_FMT_S16,
@@ -98,22 +99,22 @@ enum MonoResampler {
             ),
             "open resampler"
         )
-        try MediaError.check(swr_init(context), "open resampler")
-        let capacity = Int(swr_get_out_samples(context, Int32(samples.count))) + 64
+        try MediaError.check(ff.swr_init(context), "open resampler")
+        let capacity = Int(ff.swr_get_out_samples(context, Int32(samples.count))) + 64
         var result = [Int16](repeating: 0, count: capacity)
         var produced = 0
         let status = result.withUnsafeMutableBytes { out -> Int32 in
             samples.withUnsafeBytes { source -> Int32 in
                 var outPlane: UnsafeMutablePointer<UInt8>? = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
                 var inPlane: UnsafePointer<UInt8>? = source.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                let converted = swr_convert(context, &outPlane, Int32(capacity), &inPlane, Int32(samples.count))
+                let converted = ff.swr_convert(context, &outPlane, Int32(capacity), &inPlane, Int32(samples.count))
                 guard converted >= 0 else { return converted }
                 produced = Int(converted)
                 // Drain what the filter still holds.
                 var tail: UnsafeMutablePointer<UInt8>? = out.baseAddress.map {
                     ($0 + produced * 2).assumingMemoryBound(to: UInt8.self)
                 }
-                let flushed = swr_convert(context, &tail, Int32(capacity - produced), nil, 0)
+                let flushed = ff.swr_convert(context, &tail, Int32(capacity - produced), nil, 0)
                 if flushed > 0 { produced += Int(flushed) }
                 return flushed < 0 ? flushed : 0
             }
