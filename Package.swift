@@ -115,7 +115,7 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "RecitalTestSupport",
-            dependencies: ["RecitalModel", hummingbird, nioCore],
+            dependencies: ["RecitalModel", hummingbird, nioCore, serviceLifecycle, logging],
             path: "Tests/RecitalTestSupport",
             swiftSettings: strictSettings
         ),

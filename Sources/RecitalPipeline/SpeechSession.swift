@@ -21,18 +21,27 @@ public enum SpeechSession {
         var logger = Logger(label: "recital-speech")
         logger.logLevel = .critical
         let app = BuiltinSpeechServer.application(port: 0, logger: logger) { continuation.yield($0) }
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
+        // Shut down gracefully, never cancelled: cancelling a NIO server that has accepted a
+        // connection not yet handed to its loop traps (apple/swift-nio#3481).
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        // Requests still being spoken when the body ends finish within seconds.
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let server = ServiceGroup(configuration: configuration)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            do {
+                var iterator = ports.makeAsyncIterator()
+                guard let port = await iterator.next() else { throw CancellationError() }
+                var local = profile
+                local.url = "http://127.0.0.1:\(port)"
+                let result = try await body(try HTTPSpeechClient(profile: local, clock: clock))
+                await server.triggerGracefulShutdown()
+                try await group.waitForAll()
+                return result
+            } catch {
+                await server.triggerGracefulShutdown()
+                throw error
             }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            var local = profile
-            local.url = "http://127.0.0.1:\(port)"
-            let result = try await body(try HTTPSpeechClient(profile: local, clock: clock))
-            group.cancelAll()
-            return result
         }
     }
 }

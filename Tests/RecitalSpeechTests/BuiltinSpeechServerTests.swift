@@ -11,10 +11,7 @@ struct BuiltinSpeechServerTests {
     func speaks() async throws {
         let (portStream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = BuiltinSpeechServer.application(port: 0) { continuation.yield($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
-            var ports = portStream.makeAsyncIterator()
-            let port = try #require(await ports.next())
+        try await withRunningApplication(app, ports: portStream) { port in
             let profile = VoiceProfile(name: "builtin", backend: .builtin, url: "http://127.0.0.1:\(port)")
             let client = try HTTPSpeechClient(profile: profile)
             let english = try await client.synthesize(SynthesisRequest(text: "Call me Ishmael.", language: "en-US")) {
@@ -37,7 +34,6 @@ struct BuiltinSpeechServerTests {
                 #expect(error.kind == .permanent)
                 #expect(error.message.contains("empty"))
             }
-            group.cancelAll()
         }
     }
 }

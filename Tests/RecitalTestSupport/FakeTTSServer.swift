@@ -106,16 +106,8 @@ public final class FakeTTSServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
         )
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = portStream.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CancellationError() }
-            let result = try await body("http://127.0.0.1:\(port)")
-            group.cancelAll()
-            return result
+        return try await withRunningApplication(app, ports: portStream) { port in
+            try await body("http://127.0.0.1:\(port)")
         }
     }
 

@@ -45,7 +45,7 @@ struct ZipArchiveTests {
     @Test("bytes that are not a ZIP are reported as such")
     func notAZip() throws {
         let path = try Fixtures.temporaryDirectory().appendingPathComponent("x.zip").path
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 7, count: 300))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 7, count: 300)))
         #expect(throws: ZipError.self) { try ZipArchive(path: path) }
         do { _ = try ZipArchive(path: path) } catch { #expect(error.code == .notAZip) }
     }
