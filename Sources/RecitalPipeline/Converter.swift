@@ -41,9 +41,18 @@ public struct Converter: Sendable {
         public var book: Book
     }
 
-    /// Reads a book and puts it in the job table, unless the same file with the same settings is there.
-    /// - Throws: ``IngestError`` for unreadable books, ``JobError`` for database trouble.
-    public func enqueue(_ path: String, settings: ConversionSettings, priority: Int) async throws -> Enqueued {
+    /// A book read and shaped for speaking, not yet in the job table.
+    public struct ReadBook: Sendable {
+        /// The file's absolute path.
+        public var path: String
+        public var book: Book
+        public var contentHash: String
+    }
+
+    /// Reads a book as `settings` will speak it. It needs no database, so a command can read its
+    /// first book while the job table opens.
+    /// - Throws: ``IngestError`` for unreadable books.
+    public static func read(_ path: String, settings: ConversionSettings) throws -> ReadBook {
         let limit = settings.voice.maxCharacters ?? (settings.voice.backend == .openai ? 4096 : nil)
         let ingester = Ingester(
             segmentation: SegmentationOptions(maxCharacters: settings.maxSegmentCharacters).limited(to: limit)
@@ -53,11 +62,28 @@ public struct Converter: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw IngestError(.unreadable, file: path, "cannot be read")
         }
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return ReadBook(
+            path: URL(fileURLWithPath: path).standardizedFileURL.path,
+            book: book,
+            contentHash: ContentHash.bytes([UInt8](data))
+        )
+    }
+
+    /// Reads a book and puts it in the job table, unless the same file with the same settings is there.
+    /// - Throws: ``IngestError`` for unreadable books, ``JobError`` for database trouble.
+    public func enqueue(_ path: String, settings: ConversionSettings, priority: Int) async throws -> Enqueued {
+        try await enqueue(Self.read(path, settings: settings), settings: settings, priority: priority)
+    }
+
+    /// Puts a book read by ``read(_:settings:)`` in the job table, unless the same file with the same
+    /// settings is there.
+    /// - Throws: ``JobError`` for database trouble.
+    public func enqueue(_ read: ReadBook, settings: ConversionSettings, priority: Int) async throws -> Enqueued {
+        let book = read.book
         let result = try await store.enqueue(
             NewBook(
-                sourcePath: absolute,
-                contentHash: ContentHash.bytes([UInt8](data)),
+                sourcePath: read.path,
+                contentHash: read.contentHash,
                 settingsHash: settings.audioHash,
                 settingsJSON: settings.json,
                 title: book.metadata.title,

@@ -44,7 +44,7 @@ struct Convert: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (paths, store) = try global.openStore()
+        let paths = global.paths
         let profile = try voiceOptions.profile(home: paths.home)
         let apiKey = try VoiceOptions.apiKey(for: profile)
         let settings = ConversionSettings(
@@ -56,12 +56,22 @@ struct Convert: AsyncParsableCommand {
             speakIntro: output.intro,
             keepSegments: !output.removeSegments
         )
+        // The first book is read while the job table opens (on a new database, a few fsyncs), so the
+        // first request goes out sooner.
+        async let firstRead = books.first.map { path in try Converter.read(path, settings: settings) }
+        let (_, store) = try global.openStore()
         let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
         var ids: [Int64] = []
         var unreadable = false
-        for path in books {
+        for (position, path) in books.enumerated() {
             do {
-                let enqueued = try await runner.enqueue(path, settings: settings, priority: priority)
+                let read: Converter.ReadBook
+                if position == 0, let early = try await firstRead {
+                    read = early
+                } else {
+                    read = try Converter.read(path, settings: settings)
+                }
+                let enqueued = try await runner.enqueue(read, settings: settings, priority: priority)
                 let title = enqueued.book.metadata.title ?? path
                 Console.error(
                     enqueued.created
