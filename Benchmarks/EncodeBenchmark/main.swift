@@ -6,7 +6,9 @@
 // stream a few per cent longer than the raw segments laid end to end. Prints wall time,
 // x-realtime and peak memory.
 //
-// Usage: encode-benchmark [--hours N] [--jobs m4b,mp3,flac,all]
+// Usage: encode-benchmark [--hours N] [--jobs m4b,mp3,flac,all] [--keep DIR]
+// (--keep writes the segments to DIR, or reuses them when DIR has them, and leaves them there for
+// profiling the child: `encode-benchmark --encode-child DIR SEGMENTS flac`.)
 import Foundation
 import RecitalEncode
 import RecitalMedia
@@ -110,16 +112,21 @@ var jobs = ["m4b", "mp3", "flac", "m4b,mp3,flac"]
 if let index = arguments.firstIndex(of: "--jobs"), index + 1 < arguments.count {
     jobs = arguments[index + 1].split(separator: ",").map { $0 == "all" ? "m4b,mp3,flac" : String($0) }
 }
-let work = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "recital-encode-bench-\(UUID().uuidString.prefix(6))"
-)
+let kept = arguments.firstIndex(of: "--keep").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+let work =
+    kept.map { URL(fileURLWithPath: $0) }
+    ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+        "recital-encode-bench-\(UUID().uuidString.prefix(6))"
+    )
 try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: work) }
+defer { if kept == nil { try? FileManager.default.removeItem(at: work) } }
 let segments = Int(hours * 3600 / segmentSeconds) / 20 * 20
 
 for number in 0..<segments {
-    let bytes = WAV.encode(samples: segment(number), sampleRate: rate)
-    try Data(bytes).write(to: work.appendingPathComponent("s\(number).wav"))
+    let file = work.appendingPathComponent("s\(number).wav")
+    // Kept segments are the same audio (the generator is deterministic); write only missing ones.
+    if kept != nil, FileManager.default.fileExists(atPath: file.path) { continue }
+    try Data(WAV.encode(samples: segment(number), sampleRate: rate)).write(to: file)
 }
 // The reference WAV: exactly what Recital encodes, decoded from its FLAC (not timed).
 _ = try timed([arguments[0], "--encode-child", work.path, String(segments), "flac"])

@@ -18,13 +18,8 @@ struct Assembler {
     private var rate: Double { Double(book.sampleRate) }
     private func samples(_ seconds: Double) -> Int { max(0, Int((seconds * rate).rounded())) }
 
-    /// Emits the stream to `sink` in pieces and returns where each chapter starts. With
-    /// `softening` off, cuts to silence inside segments are left as they are: that changes samples,
-    /// never positions, so a pass that only wants the timeline skips it.
-    func run(
-        softening: Bool = true,
-        _ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void
-    ) throws(EncodeError) -> Timeline {
+    /// Emits the stream to `sink` in pieces and returns where each chapter starts.
+    func run(_ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void) throws(EncodeError) -> Timeline {
         var position: Int64 = 0
         func emit(_ buffer: [Int16]) throws(EncodeError) {
             guard !buffer.isEmpty else { return }
@@ -51,7 +46,7 @@ struct Assembler {
             var chapterStart: Int64?
             for (position_, segment) in chapter.segments.enumerated() {
                 var audio = trimmed(try load(segment, chapter: chapter.index))
-                if softening, settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
+                if settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
                 let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
                 if started {
@@ -84,6 +79,96 @@ struct Assembler {
         return Timeline(chapterStarts: starts, totalSamples: position)
     }
 
+    /// What ``run(_:)`` returns, from each segment's trimmed length alone: every checkpoint
+    /// is read from each end only as far as its first loud sample, so the first pass over a ten-hour
+    /// book reads megabytes, not gigabytes. The position arithmetic is `run`'s, step by step.
+    func timeline() throws(EncodeError) -> Timeline {
+        let crossfade = samples(settings.crossfade)
+        let hold = max(crossfade, max(1, samples(settings.edgeFade)))
+        let scratch = UnsafeMutableBufferPointer<Int16>.allocate(capacity: Self.scanChunk)
+        defer { scratch.deallocate() }
+        var position = Int64(samples(settings.leadIn))
+        var held = 0
+        var started = false
+        var starts: [Int64] = []
+        for chapter in book.chapters {
+            var chapterStart: Int64?
+            for (number, segment) in chapter.segments.enumerated() {
+                var length = try trimmedLength(segment, chapter: chapter.index, scratch: scratch)
+                guard length > 0 else { continue }
+                let boundary: SegmentBoundary = number == 0 || chapterStart == nil ? .chapter : segment.boundary
+                if started {
+                    // The held tail goes out whole: partly as itself, partly inside the crossfade.
+                    position += Int64(held)
+                    if boundary == .clause || boundary == .word {
+                        length -= min(held, length, crossfade)
+                    } else {
+                        position += Int64(samples(pause(boundary)))
+                    }
+                } else {
+                    started = true
+                }
+                if chapterStart == nil { chapterStart = starts.isEmpty ? 0 : position }
+                held = min(hold, length)
+                position += Int64(length - held)
+            }
+            starts.append(chapterStart ?? (starts.isEmpty ? 0 : position + Int64(held)))
+        }
+        return Timeline(chapterStarts: starts, totalSamples: position + Int64(held) + Int64(samples(settings.tail)))
+    }
+
+    /// Samples read at a time when looking for a checkpoint's first and last sound.
+    private static let scanChunk = 4096
+
+    /// The length ``trimmed(_:)`` leaves of a checkpoint, found from its two ends.
+    private func trimmedLength(
+        _ segment: EncodeSegment,
+        chapter: Int,
+        scratch: UnsafeMutableBufferPointer<Int16>
+    ) throws(EncodeError) -> Int {
+        let descriptor = open(segment.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw missing(segment, chapter: chapter) }
+        defer { close(descriptor) }
+        var status = stat()
+        var header = [UInt8](repeating: 0, count: WAV.headerSize)
+        guard fstat(descriptor, &status) == 0, pread(descriptor, &header, header.count, 0) == header.count,
+            let parsed = WAV.parse(header: header[...], fileSize: Int(status.st_size)),
+            parsed.sampleRate == book.sampleRate
+        else { throw notWAV(segment, chapter: chapter) }
+        let count = parsed.sampleCount
+        let threshold = silenceThreshold
+        /// Reads samples `start..<start + length` into `scratch`.
+        func read(_ start: Int, _ length: Int) throws(EncodeError) {
+            let bytes = length * 2
+            guard pread(descriptor, scratch.baseAddress, bytes, off_t(WAV.headerSize + start * 2)) == bytes else {
+                throw notWAV(segment, chapter: chapter)
+            }
+        }
+        func loud(_ offset: Int) -> Bool { abs(Int32(Int16(littleEndian: scratch[offset]))) > threshold }
+        var first: Int?
+        var start = 0
+        while first == nil, start < count {
+            let length = min(scratch.count, count - start)
+            try read(start, length)
+            first = (0..<length).first(where: loud).map { start + $0 }
+            start += length
+        }
+        guard let first else { return 0 }
+        var last = first
+        var end = count
+        while end > first + 1 {
+            let length = min(scratch.count, end - first - 1)
+            try read(end - length, length)
+            if let found = (0..<length).last(where: loud) {
+                last = end - length + found
+                break
+            }
+            end -= length
+        }
+        let keep = samples(settings.keepSilence)
+        return min(count - 1, last + keep) - max(0, first - keep) + 1
+    }
+
     private func pause(_ boundary: SegmentBoundary) -> Double {
         switch boundary {
         case .chapter: settings.chapterPause
@@ -95,30 +180,40 @@ struct Assembler {
 
     /// Reads a checkpoint written by the synthesis stage.
     private func load(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
-        let where_ = "chapter \(chapter + 1), segment \(segment.index + 1)"
         guard let data = FileManager.default.contents(atPath: segment.path) else {
-            throw EncodeError(
-                .badSegment,
-                "\(where_): audio file \(segment.path) is missing",
-                chapter: chapter,
-                segment: segment.index
-            )
+            throw missing(segment, chapter: chapter)
         }
         let bytes = [UInt8](data)
         guard let header = WAV.parse(bytes), header.sampleRate == book.sampleRate else {
-            throw EncodeError(
-                .badSegment,
-                "\(where_): audio file \(segment.path) does not decode as \(book.sampleRate) Hz WAV",
-                chapter: chapter,
-                segment: segment.index
-            )
+            throw notWAV(segment, chapter: chapter)
         }
         return WAV.samples(bytes)
     }
 
+    private func missing(_ segment: EncodeSegment, chapter: Int) -> EncodeError {
+        EncodeError(
+            .badSegment,
+            "chapter \(chapter + 1), segment \(segment.index + 1): audio file \(segment.path) is missing",
+            chapter: chapter,
+            segment: segment.index
+        )
+    }
+
+    private func notWAV(_ segment: EncodeSegment, chapter: Int) -> EncodeError {
+        EncodeError(
+            .badSegment,
+            "chapter \(chapter + 1), segment \(segment.index + 1): audio file \(segment.path) does not decode as \(book.sampleRate) Hz WAV",
+            chapter: chapter,
+            segment: segment.index
+        )
+    }
+
+    /// Samples louder than this (in magnitude) are sound; trimming keeps everything between the first and last.
+    private var silenceThreshold: Int32 { Int32(32768 * pow(10, settings.silenceThreshold / 20)) }
+
     /// Cuts leading and trailing audio below the threshold, keeping `keepSilence` around the speech.
     func trimmed(_ audio: [Int16]) -> [Int16] {
-        let threshold = Int32(32768 * pow(10, settings.silenceThreshold / 20))
+        let threshold = silenceThreshold
         guard let first = audio.firstIndex(where: { abs(Int32($0)) > threshold }),
             let last = audio.lastIndex(where: { abs(Int32($0)) > threshold })
         else { return [] }
@@ -141,7 +236,8 @@ struct Assembler {
             var end = index
             while end < audio.count, audio[end] == 0 { end += 1 }
             if end - index >= minimumRun {
-                let before = min(length, index - soundEnd)
+                // A fade-in can zero a lone sample after a run, which then joins the next run: never negative.
+                let before = max(0, min(length, index - soundEnd))
                 fadeOut(&audio, over: before, endingAt: index)
                 var after = 0
                 while after < length, end + after < audio.count, audio[end + after] != 0 { after += 1 }

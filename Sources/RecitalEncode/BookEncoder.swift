@@ -72,7 +72,7 @@ public struct BookEncoder: Sendable {
 
         // Pass 1: chapter positions of exactly the stream pass 2 will encode, and the gain from a
         // spread sample (all of a short book), measured after the limiter it will go through.
-        let timeline = try assembler.run(softening: false) { _ in }
+        let timeline = try assembler.timeline()
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
         let sample = Assembler(
             book: segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book,

@@ -42,6 +42,12 @@ public enum WAV {
     /// Reads a file written by ``encode(samples:sampleRate:)``: its rate and sample count, or nil
     /// when the header is not that shape or the data is truncated.
     public static func parse(_ bytes: [UInt8]) -> (sampleRate: Int, sampleCount: Int)? {
+        parse(header: bytes.prefix(headerSize), fileSize: bytes.count)
+    }
+
+    /// The same from a file's first 44 bytes and its size, for readers that do not load it whole.
+    public static func parse(header: ArraySlice<UInt8>, fileSize: Int) -> (sampleRate: Int, sampleCount: Int)? {
+        let bytes = Array(header)
         guard bytes.count >= headerSize, bytes.starts(with: Array("RIFF".utf8)),
             Array(bytes[8..<16]) == Array("WAVEfmt ".utf8), Array(bytes[36..<40]) == Array("data".utf8)
         else { return nil }
@@ -51,7 +57,7 @@ public enum WAV {
         let channels = Int(bytes[22]) | Int(bytes[23]) << 8
         let bits = Int(bytes[34]) | Int(bytes[35]) << 8
         let dataSize = read32(40)
-        guard channels == 1, bits == 16, bytes.count == headerSize + dataSize else { return nil }
+        guard channels == 1, bits == 16, fileSize == headerSize + dataSize else { return nil }
         return (read32(24), dataSize / 2)
     }
 
