@@ -84,16 +84,16 @@ final class PeakLimiter {
     }
 
     func process(_ input: UnsafeBufferPointer<Int16>, into output: inout [Int16]) {
-        let gain = self.gain
-        output = run(input.count) { Double(input[$0]) * gain }
+        output = run(input.count, input)
     }
 
     func flush(_ output: inout [Int16]) {
-        output = run(latency) { _ in 0 }
+        output = run(latency, nil)
     }
 
-    /// Feeds `length` samples and returns the ones that leave the delay line.
-    private func run(_ length: Int, _ input: (Int) -> Double) -> [Int16] {
+    /// Feeds `length` samples of `source` (zeros when nil) and returns the ones that leave the
+    /// delay line.
+    private func run(_ length: Int, _ source: UnsafeBufferPointer<Int16>?) -> [Int16] {
         let produced = max(0, min(length, count + length - latency))
         return [Int16](unsafeUninitializedCapacity: produced) { output, initialized in
             var written = 0
@@ -101,12 +101,12 @@ final class PeakLimiter {
             while index < length {
                 let stretch = min(stretchCapacity, length - index)
                 if atRest, count >= latency, stretch >= latency {
-                    let passed = passThrough(stretch, from: index, input, &output[written...])
+                    let passed = passThrough(stretch, from: index, source, &output[written...])
                     written += passed
                     index += passed
                     if passed > 0 { continue }
                 }
-                if let sample = push(input(index)) {
+                if let sample = push(source.map { Double($0[index]) * gain } ?? 0) {
                     output[written] = sample
                     written += 1
                 }
@@ -131,7 +131,7 @@ final class PeakLimiter {
     private func passThrough(
         _ limit: Int,
         from start: Int,
-        _ input: (Int) -> Double,
+        _ source: UnsafeBufferPointer<Int16>?,
         _ output: inout Slice<UnsafeMutableBufferPointer<Int16>>
     ) -> Int {
         let before = Interpolator.taps - 1
@@ -146,20 +146,28 @@ final class PeakLimiter {
         // Block by block: the interval checked at `offset` (between inputs offset - 6 and
         // offset - 5) is the one `push` checks when it takes input `offset`, so a need first arises
         // at the first loud sample or interval, whichever comes first.
+        let stretch = scratch.baseAddress! + before
+        let gain = self.gain
         while block < length {
             let end = min(length, block + Self.block)
+            // Scale, then look for a loud sample: two plain loops the compiler vectorises, where
+            // one that stops at the first loud sample would not.
+            if let source {
+                let from = source.baseAddress! + start
+                for offset in block..<end { stretch[offset] = Double(from[offset]) * gain }
+            } else {
+                for offset in block..<end { stretch[offset] = 0 }
+            }
             var local = 0.0
-            for offset in block..<end {
-                let x = input(start + offset)
-                scratch[before + offset] = x
-                if abs(x) > ceiling {
-                    length = offset
-                    break
-                }
+            for offset in block..<end { local = max(local, abs(stretch[offset])) }
+            if local > ceiling, let loud = (block..<end).first(where: { abs(stretch[$0]) > ceiling }) {
+                length = loud
+                local = 0
+                for offset in block..<loud { local = max(local, abs(stretch[offset])) }
             }
             guard block < length else { break }
             let checked = min(end, length)
-            for index in block..<(checked + before) { local = max(local, abs(scratch[index])) }
+            for index in block..<(block + before) { local = max(local, abs(scratch[index])) }
             // Between samples the signal can exceed its neighbours by at most `bound`; only loud
             // blocks need interpolating.
             if local * Interpolator.bound > ceiling,
@@ -182,10 +190,8 @@ final class PeakLimiter {
             output[out] = Self.sample(delay[(slot + offset) % latency])
             out += 1
         }
-        for offset in 0..<(length - latency) {
-            output[out] = Self.sample(scratch[before + offset])
-            out += 1
-        }
+        let target = output.base.baseAddress! + out
+        for offset in 0..<(length - latency) { target[offset] = Self.sample(stretch[offset]) }
         for offset in 0..<latency { delay[offset] = scratch[before + length - latency + offset] }
         // Every smoothed gain is 1, so the ring can restart anywhere.
         slot = 0
@@ -250,12 +256,13 @@ final class PeakLimiter {
         return Self.sample(oldest * (smoothedSum / Double(latency)))
     }
 
-    /// Rounds half away from zero and clamps to 16 bits.
+    /// Clamps to 16 bits and rounds to the nearest (ties to even).
     @inline(__always)
-    private static func sample(_ value: Double) -> Int16 {
+    static func sample(_ value: Double) -> Int16 {
         let clamped = max(-32768, min(32767, value))
-        // Truncating after adding a half rounds correctly except for 0.5 − 2⁻⁵⁴ (one step off).
-        return Int16(clamped < 0 ? clamped - 0.5 : clamped + 0.5)
+        // Adding 1.5 × 2⁵² leaves the rounded value in the low bits of the significand, two's
+        // complement: no checked conversion, so loops over samples vectorise.
+        return Int16(truncatingIfNeeded: (clamped + 6_755_399_441_055_744.0).bitPattern)
     }
 }
 

@@ -100,7 +100,7 @@ struct PeakLimiterTests {
         let input = Self.signal().map { Int16(Double($0) / 4) }
         let gain = 1.5
         let output = Self.limit(input, gain: gain, pieces: [1000])
-        let expected = input.map { Int16((Double($0) * gain).rounded()) }
+        let expected = input.map { Int16((Double($0) * gain).rounded(.toNearestOrEven)) }
         #expect(output == expected)
     }
 
