@@ -74,17 +74,12 @@ public struct BookEncoder: Sendable {
         // spread sample (all of a short book), measured after the limiter it will go through.
         let timeline = try assembler.timeline()
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
-        let sample = Assembler(
-            book: segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book,
-            settings: settings
-        )
-        var meter = LoudnessMeter(sampleRate: book.sampleRate)
-        _ = try stream(sample) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
+        let sample = segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book
+        let meter = try measure(sample, gainDB: nil, ceiling: settings.limiterCeiling)
         let measured = meter.integrated
         let ceilingDB = settings.limiterCeiling
         var gainDB = try levelling(
             sample,
-            sampleRate: book.sampleRate,
             measured: measured,
             peak: meter.peak,
             ceiling: ceilingDB
@@ -226,8 +221,7 @@ public struct BookEncoder: Sendable {
                 // measured correction, then encode again.
                 for path in temporaries { try? FileManager.default.removeItem(atPath: path) }
                 gainDB = try corrected(
-                    assembler,
-                    sampleRate: book.sampleRate,
+                    book,
                     from: gainDB + missed,
                     ceiling: ceilingDB
                 )
@@ -264,8 +258,7 @@ public struct BookEncoder: Sendable {
     /// peaks down, it takes loudness away too, so the limited stream is measured again and the gain
     /// corrected until it lands within 0.3 LU (a few passes at most; none when nothing is limited).
     private func levelling(
-        _ assembler: Assembler,
-        sampleRate: Int,
+        _ book: EncodeBook,
         measured: Double?,
         peak: Int,
         ceiling ceilingDB: Double
@@ -275,39 +268,60 @@ public struct BookEncoder: Sendable {
         // Peaks between samples can stand above the samples by up to the interpolator's bound.
         let ceiling = pow(10, ceilingDB / 20) * 32768
         guard Double(peak) * pow(10, gainDB / 20) * Interpolator.bound > ceiling else { return gainDB }
-        return try corrected(assembler, sampleRate: sampleRate, from: gainDB, ceiling: ceilingDB)
+        return try corrected(book, from: gainDB, ceiling: ceilingDB)
     }
 
     /// Measures the limited stream at a gain and corrects the gain until the stream lands within
     /// 0.3 LU of the target (a few passes; limiting is what takes loudness away).
-    private func corrected(
-        _ assembler: Assembler,
-        sampleRate: Int,
-        from start: Double,
-        ceiling: Double
-    ) throws(EncodeError) -> Double {
+    private func corrected(_ book: EncodeBook, from start: Double, ceiling: Double) throws(EncodeError) -> Double {
         var gainDB = start
         for _ in 0..<4 {
-            let limiter = PeakLimiter(
-                gain: pow(10, gainDB / 20),
-                ceilingDBFS: ceiling,
-                sampleRate: sampleRate
-            )
-            var meter = LoudnessMeter(sampleRate: sampleRate)
-            _ = try stream(assembler, limiter: limiter) { batch in batch.withUnsafeBufferPointer { meter.add($0) } }
+            let meter = try measure(book, gainDB: gainDB, ceiling: ceiling)
             guard let result = meter.integrated, abs(settings.loudness - result) > 0.3 else { break }
             gainDB += settings.loudness - result
         }
         return gainDB
     }
 
-    /// Streams the assembled book, through `limiter` when given, to `consume` in batches on a
+    /// The loudness of `book` as assembled, through the limiter at `gainDB` when given. Its two
+    /// halves are measured on two cores: an estimate can afford the seam (the second half opens
+    /// like a chapter, with a lead-in that the meter's gate leaves out).
+    private func measure(_ book: EncodeBook, gainDB: Double?, ceiling: Double) throws(EncodeError) -> LoudnessMeter {
+        let halves = book.halves()
+        let results = Mutex<[Result<LoudnessMeter, EncodeError>?]>(Array(repeating: nil, count: halves.count))
+        DispatchQueue.concurrentPerform(iterations: halves.count) { index in
+            let result = Result { () throws(EncodeError) -> LoudnessMeter in
+                var meter = LoudnessMeter(sampleRate: book.sampleRate)
+                let limiter = gainDB.map {
+                    PeakLimiter(gain: pow(10, $0 / 20), ceilingDBFS: ceiling, sampleRate: book.sampleRate)
+                }
+                var limited: [Int16] = []
+                _ = try Assembler(book: halves[index], settings: settings).run { samples in
+                    guard let limiter else { return meter.add(samples) }
+                    limiter.process(samples, into: &limited)
+                    limited.withUnsafeBufferPointer { meter.add($0) }
+                }
+                limiter?.flush(&limited)
+                limited.withUnsafeBufferPointer { meter.add($0) }
+                return meter
+            }
+            results.withLock { $0[index] = result }
+        }
+        var merged = LoudnessMeter(sampleRate: book.sampleRate)
+        for result in results.withLock({ $0 }) {
+            guard let result else { continue }
+            merged.append(try result.get())
+        }
+        return merged
+    }
+
+    /// Streams the assembled book through `limiter` to `consume` in batches on a
     /// second thread (see ``overlapped(consume:produce:)``); `sent` hears how many samples have
     /// been handed over after each batch and may stop the stream by throwing.
     private func stream(
         _ assembler: Assembler,
-        limiter: PeakLimiter? = nil,
-        sent: (Int64) throws(EncodeError) -> Void = { _ in },
+        limiter: PeakLimiter,
+        sent: (Int64) throws(EncodeError) -> Void,
         consume: ([Int16]) throws(EncodeError) -> Void
     ) throws(EncodeError) -> Timeline {
         try overlapped(consume: consume) { send throws(EncodeError) in
@@ -324,11 +338,10 @@ public struct BookEncoder: Sendable {
                 try sent(produced)
             }
             let timeline = try assembler.run { samples throws(EncodeError) in
-                guard let limiter else { return try add(samples) }
                 limiter.process(samples, into: &limited)
                 try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer) }
             }
-            limiter?.flush(&limited)
+            limiter.flush(&limited)
             try limited.withUnsafeBufferPointer { buffer throws(EncodeError) in try add(buffer, last: true) }
             return timeline
         }

@@ -52,6 +52,27 @@ public struct EncodeBook: Sendable, Equatable {
 }
 
 extension EncodeBook {
+    /// The book cut in two at its middle segment (inside a chapter, if that is where it falls),
+    /// or whole when it has fewer than two segments.
+    func halves() -> [EncodeBook] {
+        let total = chapters.reduce(0) { $0 + $1.segments.count }
+        guard total >= 2 else { return [self] }
+        var (first, second) = (self, self)
+        (first.chapters, second.chapters) = ([], [])
+        var seen = 0
+        for chapter in chapters {
+            let cut = max(0, min(chapter.segments.count, total / 2 - seen))
+            var head = chapter
+            var tail = chapter
+            head.segments = Array(chapter.segments[..<cut])
+            tail.segments = Array(chapter.segments[cut...])
+            if !head.segments.isEmpty { first.chapters.append(head) }
+            if !tail.segments.isEmpty { second.chapters.append(tail) }
+            seen += chapter.segments.count
+        }
+        return [first, second]
+    }
+
     /// Every `step`-th segment of each chapter, the first always: a spread sample for estimating
     /// the loudness, which a synthesized voice keeps from one segment to the next.
     func sampled(every step: Int) -> EncodeBook {

@@ -70,6 +70,13 @@ struct LoudnessMeter {
         (peak, stepSum, stepCount) = (Int(loudest), sum, filled)
     }
 
+    /// Continues this measurement with `other`'s, as if its audio came next; nothing is added
+    /// after. The unfinished 100 ms step of this one is left out.
+    mutating func append(_ other: LoudnessMeter) {
+        steps.append(contentsOf: other.steps)
+        peak = max(peak, other.peak)
+    }
+
     /// The integrated loudness in LUFS, or nil for silence or less than 400 ms.
     var integrated: Double? {
         guard steps.count >= 4 else { return nil }

@@ -80,6 +80,23 @@ struct AssemblerTests {
         }
     }
 
+    @Test("a book cut in halves keeps every segment once, in order, with its chapter")
+    func halves() throws {
+        let book = try Self.awkwardBook()
+        let halves = book.halves()
+        #expect(halves.count == 2)
+        func flat(_ books: [EncodeBook]) -> [String] {
+            books.flatMap { $0.chapters.flatMap { chapter in chapter.segments.map { "\(chapter.index)/\($0.path)" } } }
+        }
+        #expect(flat(halves) == flat([book]))
+        #expect(flat([halves[0]]).count == 5)
+        #expect(halves.allSatisfy { $0.chapters.allSatisfy { !$0.segments.isEmpty } })
+        var single = book
+        single.chapters = [book.chapters[0]]
+        single.chapters[0].segments = [book.chapters[0].segments[0]]
+        #expect(single.halves() == [single])
+    }
+
     @Test("a checkpoint cut short is reported by the timeline pass, naming its chapter and segment")
     func truncated() throws {
         let book = try Self.awkwardBook()

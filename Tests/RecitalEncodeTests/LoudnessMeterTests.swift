@@ -56,4 +56,19 @@ struct LoudnessMeterTests {
         }
         #expect(largest < 1e-9)
     }
+
+    @Test("two halves measured apart and joined read as the whole does, within 0.01 LU")
+    func appended() throws {
+        let loud = Self.sine(amplitude: 0.5, seconds: 7)
+        let quiet = Self.sine(amplitude: 0.05, frequency: 440, seconds: 11)
+        var whole = LoudnessMeter(sampleRate: 24_000)
+        (loud + quiet).withUnsafeBufferPointer { whole.add($0) }
+        var first = LoudnessMeter(sampleRate: 24_000)
+        var second = LoudnessMeter(sampleRate: 24_000)
+        loud.withUnsafeBufferPointer { first.add($0) }
+        quiet.withUnsafeBufferPointer { second.add($0) }
+        first.append(second)
+        #expect(abs(try #require(first.integrated) - (try #require(whole.integrated))) < 0.01)
+        #expect(first.peak == whole.peak)
+    }
 }
