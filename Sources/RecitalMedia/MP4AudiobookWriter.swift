@@ -1,3 +1,5 @@
+internal import Foundation
+
 #if canImport(Glibc)
     internal import Glibc
 #endif
@@ -26,6 +28,8 @@ final class MP4AudiobookWriter {
     private let tags: [(String, String)]
     private let chapters: [ChapterMark]
     private let cover: CoverImage?
+    /// The book's language as both tracks' media headers carry it.
+    private let language: UInt16
     private var descriptor: Int32
     /// The ftyp box, then a 16-byte mdat header, then the chapter titles, then the audio.
     private let ftypSize: Int
@@ -57,6 +61,7 @@ final class MP4AudiobookWriter {
         self.tags = tags
         self.chapters = chapters
         self.cover = cover
+        language = Self.packedLanguage(tags.last { $0.0 == "language" }?.1)
         descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.systemError("create \(path)") }
         let ftyp = MP4Box("ftyp") { box in
@@ -508,14 +513,23 @@ final class MP4AudiobookWriter {
         }
     }
 
-    /// Media in samples of the audio's rate; language "und" (ISO 639-2, packed in 5-bit letters).
+    /// A language tag ("en", "en-GB", "deu") as an MP4 media header stores it: the ISO 639-2/T
+    /// code's three letters in 5 bits each; "und" (undetermined) when there is none.
+    static func packedLanguage(_ tag: String?) -> UInt16 {
+        let primary = tag?.split(whereSeparator: { $0 == "-" || $0 == "_" }).first.map { $0.lowercased() } ?? ""
+        var code = primary.count == 2 ? Locale.LanguageCode(primary).identifier(.alpha3) ?? "" : primary
+        if code.count != 3 || !code.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) }) { code = "und" }
+        return code.unicodeScalars.reduce(0) { $0 << 5 | UInt16($1.value - 0x60) }
+    }
+
+    /// Media in samples of the audio's rate, in the book's language.
     private func mediaHeader(_ mdia: inout MP4Box, duration: UInt64) {
         let wide = duration > UInt32.max
         mdia.fullBox("mdhd", version: wide ? 1 : 0) { box in
             if wide { box.zeros(16) } else { box.zeros(8) }
             box.u32(UInt32(audio.sampleRate))
             if wide { box.u64(duration) } else { box.u32(UInt32(duration)) }
-            box.u16(0x55C4)
+            box.u16(language)
             box.u16(0)
         }
     }

@@ -119,8 +119,14 @@ struct BookEncoderTests {
             #expect(probe.audioCodec == "aac")
             #expect(probe.tags["major_brand"] == "M4B ")
             #expect(probe.tags["media_type"] == "2")
-        case .mp3: #expect(probe.audioCodec == "mp3")
-        case .flac: #expect(probe.audioCodec == "flac")
+            // MP4 keeps the language in the track's media header, as an ISO 639-2 code.
+            #expect(probe.tags["language"] == "eng")
+        case .mp3:
+            #expect(probe.audioCodec == "mp3")
+            #expect(probe.tags["language"] == "en")
+        case .flac:
+            #expect(probe.audioCodec == "flac")
+            #expect(probe.tags["language"] == "en")
         }
         // Nothing but the finished file is left in the folder.
         #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [(file.path as NSString).lastPathComponent])

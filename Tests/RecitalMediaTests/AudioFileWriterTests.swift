@@ -137,4 +137,17 @@ struct AudioFileWriterTests {
         #expect(play.status == 0)
         #expect(play.stderr.isEmpty, "\(play.stderr)")
     }
+
+    @Test(
+        "the language tag becomes the media header's ISO 639-2 code, undetermined when unknown",
+        arguments: [
+            ("en", "eng"), ("en-GB", "eng"), ("de_DE", "deu"), ("fra", "fra"), ("", "und"), ("x-klingon", "und"),
+        ]
+    )
+    func language(tag: String, code: String) {
+        let packed = MP4AudiobookWriter.packedLanguage(tag)
+        let letters = [10, 5, 0].map { Character(Unicode.Scalar(UInt8((packed >> $0) & 0x1F) + 0x60)) }
+        #expect(String(letters) == code)
+        #expect(MP4AudiobookWriter.packedLanguage(nil) == 0x55C4)
+    }
 }
