@@ -189,7 +189,7 @@ public struct BookEncoder: Sendable {
             )
             written = WrittenMeter(sampleRate: book.sampleRate)
             try open(parts[0])
-            _ = try stream(
+            let streamed = try stream(
                 assembler,
                 limiter: limiter,
                 sent: { produced throws(EncodeError) in
@@ -201,6 +201,11 @@ public struct BookEncoder: Sendable {
                 },
                 consume: route
             )
+            // The chapter marks came from the checkpoints' ends before the audio was written; they
+            // hold only if the stream ended where they said.
+            guard streamed == timeline else {
+                throw EncodeError(.encoder, "\(folder): the checkpoints changed while they were encoded; encode again")
+            }
             try close()
             return written.integrated
         }

@@ -258,7 +258,7 @@ final class PeakLimiter {
 
     /// Clamps to 16 bits and rounds to the nearest (ties to even).
     @inline(__always)
-    static func sample(_ value: Double) -> Int16 {
+    private static func sample(_ value: Double) -> Int16 {
         let clamped = max(-32768, min(32767, value))
         // Adding 1.5 × 2⁵² leaves the rounded value in the low bits of the significand, two's
         // complement: no checked conversion, so loops over samples vectorise.

@@ -39,7 +39,9 @@ public enum SpeechSession {
                 try await group.waitForAll()
                 return result
             } catch {
+                // Waited for here: leaving the group by a throw would cancel the server instead.
                 await server.triggerGracefulShutdown()
+                try? await group.waitForAll()
                 throw error
             }
         }

@@ -28,7 +28,9 @@ public func withRunningApplication<App: ApplicationProtocol, T: Sendable>(
             try await group.waitForAll()
             return result
         } catch {
+            // Waited for here: leaving the group by a throw would cancel the server instead.
             await services.triggerGracefulShutdown()
+            try? await group.waitForAll()
             throw error
         }
     }
