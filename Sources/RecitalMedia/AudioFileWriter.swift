@@ -48,12 +48,18 @@ public final class AudioFileWriter {
     /// Samples given to the encoder so far.
     public private(set) var samplesWritten: Int64 = 0
 
-    private var format: UnsafeMutablePointer<AVFormatContext>?
-    private var mp4: MP4AudiobookWriter?
+    /// Where the encoded packets go.
+    private enum Sink {
+        /// Recital's own MP4 writer (M4B).
+        case mp4(MP4AudiobookWriter)
+        /// libavformat's muxer (MP3, FLAC), opened with its audio stream; this writer frees it.
+        case muxer(UnsafeMutablePointer<AVFormatContext>, audio: UnsafeMutablePointer<AVStream>)
+    }
+
+    private var sink: Sink?
     private var codec: UnsafeMutablePointer<AVCodecContext>?
     private var frame: UnsafeMutablePointer<AVFrame>?
     private var packet: UnsafeMutablePointer<AVPacket>?
-    private var stream: UnsafeMutablePointer<AVStream>?
     private let frameSize: Int
     private var pending: [Int16] = []
     private var finished = false
@@ -128,17 +134,19 @@ public final class AudioFileWriter {
             let config = codecContext.pointee.extradata.map {
                 Array(UnsafeBufferPointer(start: $0, count: Int(codecContext.pointee.extradata_size)))
             }
-            mp4 = try MP4AudiobookWriter(
-                path: path,
-                audio: MP4AudiobookWriter.Audio(
-                    sampleRate: sampleRate,
-                    decoderConfig: config ?? [],
-                    priming: Int(codecContext.pointee.initial_padding),
-                    bitRate: options.bitRate
-                ),
-                tags: tags,
-                chapters: chapters,
-                cover: cover
+            sink = .mp4(
+                try MP4AudiobookWriter(
+                    path: path,
+                    audio: MP4AudiobookWriter.Audio(
+                        sampleRate: sampleRate,
+                        decoderConfig: config ?? [],
+                        priming: Int(codecContext.pointee.initial_padding),
+                        bitRate: options.bitRate
+                    ),
+                    tags: tags,
+                    chapters: chapters,
+                    cover: cover
+                )
             )
             return
         }
@@ -159,11 +167,12 @@ public final class AudioFileWriter {
             "open \(path)"
         )
         guard let context else { throw MediaError(operation: "open \(path)", message: "no output format") }
-        format = context
         guard let newStream = ff.avformat_new_stream(context, nil) else {
+            ff.avformat_free_context(context)
             throw MediaError(operation: "open \(path)", message: "out of memory")
         }
-        stream = newStream
+        // From here `deinit` frees the muxer, whatever fails next.
+        sink = .muxer(context, audio: newStream)
         try MediaError.check(
             ff.avcodec_parameters_from_context(newStream.pointee.codecpar, codecContext),
             "configure the audio stream"
@@ -227,7 +236,7 @@ public final class AudioFileWriter {
         ff.av_frame_free(&frame)
         ff.av_packet_free(&packet)
         ff.avcodec_free_context(&codec)
-        if let format {
+        if case .muxer(let format, _) = sink {
             if format.pointee.pb != nil { _ = ff.avio_closep(&format.pointee.pb) }
             ff.avformat_free_context(format)
         }
@@ -269,15 +278,17 @@ public final class AudioFileWriter {
         }
         try MediaError.check(ff.avcodec_send_frame(codec, nil), "flush the encoder")
         try drain()
-        if let mp4 {
-            try mp4.finish(samples: samplesWritten)
-            return
+        switch sink {
+        case .mp4(let writer):
+            try writer.finish(samples: samplesWritten)
+        case .muxer(let format, _):
+            try MediaError.check(ff.av_write_trailer(format), "finish the file")
+            let status = ff.avio_closep(&format.pointee.pb)
+            try MediaError.check(status, "close the file")
+            if let error = Self.writeError(format) { throw error }
+        case nil:
+            break
         }
-        guard let format else { return }
-        try MediaError.check(ff.av_write_trailer(format), "finish the file")
-        let status = ff.avio_closep(&format.pointee.pb)
-        try MediaError.check(status, "close the file")
-        if let error = Self.writeError(format) { throw error }
     }
 
     // MARK: - Encoding
@@ -313,16 +324,19 @@ public final class AudioFileWriter {
             let status = ff.avcodec_receive_packet(codec, packet)
             if status == crecital_averror_eagain() || status == crecital_averror_eof() { return }
             try MediaError.check(status, "encode")
-            if let mp4 {
+            switch sink {
+            case .mp4(let writer):
                 defer { ff.av_packet_unref(packet) }
-                try mp4.append(UnsafeRawBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
-                continue
+                try writer.append(UnsafeRawBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
+            case .muxer(let format, let stream):
+                ff.av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
+                packet.pointee.stream_index = stream.pointee.index
+                try MediaError.check(ff.av_interleaved_write_frame(format, packet), "write audio")
+                if let error = Self.writeError(format) { throw error }
+            case nil:
+                ff.av_packet_unref(packet)
+                return
             }
-            guard let format, let stream else { return }
-            ff.av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)
-            packet.pointee.stream_index = stream.pointee.index
-            try MediaError.check(ff.av_interleaved_write_frame(format, packet), "write audio")
-            if let error = Self.writeError(format) { throw error }
         }
     }
 
