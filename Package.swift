@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "RecitalXML", dependencies: ["CRecitalXML2"], swiftSettings: strictSettings),
         .target(name: "RecitalZip", dependencies: ["CRecitalZip"], swiftSettings: strictSettings),
         .target(name: "RecitalPDF", dependencies: ["CRecitalPoppler"], swiftSettings: strictSettings),
-        .target(name: "RecitalMedia", dependencies: ["CRecitalFFmpeg"], swiftSettings: strictSettings),
+        .target(name: "RecitalMedia", dependencies: ["CRecitalFFmpeg", "RecitalModel"], swiftSettings: strictSettings),
         .target(name: "RecitalEspeak", dependencies: ["CRecitalEspeak"], swiftSettings: strictSettings),
 
         // MARK: - Core
@@ -73,6 +73,7 @@ let package = Package(
             name: "RecitalSpeech",
             dependencies: [
                 "RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP, logging,
+                serviceLifecycle,
             ],
             swiftSettings: strictSettings
         ),
@@ -115,7 +116,7 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "RecitalTestSupport",
-            dependencies: ["RecitalModel", hummingbird, nioCore, serviceLifecycle, logging],
+            dependencies: ["RecitalModel", "RecitalSpeech", hummingbird, nioCore],
             path: "Tests/RecitalTestSupport",
             swiftSettings: strictSettings
         ),

@@ -75,15 +75,9 @@ public struct BookEncoder: Sendable {
         let timeline = try assembler.timeline()
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
         let sample = segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book
-        let meter = try measure(sample, gainDB: nil, ceiling: settings.limiterCeiling)
+        let meter = try measure(sample, gainDB: nil)
         let measured = meter.integrated
-        let ceilingDB = settings.limiterCeiling
-        var gainDB = try levelling(
-            sample,
-            measured: measured,
-            peak: meter.peak,
-            ceiling: ceilingDB
-        )
+        var gainDB = try levelling(sample, measured: measured, peak: meter.peak)
         let parts = plan(book, timeline)
         let targets = parts.flatMap { part in
             settings.formats.map {
@@ -184,7 +178,7 @@ public struct BookEncoder: Sendable {
             (temporaries, files, partIndex, position, lastReport) = ([], [], 0, 0, 0)
             let limiter = PeakLimiter(
                 gain: pow(10, gainDB / 20),
-                ceilingDBFS: ceilingDB,
+                ceilingDBFS: settings.limiterCeiling,
                 sampleRate: book.sampleRate
             )
             written = WrittenMeter(sampleRate: book.sampleRate)
@@ -225,11 +219,7 @@ public struct BookEncoder: Sendable {
                 // The sample misled (a book whose level changes): level the whole book from the
                 // measured correction, then encode again.
                 for path in temporaries { try? FileManager.default.removeItem(atPath: path) }
-                gainDB = try corrected(
-                    book,
-                    from: gainDB + missed,
-                    ceiling: ceilingDB
-                )
+                gainDB = try corrected(book, from: gainDB + missed)
             }
             for (index, file) in files.enumerated() {
                 try rename(temporaries[index], to: file.path)
@@ -262,26 +252,21 @@ public struct BookEncoder: Sendable {
     /// The gain that brings the book to the target loudness. When the limiter will have to hold
     /// peaks down, it takes loudness away too, so the limited stream is measured again and the gain
     /// corrected until it lands within 0.3 LU (a few passes at most; none when nothing is limited).
-    private func levelling(
-        _ book: EncodeBook,
-        measured: Double?,
-        peak: Int,
-        ceiling ceilingDB: Double
-    ) throws(EncodeError) -> Double {
+    private func levelling(_ book: EncodeBook, measured: Double?, peak: Int) throws(EncodeError) -> Double {
         guard let measured else { return 0 }
         let gainDB = settings.loudness - measured
         // Peaks between samples can stand above the samples by up to the interpolator's bound.
-        let ceiling = pow(10, ceilingDB / 20) * 32768
+        let ceiling = pow(10, settings.limiterCeiling / 20) * 32768
         guard Double(peak) * pow(10, gainDB / 20) * Interpolator.bound > ceiling else { return gainDB }
-        return try corrected(book, from: gainDB, ceiling: ceilingDB)
+        return try corrected(book, from: gainDB)
     }
 
     /// Measures the limited stream at a gain and corrects the gain until the stream lands within
     /// 0.3 LU of the target (a few passes; limiting is what takes loudness away).
-    private func corrected(_ book: EncodeBook, from start: Double, ceiling: Double) throws(EncodeError) -> Double {
+    private func corrected(_ book: EncodeBook, from start: Double) throws(EncodeError) -> Double {
         var gainDB = start
         for _ in 0..<4 {
-            let meter = try measure(book, gainDB: gainDB, ceiling: ceiling)
+            let meter = try measure(book, gainDB: gainDB)
             guard let result = meter.integrated, abs(settings.loudness - result) > 0.3 else { break }
             gainDB += settings.loudness - result
         }
@@ -291,14 +276,18 @@ public struct BookEncoder: Sendable {
     /// The loudness of `book` as assembled, through the limiter at `gainDB` when given. Its two
     /// halves are measured on two cores: an estimate can afford the seam (the second half opens
     /// like a chapter, with a lead-in that the meter's gate leaves out).
-    private func measure(_ book: EncodeBook, gainDB: Double?, ceiling: Double) throws(EncodeError) -> LoudnessMeter {
+    private func measure(_ book: EncodeBook, gainDB: Double?) throws(EncodeError) -> LoudnessMeter {
         let halves = book.halves()
         let results = Mutex<[Result<LoudnessMeter, EncodeError>?]>(Array(repeating: nil, count: halves.count))
         DispatchQueue.concurrentPerform(iterations: halves.count) { index in
             let result = Result { () throws(EncodeError) -> LoudnessMeter in
                 var meter = LoudnessMeter(sampleRate: book.sampleRate)
                 let limiter = gainDB.map {
-                    PeakLimiter(gain: pow(10, $0 / 20), ceilingDBFS: ceiling, sampleRate: book.sampleRate)
+                    PeakLimiter(
+                        gain: pow(10, $0 / 20),
+                        ceilingDBFS: settings.limiterCeiling,
+                        sampleRate: book.sampleRate
+                    )
                 }
                 var limited: [Int16] = []
                 _ = try Assembler(book: halves[index], settings: settings).run { samples in

@@ -1,3 +1,5 @@
+internal import RecitalModel
+
 /// File names from book metadata that are always a single valid name inside the output folder:
 /// no path separators, control characters, leading dots or reserved characters, bounded length.
 enum OutputName {
@@ -40,12 +42,7 @@ enum OutputName {
     /// Cuts at a character boundary so that the UTF-8 form fits.
     static func limit(_ name: String) -> String {
         guard name.utf8.count > maxBytes else { return name }
-        var cut = ""
-        for character in name {
-            if cut.utf8.count + String(character).utf8.count > maxBytes { break }
-            cut.append(character)
-        }
-        return cut.trimmingSuffixSpaces()
+        return String(name.prefix(utf8Bytes: maxBytes)).trimmingSuffixSpaces()
     }
 }
 

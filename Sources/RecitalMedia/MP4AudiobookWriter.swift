@@ -1,4 +1,5 @@
 internal import Foundation
+internal import RecitalModel
 
 #if canImport(Glibc)
     internal import Glibc
@@ -461,13 +462,7 @@ final class MP4AudiobookWriter {
 
     /// The UTF-8 of `text`, cut at a character boundary to at most `limit` bytes.
     private static func utf8(_ text: String, limit: Int) -> [UInt8] {
-        var bytes: [UInt8] = []
-        for character in text {
-            let next = Array(String(character).utf8)
-            if bytes.count + next.count > limit { break }
-            bytes.append(contentsOf: next)
-        }
-        return bytes
+        Array(text.prefix(utf8Bytes: limit).utf8)
     }
 
     // MARK: - Shared boxes

@@ -1,31 +1,11 @@
 internal import CRecitalFFmpeg
+internal import RecitalModel
 
 /// The common answer of TTS servers, 16-bit PCM in a RIFF/WAVE file, read without FFmpeg's
 /// probing (which scans the whole buffer). Any other WAV goes through libavformat as usual.
 enum PCMWAV {
     /// The samples (downmixed to mono) and rate of a 16-bit PCM WAV, or nil for anything else.
     /// Size fields of 0 or 0xFFFFFFFF (servers that stream the header first) mean "to the end".
-    /// The common case, copied in one pass rather than sample by sample through index checks.
-    private static func monoSamples(_ bytes: [UInt8], from start: Int, count: Int) -> [Int16] {
-        [Int16](unsafeUninitializedCapacity: count) { buffer, initialized in
-            bytes.withUnsafeBytes { raw in
-                #if _endian(little)
-                    // The file's byte order is the machine's: one copy.
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[start..<(start + count * 2)])
-                    )
-                #else
-                    for index in 0..<count {
-                        buffer[index] = Int16(
-                            littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 2, as: Int16.self)
-                        )
-                    }
-                #endif
-            }
-            initialized = count
-        }
-    }
-
     static func read(_ bytes: [UInt8]) -> (samples: [Int16], rate: Int)? {
         guard bytes.count >= 12, bytes[0..<4].elementsEqual("RIFF".utf8), bytes[8..<12].elementsEqual("WAVE".utf8)
         else {
@@ -51,7 +31,7 @@ enum PCMWAV {
                 let available = bytes.count - body
                 let length = size == 0 || size == 0xFFFF_FFFF || size > available ? available : size
                 let frames = length / (2 * channels)
-                if channels == 1 { return (monoSamples(bytes, from: body, count: frames), rate) }
+                if channels == 1 { return (WAV.littleEndianSamples(bytes[body..<(body + frames * 2)]), rate) }
                 let samples = bytes.withUnsafeBufferPointer { buffer -> [Int16] in
                     (0..<frames).map { frame in
                         var sum = 0

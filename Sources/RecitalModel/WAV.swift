@@ -66,14 +66,24 @@ public enum WAV {
         littleEndianSamples(bytes[...].dropFirst(headerSize))
     }
 
-    /// 16-bit little-endian samples from raw bytes (a trailing odd byte is ignored).
+    /// 16-bit little-endian samples from raw bytes (a trailing odd byte is ignored). Every
+    /// checkpoint and most server answers pass through here.
     public static func littleEndianSamples(_ bytes: ArraySlice<UInt8>) -> [Int16] {
         let count = bytes.count / 2
         return [Int16](unsafeUninitializedCapacity: count) { buffer, initialized in
             bytes.withUnsafeBytes { raw in
-                for index in 0..<count {
-                    buffer[index] = Int16(littleEndian: raw.loadUnaligned(fromByteOffset: index * 2, as: Int16.self))
-                }
+                #if _endian(little)
+                    // The bytes are in the machine's order: one copy.
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * 2)])
+                    )
+                #else
+                    for index in 0..<count {
+                        buffer[index] = Int16(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: index * 2, as: Int16.self)
+                        )
+                    }
+                #endif
             }
             initialized = count
         }

@@ -11,7 +11,7 @@ struct BuiltinSpeechServerTests {
     func speaks() async throws {
         let (portStream, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = BuiltinSpeechServer.application(port: 0) { continuation.yield($0) }
-        try await withRunningApplication(app, ports: portStream) { port in
+        try await withRunningApplication(app, ports: portStream, grace: .seconds(1)) { port in
             let profile = VoiceProfile(name: "builtin", backend: .builtin, url: "http://127.0.0.1:\(port)")
             let client = try HTTPSpeechClient(profile: profile)
             let english = try await client.synthesize(SynthesisRequest(text: "Call me Ishmael.", language: "en-US")) {

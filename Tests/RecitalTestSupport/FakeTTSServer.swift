@@ -2,6 +2,7 @@ internal import Foundation
 import Hummingbird
 import NIOCore
 import RecitalModel
+import RecitalSpeech
 import Synchronization
 
 /// A TTS server for tests: real HTTP on a loopback port, deterministic audio, and faults scripted
@@ -106,7 +107,9 @@ public final class FakeTTSServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) }
         )
-        return try await withRunningApplication(app, ports: portStream) { port in
+        // A request a fault keeps hanging is cancelled after a second; by then it has been handed
+        // to the server's loop, so cancelling is safe.
+        return try await withRunningApplication(app, ports: portStream, grace: .seconds(1)) { port in
             try await body("http://127.0.0.1:\(port)")
         }
     }
