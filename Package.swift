@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "recital",
             dependencies: [
-                "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalPipeline", "RecitalSpeech", argumentParser,
+                "RecitalModel", "RecitalIngest", "RecitalPipeline", "RecitalSpeech", argumentParser,
                 hummingbird, serviceLifecycle, logging,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -4,7 +4,7 @@
 Every paragraph of body text carries a unique marker word (mk001, mk002, ...) so that a test can
 check that each appears in exactly one chapter. Run from anywhere: python3 scripts/make-fixtures.py
 """
-import os, zipfile, zlib
+import os, sys, zipfile, zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 BAD = os.path.join(ROOT, "bad")
@@ -317,6 +317,13 @@ def pdf_plain():
     write_pdf(os.path.join(ROOT, "pdf-plain.pdf"), pages, info={"Title": "Plain Pages"})
 
 
+def pdf_untitled():
+    """A word-processor style export with no title or author in its metadata: named after its file."""
+    pages = [body_lines(700, [["Revenue grew in every quarter mk801.", "Costs held steady."],
+                              ["The board thanks everyone mk802."]])]
+    write_pdf(os.path.join(ROOT, "annual_report-2024.pdf"), pages, info={"Producer": "Writer"})
+
+
 # ---------------------------------------------------------------- hostile and broken input
 
 def minimal_epub(path, content, extra=(), opf_override=None):
@@ -381,7 +388,7 @@ def bad_inputs():
         f.write(b"%PDF-1.7\n" + bytes((i * 31 + 7) % 256 for i in range(2048)))
 
 
-def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60):
+def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60, chapter_count=None, sentence_range=(3, 7)):
     """A novel-shaped EPUB of about `megabytes` MB on disk (or `characters` of text), for
     benchmarks (not committed)."""
     import random
@@ -394,12 +401,12 @@ def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60):
         "Ishmael Ahab Queequeg Starbuck Elizabeth Victor Justine Clerval Geneva London Paris").split()]
     chapters, size, number = [], 0, 0
     target = characters if characters else megabytes * 1024 * 1024 * 3.0  # deflate shrinks text ~3 times
-    while size < target:
+    while (number < chapter_count) if chapter_count else (size < target):
         number += 1
         paragraphs = []
         for _ in range(paragraphs_per_chapter):
             sentences = []
-            for _ in range(rng.randint(3, 7)):
+            for _ in range(rng.randint(*sentence_range)):
                 words = [rng.choice(vocabulary) for _ in range(rng.randint(6, 24))]
                 sentences.append(" ".join(words).capitalize() + rng.choice([".", ".", ".", "!", "?"]))
             paragraphs.append("<p>" + " ".join(sentences) + "</p>")
@@ -420,8 +427,18 @@ def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60):
                      ("OEBPS/content.opf", opf), ("OEBPS/nav.xhtml", nav)] + chapters)
 
 
+def many_chapters():
+    """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
+    large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
+               sentence_range=(1, 2))
+
+
 if __name__ == "__main__":
-    import sys
+    if len(sys.argv) == 2 and sys.argv[1] == "--new":
+        many_chapters()
+        pdf_untitled()
+        sys.exit(0)
+
     if len(sys.argv) == 4 and sys.argv[1] == "--large-chars":
         large_epub(sys.argv[2], 0, characters=int(sys.argv[3]))
         print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
@@ -438,7 +455,9 @@ if __name__ == "__main__":
     pdf_no_outline()
     pdf_numbered()
     pdf_plain()
+    pdf_untitled()
     # A small novel for conversion tests: a few hundred segments in a handful of chapters.
     large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
+    many_chapters()
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

@@ -162,28 +162,3 @@ public enum LeaseStatus: Sendable, Equatable {
     case paused
     case cancelled
 }
-
-/// One book as `status` reports it (the JSON of DESIGN.md).
-public struct BookStatus: Sendable, Codable, Equatable {
-    public var id: Int64
-    public var title: String?
-    public var source: String
-    public var state: BookState
-    /// Fraction of segments synthesized, 0…1.
-    public var progress: Double
-    public var chaptersDone: Int
-    public var chaptersTotal: Int
-    public var segmentsDone: Int
-    public var segmentsTotal: Int
-    public var etaSeconds: Double?
-    public var outputs: [String]
-    public var error: String?
-}
-
-/// A line of a task's history.
-public struct TaskEventRecord: Sendable, Equatable {
-    public var taskID: Int64
-    public var at: Double
-    public var kind: String
-    public var message: String
-}

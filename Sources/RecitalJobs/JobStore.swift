@@ -1,6 +1,6 @@
 internal import Foundation
 internal import GRDB
-internal import RecitalModel
+public import RecitalModel
 
 #if canImport(Glibc)
     internal import Glibc
@@ -259,13 +259,8 @@ public final class JobStore: Sendable {
                         maxAttempts: row["max_attempts"]
                     )
                 else { continue }
-                try Self.apply(
-                    next,
-                    to: row["id"],
-                    in: db,
-                    at: time,
-                    error: "its worker stopped (crashed or was killed)"
-                )
+                // The last real error stays; the death is counted apart (status tells them apart).
+                try Self.apply(next, to: row["id"], in: db, at: time, error: nil)
                 try Self.log(
                     db,
                     taskID: row["id"],
@@ -359,9 +354,12 @@ public final class JobStore: Sendable {
         scheduledAt: Double? = nil
     ) throws {
         let attempt = transition.resetsAttempts ? "0" : "attempt + \(transition.attemptDelta)"
+        let interruptions =
+            transition.resetsAttempts ? "0" : transition.countsInterruption ? "interruptions + 1" : "interruptions"
         try db.execute(
             sql: """
-                UPDATE tasks SET state = ?, attempt = \(attempt), lease_owner = NULL, lease_token = NULL,
+                UPDATE tasks SET state = ?, attempt = \(attempt), interruptions = \(interruptions),
+                    lease_owner = NULL, lease_token = NULL,
                     lease_expires_at = NULL, last_error = COALESCE(?, last_error), scheduled_at = COALESCE(?, scheduled_at),
                     updated_at = ?
                 WHERE id = ?
@@ -576,6 +574,25 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Sets a book's priority and that of its tasks not yet finished, so claims follow it at once.
+    public func setPriority(_ book: Int64, _ priority: Int) async throws(JobError) {
+        _ = try await self.book(book)
+        let time = now()
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE books SET priority = ?, updated_at = ? WHERE id = ?",
+                arguments: [priority, time, book]
+            )
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET priority = ?, updated_at = ?
+                    WHERE book_id = ? AND state IN ('available', 'running')
+                    """,
+                arguments: [priority, time, book]
+            )
+        }
+    }
+
     private func setFlag(_ book: Int64, sql: String) async throws(JobError) {
         _ = try await self.book(book)
         let time = now()
@@ -598,13 +615,19 @@ public final class JobStore: Sendable {
                 let tasks = try Row.fetchAll(
                     db,
                     sql:
-                        "SELECT state, last_error FROM tasks WHERE book_id = ? AND kind = 'synthesize' ORDER BY chapter_idx",
+                        """
+                        SELECT state, last_error, interruptions, kind, chapter_idx, format FROM tasks
+                        WHERE book_id = ? AND kind = 'synthesize' ORDER BY chapter_idx
+                        """,
                     arguments: [id]
                 )
                 let states = tasks.compactMap { TaskState(rawValue: $0["state"]) }
                 let encodes = try Row.fetchAll(
                     db,
-                    sql: "SELECT state, last_error FROM tasks WHERE book_id = ? AND kind = 'encode' ORDER BY id",
+                    sql: """
+                        SELECT state, last_error, interruptions, kind, chapter_idx, format FROM tasks
+                        WHERE book_id = ? AND kind = 'encode' ORDER BY id
+                        """,
                     arguments: [id]
                 )
                 let outputs = try String.fetchAll(
@@ -635,9 +658,8 @@ public final class JobStore: Sendable {
                     paused: (row["paused_at"] as Double?) != nil,
                     cancelled: (row["cancelled_at"] as Double?) != nil
                 )
-                let error =
-                    (tasks + encodes).first { ($0["state"] as String) == TaskState.failed.rawValue }?["last_error"]
-                    as String?
+                let error = (tasks + encodes).first { ($0["state"] as String) == TaskState.failed.rawValue }
+                    .map(Self.failure)
                 return BookStatus(
                     id: id,
                     title: row["title"],
@@ -654,6 +676,21 @@ public final class JobStore: Sendable {
                 )
             }
         }
+    }
+
+    /// Why a failed task failed, telling attempts lost to dying workers from errors: "stopped 8 times
+    /// while encoding mp3; the last error was …".
+    private static func failure(_ task: Row) -> String {
+        let error: String? = task["last_error"]
+        let interruptions: Int = task["interruptions"]
+        guard interruptions > 0 else { return error ?? "failed" }
+        let work =
+            (task["kind"] as String) == TaskKind.encode.rawValue
+            ? "encoding \(task["format"] as String? ?? "")"
+            : "synthesizing chapter \((task["chapter_idx"] as Int? ?? 0) + 1)"
+        let times = interruptions == 1 ? "once" : "\(interruptions) times"
+        let stopped = "its worker stopped (crashed or was killed) \(times) while \(work)"
+        return error.map { "\(stopped); the last error was: \($0)" } ?? stopped
     }
 
     /// The history of every task of a book, oldest first.

@@ -134,5 +134,11 @@ enum Schema {
             PRIMARY KEY (book_id, format, part)
         );
 
+        -- migration 3: interruptions
+        -- Attempts a task lost because its worker died (lease expired, process gone), counted apart from
+        -- failures, so that `status` can tell a crashing machine from a bad book. `last_error` keeps the
+        -- last real error.
+        ALTER TABLE tasks ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+
         """#
 }

@@ -1,3 +1,5 @@
+public import RecitalModel
+
 /// The state of a claimable task, as stored in `tasks.state`.
 public enum TaskState: String, Sendable, Codable, CaseIterable {
     case available
@@ -32,13 +34,21 @@ public struct TaskTransition: Sendable, Equatable {
     public var state: TaskState
     /// Added to `attempt`: +1 on claim, −1 when a graceful stop gives the attempt back.
     public var attemptDelta: Int
-    /// Whether `attempt` starts again from zero.
+    /// Whether `attempt` (and the interruption count) start again from zero.
     public var resetsAttempts: Bool
+    /// Whether the attempt was lost to the worker dying rather than to an error.
+    public var countsInterruption: Bool
 
-    public init(_ state: TaskState, attemptDelta: Int = 0, resetsAttempts: Bool = false) {
+    public init(
+        _ state: TaskState,
+        attemptDelta: Int = 0,
+        resetsAttempts: Bool = false,
+        countsInterruption: Bool = false
+    ) {
         self.state = state
         self.attemptDelta = attemptDelta
         self.resetsAttempts = resetsAttempts
+        self.countsInterruption = countsInterruption
     }
 }
 
@@ -60,8 +70,10 @@ public enum TaskStateMachine {
             return TaskTransition(.running, attemptDelta: 1)
         case (.running, .succeed):
             return TaskTransition(.completed)
-        case (.running, .failTransient), (.running, .leaseExpired):
+        case (.running, .failTransient):
             return TaskTransition(attempt >= maxAttempts ? .failed : .available)
+        case (.running, .leaseExpired):
+            return TaskTransition(attempt >= maxAttempts ? .failed : .available, countsInterruption: true)
         case (.running, .failPermanent):
             return TaskTransition(.failed)
         case (.running, .release):
@@ -76,17 +88,8 @@ public enum TaskStateMachine {
     }
 }
 
-/// The state of a book as `status` reports it, derived from its tasks and its flags so that it can
-/// never disagree with them.
-public enum BookState: String, Sendable, Codable, CaseIterable {
-    case queued
-    case running
-    case paused
-    case completed
-    case failed
-    case cancelled
-
-    /// Derives a book's state.
+extension BookState {
+    /// Derives a book's state from its tasks and its flags, so that it can never disagree with them.
     /// - Parameters:
     ///   - tasks: the states of its tasks.
     ///   - paused: whether the book is paused.

@@ -14,8 +14,11 @@ public struct CheckpointFiles: Sendable {
 
     public init(root: String) { self.root = root }
 
+    /// A book's folder: its chapters' checkpoints and its cover.
+    public func directory(book: Int64) -> String { "\(root)/book-\(book)" }
+
     public func directory(book: Int64, chapter: Int) -> String {
-        "\(root)/book-\(book)/chapter-\(String(format: "%04d", chapter))"
+        "\(directory(book: book))/chapter-\(String(format: "%04d", chapter))"
     }
 
     public func path(book: Int64, chapter: Int, segment: Int) -> String {

@@ -64,6 +64,15 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         try? JSONDecoder().decode(ConversionSettings.self, from: Data(json.utf8))
     }
 
+    /// A book's stored settings; settings that do not decode say why.
+    public static func decode(_ json: String, book: Int64) throws(PipelineError) -> ConversionSettings {
+        do {
+            return try JSONDecoder().decode(ConversionSettings.self, from: Data(json.utf8))
+        } catch {
+            throw PipelineError(.configuration, "its stored settings cannot be read", book: book, cause: error)
+        }
+    }
+
     /// A fingerprint of what shapes the audio: the voice (server kind, model, voice, speed, format,
     /// rate, extra fields) and the segmentation. Where the server runs, its timeout and
     /// concurrency, output formats and folders do not change a single sample, so they are left out.

@@ -149,17 +149,43 @@ public struct Converter: Sendable {
         try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/cover"), options: .atomic)
     }
 
-    /// Synthesizes the books' pending segments through the voice in `settings`.
+    /// Synthesizes the books' pending segments, each through the voice it was queued with.
+    public func synthesize(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
+        guard !books.isEmpty else { return .finished }
+        let voices = try await voices(for: books, options: options)
+        return try await asWorker { try await synthesizeRegistered(books: books, voices: voices, options: options) }
+    }
+
+    /// Synthesizes the books through one given voice, whatever they were queued with.
     public func synthesize(
         books: [Int64],
         settings: ConversionSettings,
         apiKey: String?,
         concurrency: Int?
     ) async throws -> SynthesisOutcome {
-        guard !books.isEmpty else { return .finished }
-        return try await asWorker {
-            try await synthesizeRegistered(books: books, settings: settings, apiKey: apiKey, concurrency: concurrency)
+        var options = RunOptions(concurrency: concurrency)
+        options.voice = (settings.voice, apiKey)
+        return try await synthesize(books: books, options: options)
+    }
+
+    /// Each book's voice: its stored profile (or the run's override), its server URL possibly
+    /// replaced, and the API key read from the variable the profile names.
+    func voices(for books: [Int64], options: RunOptions) async throws -> [SpeechRoutes.Voice] {
+        var voices: [SpeechRoutes.Voice] = []
+        for book in books {
+            var profile: VoiceProfile
+            var apiKey: String?
+            if let (override, key) = options.voice {
+                profile = override
+                apiKey = key
+            } else {
+                profile = try ConversionSettings.decode(try await store.book(book).settingsJSON, book: book).voice
+                apiKey = try VoiceProfiles.apiKey(for: profile, environment: options.environment)
+            }
+            if let url = options.serverURL { profile.url = url }
+            voices.append(SpeechRoutes.Voice(book: book, profile: profile, apiKey: apiKey))
         }
+        return voices
     }
 
     /// Runs `body` with this process in the workers table, so that if it dies its leases are
@@ -172,28 +198,28 @@ public struct Converter: Sendable {
         )
         do {
             let result = try await body()
-            try? await store.removeWorker(id: owner)
+            try await store.removeWorker(id: owner)
             return result
         } catch {
-            try? await store.removeWorker(id: owner)
+            // The failure that ended the run is the one to report; a stale worker row is harmless
+            // (its pid is gone once this process exits).
+            do { try await store.removeWorker(id: owner) } catch { progress(.notice(message: "\(error)")) }
             throw error
         }
     }
 
     private func synthesizeRegistered(
         books: [Int64],
-        settings: ConversionSettings,
-        apiKey: String?,
-        concurrency: Int?
+        voices: [SpeechRoutes.Voice],
+        options: RunOptions
     ) async throws -> SynthesisOutcome {
         try await repair(books: books)
-        let outcome = try await SpeechSession.with(settings.voice, apiKey: apiKey, clock: retryClock) { synthesizer in
+        return try await SpeechRoutes.with(voices, concurrency: options.concurrency, clock: retryClock) { routes in
             var worker = SynthesisWorker(
                 store: store,
-                synthesizer: synthesizer,
+                routes: routes,
                 files: CheckpointFiles(root: paths.audio),
                 owner: owner,
-                concurrency: concurrency ?? settings.voice.requestConcurrency,
                 stop: stop,
                 progress: progress
             )
@@ -201,27 +227,15 @@ public struct Converter: Sendable {
             worker.heartbeatInterval = heartbeatInterval
             return try await worker.run(books: books)
         }
-        return outcome
     }
 
     /// Synthesizes, then encodes the books whose synthesis is complete; a damaged checkpoint found
     /// while encoding sends its segment back to synthesis, then encoding runs again.
-    public func convert(
-        books: [Int64],
-        settings: ConversionSettings,
-        apiKey: String?,
-        concurrency: Int?,
-        overwrite: Bool = false
-    ) async throws -> SynthesisOutcome {
+    public func convert(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
         for _ in 0..<3 {
-            let outcome = try await synthesize(
-                books: books,
-                settings: settings,
-                apiKey: apiKey,
-                concurrency: concurrency
-            )
+            let outcome = try await synthesize(books: books, options: options)
             guard outcome == .finished else { return outcome }
-            switch try await encode(books: books, overwrite: overwrite) {
+            switch try await encode(books: books, overwrite: options.overwrite) {
             case .finished: return .finished
             case .interrupted: return .interrupted
             case .needsSynthesis: continue

@@ -20,4 +20,8 @@ public enum ProgressEvent: Sendable {
     case encodeFailed(book: Int64, message: String)
     /// A problem that did not stop the work (a cover that was skipped, a segment to redo).
     case warning(book: Int64, message: String)
+    /// A problem of the run rather than of a book (the worker row could not be removed).
+    case notice(message: String)
+    /// Tasks of workers that died were taken back before the run chose what to retry.
+    case rescued(tasks: Int)
 }

@@ -1,9 +1,7 @@
-internal import Foundation
-internal import Logging
 public import RecitalModel
 public import RecitalSpeech
 
-/// Provides a synthesizer for a voice profile for the length of a closure: for the built-in voice,
+/// Provides a synthesizer for one voice profile for the length of a closure: for the built-in voice,
 /// that means starting the espeak-ng speech server on a free loopback port and stopping it after.
 public enum SpeechSession {
     public static func with<T: Sendable>(
@@ -12,19 +10,10 @@ public enum SpeechSession {
         clock: any Clock<Duration> = ContinuousClock(),
         _ body: @Sendable (any SpeechSynthesizer) async throws -> T
     ) async throws -> T {
-        guard profile.backend == .builtin, profile.url == nil else {
-            return try await body(try HTTPSpeechClient(profile: profile, apiKey: apiKey, clock: clock))
-        }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        // The embedded server is an implementation detail: only its failures are worth showing.
-        var logger = Logger(label: "recital-speech")
-        logger.logLevel = .critical
-        let app = BuiltinSpeechServer.application(port: 0, logger: logger) { continuation.yield($0) }
-        // Requests still being spoken when the body ends finish within seconds.
-        return try await withRunningApplication(app, ports: ports, grace: .seconds(10)) { port in
-            var local = profile
-            local.url = "http://127.0.0.1:\(port)"
-            return try await body(try HTTPSpeechClient(profile: local, clock: clock))
+        let voice = SpeechRoutes.Voice(book: 0, profile: profile, apiKey: apiKey)
+        return try await SpeechRoutes.with([voice], concurrency: nil, clock: clock) { routes in
+            guard let route = routes.route(for: 0) else { throw PipelineError(.configuration, "no voice was set up") }
+            return try await body(route.synthesizer)
         }
     }
 }

@@ -15,14 +15,13 @@ public enum SynthesisOutcome: Sendable, Equatable {
     case stalled(String)
 }
 
-/// Runs synthesize tasks: claims chapters from the job table, sends their segments to the speech
-/// synthesizer with at most `concurrency` requests in flight, and checkpoints every answer.
+/// Runs synthesize tasks: claims chapters from the job table, sends each book's segments to its own
+/// voice with at most its server's bound of requests in flight, and checkpoints every answer.
 public struct SynthesisWorker: Sendable {
     public let store: JobStore
-    public let synthesizer: any SpeechSynthesizer
+    public let routes: SpeechRoutes
     public let files: CheckpointFiles
     public let owner: String
-    public let concurrency: Int
     public let stop: StopFlag
     public let clock: any Clock<Duration>
     public let progress: @Sendable (ProgressEvent) -> Void
@@ -35,31 +34,34 @@ public struct SynthesisWorker: Sendable {
 
     public init(
         store: JobStore,
-        synthesizer: any SpeechSynthesizer,
+        routes: SpeechRoutes,
         files: CheckpointFiles,
         owner: String,
-        concurrency: Int,
         stop: StopFlag,
         clock: any Clock<Duration> = ContinuousClock(),
         progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
     ) {
         self.store = store
-        self.synthesizer = synthesizer
+        self.routes = routes
         self.files = files
         self.owner = owner
-        self.concurrency = max(1, concurrency)
         self.stop = stop
         self.clock = clock
         self.progress = progress
     }
 
-    private enum ChapterResult: Sendable {
-        /// Not a chapter: the wake-up of ``next(of:within:)``.
-        case timer
+    private enum Outcome: Sendable {
         case completed
         case released
         case failed(String, permanent: Bool)
         case storage(String)
+    }
+
+    private enum ChapterResult: Sendable {
+        /// Not a chapter: the wake-up of ``next(of:within:)``.
+        case timer
+        /// A chapter ended, freeing a slot of its server.
+        case chapter(server: String, Outcome)
     }
 
     /// Works on the given books until they are done, the user stops, or work stalls.
@@ -73,12 +75,15 @@ public struct SynthesisWorker: Sendable {
                 segmentsTotal: statuses.reduce(0) { $0 + $1.segmentsTotal }
             )
         )
-        let limiter = RequestLimiter(capacity: concurrency)
         let run = RunState()
+        let servers = routes.servers
         return try await withThrowingTaskGroup(of: ChapterResult.self) { group -> SynthesisOutcome in
             // Only wake-up timers can be left when the run ends; they must not delay the return.
             defer { group.cancelAll() }
-            var active = 0
+            // Chapters held per server: each server gets as many as its request bound, so a slow
+            // server's chapters never take the claims another server's books need.
+            var activeByServer: [String: Int] = [:]
+            var active: Int { activeByServer.values.reduce(0, +) }
             var idleSince: ContinuousClock.Instant?
             var lastProblem = ""
             var storageFailure: String?
@@ -92,8 +97,8 @@ public struct SynthesisWorker: Sendable {
                     run.halt.set()
                     // Drain: every chapter task gives its lease back on its own.
                     while active > 0 {
-                        if case .timer? = try? await group.next() { continue }
-                        active -= 1
+                        guard case .chapter(let server, _)? = try? await group.next() else { continue }
+                        activeByServer[server, default: 1] -= 1
                     }
                     if let reason = storageFailure ?? stalled { return .stalled(reason) }
                     return .interrupted
@@ -102,12 +107,15 @@ public struct SynthesisWorker: Sendable {
                     try await store.rescueExpiredLeases()
                     lastRescue = .now
                 }
-                if active < concurrency {
-                    let claimed = try await store.claim(owner: owner, limit: concurrency - active, books: books)
+                for (server, capacity, serverBooks) in servers {
+                    let held = activeByServer[server, default: 0]
+                    let wanted = serverBooks.filter(books.contains)
+                    guard held < capacity, !wanted.isEmpty else { continue }
+                    let claimed = try await store.claim(owner: owner, limit: capacity - held, books: wanted)
                     for task in claimed {
-                        group.addTask { await self.runChapter(task, limiter: limiter, run: run) }
+                        group.addTask { .chapter(server: server, await self.runChapter(task, run: run)) }
                     }
-                    active += claimed.count
+                    activeByServer[server] = held + claimed.count
                     if !claimed.isEmpty { idleSince = nil }
                 }
                 if active == 0 {
@@ -130,10 +138,10 @@ public struct SynthesisWorker: Sendable {
                 }
                 // Wake at least every poll interval, so that the patience is checked while
                 // chapters are still retrying.
-                let result: ChapterResult? = try await next(of: &group, within: pollInterval * 4)
-                guard let result else { continue }
-                active -= 1
-                switch result as ChapterResult? {
+                guard case .chapter(let server, let result)? = try await next(of: &group, within: pollInterval * 4)
+                else { continue }
+                activeByServer[server, default: 1] -= 1
+                switch result {
                 case .failed(let message, _): lastProblem = message
                 case .storage(let message): storageFailure = message
                 case .completed: lastProblem = ""
@@ -174,8 +182,12 @@ public struct SynthesisWorker: Sendable {
         func madeProgress() { progress.withLock { $0 = .now } }
     }
 
-    private func runChapter(_ task: ClaimedTask, limiter: RequestLimiter, run: RunState) async -> ChapterResult {
+    private func runChapter(_ task: ClaimedTask, run: RunState) async -> Outcome {
         guard let chapter = task.chapterIndex else { return .failed("not a synthesize task", permanent: true) }
+        guard let route = routes.route(for: task.bookID) else {
+            _ = try? await store.release(task, reason: "no voice for this book in this run")
+            return .released
+        }
         do {
             let book = try await store.book(task.bookID)
             // Checkpoints whose file is gone or changed are synthesized again.
@@ -189,7 +201,7 @@ public struct SynthesisWorker: Sendable {
             }
             let pending = try await store.pendingSegments(book: task.bookID, chapter: chapter)
             let title = "chapter \(chapter + 1)"
-            try await synthesize(pending, task: task, book: book, chapterTitle: title, limiter: limiter, run: run)
+            try await synthesize(pending, task: task, book: book, chapterTitle: title, route: route, run: run)
             if try await store.complete(task) {
                 progress(.chapterDone(book: task.bookID, chapter: chapter, chapterTitle: title))
                 return .completed
@@ -234,7 +246,7 @@ public struct SynthesisWorker: Sendable {
         task: ClaimedTask,
         book: BookRecord,
         chapterTitle: String,
-        limiter: RequestLimiter,
+        route: SpeechRoutes.Route,
         run: RunState
     ) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -262,12 +274,12 @@ public struct SynthesisWorker: Sendable {
                         task: task,
                         book: book,
                         chapterTitle: chapterTitle,
-                        limiter: limiter
+                        route: route
                     )
                     return true
                 }
             }
-            while running < concurrency, next < pending.endIndex { addSegment() }
+            while running < route.capacity, next < pending.endIndex { addSegment() }
             while running > 0 {
                 guard let finished = try await group.next() else { break }
                 if finished {
@@ -287,11 +299,11 @@ public struct SynthesisWorker: Sendable {
         task: ClaimedTask,
         book: BookRecord,
         chapterTitle: String,
-        limiter: RequestLimiter
+        route: SpeechRoutes.Route
     ) async throws {
-        let audio = try await synthesizer.synthesize(
+        let audio = try await route.synthesizer.synthesize(
             SynthesisRequest(text: segment.text, language: book.language),
-            limiter: limiter
+            limiter: route.limiter
         ) { error, _, delay in
             progress(
                 .retrying(

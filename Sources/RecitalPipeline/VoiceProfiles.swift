@@ -31,4 +31,19 @@ public enum VoiceProfiles {
             throw PipelineError(.configuration, "\(origin): not a valid voice profile (\(error))")
         }
     }
+
+    /// The API key from the variable the profile names; an unset variable is a configuration error.
+    public static func apiKey(
+        for profile: VoiceProfile,
+        environment: [String: String]
+    ) throws(PipelineError) -> String? {
+        guard let variable = profile.apiKeyVariable else { return nil }
+        guard let key = environment[variable], !key.isEmpty else {
+            throw PipelineError(
+                .configuration,
+                "voice '\(profile.name)' needs an API key in the environment variable \(variable)"
+            )
+        }
+        return key
+    }
 }

@@ -1,20 +1,19 @@
 import ArgumentParser
-import RecitalJobs
+import RecitalPipeline
 
 /// A command that changes one book's state in the job table; running workers see it on their next heartbeat.
 protocol BookControl: AsyncParsableCommand {
     var global: GlobalOptions { get }
     var book: Int64 { get }
-    func apply(_ store: JobStore) async throws -> String
+    func apply(_ pipeline: Pipeline) async throws -> String
 }
 
 extension BookControl {
     func run() async throws {
-        let (_, store) = try global.openStore()
+        let pipeline = try global.openPipeline()
         do {
-            _ = try await store.book(book)
-            Console.output(try await apply(store))
-        } catch let error as JobError where error.code == .notFound {
+            Console.output(try await apply(pipeline))
+        } catch let error as PipelineError where error.kind == .notFound {
             Console.error("error: no book \(book)")
             throw ExitCode.failure
         } catch {
@@ -29,8 +28,8 @@ struct Cancel: BookControl {
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
-    func apply(_ store: JobStore) async throws -> String {
-        try await store.cancel(book)
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        try await pipeline.cancel(book)
         return "book \(book) cancelled"
     }
 }
@@ -39,8 +38,8 @@ struct Pause: BookControl {
     static let configuration = CommandConfiguration(abstract: "Pause a book until `recital unpause`.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
-    func apply(_ store: JobStore) async throws -> String {
-        try await store.pause(book)
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        try await pipeline.pause(book)
         return "book \(book) paused"
     }
 }
@@ -51,8 +50,8 @@ struct Unpause: BookControl {
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
-    func apply(_ store: JobStore) async throws -> String {
-        try await store.unpause(book)
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        try await pipeline.unpause(book)
         return "book \(book) unpaused"
     }
 }
@@ -61,8 +60,8 @@ struct Retry: BookControl {
     static let configuration = CommandConfiguration(abstract: "Give a failed or cancelled book's tasks fresh attempts.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
-    func apply(_ store: JobStore) async throws -> String {
-        let count = try await store.retry(book)
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        let count = try await pipeline.retry(book)
         return "book \(book): \(count) task\(count == 1 ? "" : "s") queued again"
     }
 }

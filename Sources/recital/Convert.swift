@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import RecitalEncode
 import RecitalIngest
-import RecitalJobs
 import RecitalMedia
 import RecitalModel
 import RecitalPipeline
@@ -45,22 +44,28 @@ struct Convert: AsyncParsableCommand {
 
     func run() async throws {
         let paths = global.paths
-        let profile = try voiceOptions.profile(home: paths.home)
-        let apiKey = try VoiceOptions.apiKey(for: profile)
-        let settings = ConversionSettings(
-            voice: profile,
-            maxSegmentCharacters: voiceOptions.maxSegment,
-            encode: try output.encodeSettings(),
-            outputDirectory: output.directory,
-            speakChapterTitles: !output.noChapterTitles,
-            speakIntro: output.intro,
-            keepSegments: !output.removeSegments
-        )
+        let settings: ConversionSettings
+        do {
+            let profile = try voiceOptions.profile(home: paths.home)
+            // A missing key is a usage error before any work, not a failure per book later.
+            _ = try VoiceProfiles.apiKey(for: profile, environment: ProcessInfo.processInfo.environment)
+            settings = ConversionSettings(
+                voice: profile,
+                maxSegmentCharacters: voiceOptions.maxSegment,
+                encode: try output.encodeSettings(),
+                outputDirectory: output.directory,
+                speakChapterTitles: !output.noChapterTitles,
+                speakIntro: output.intro,
+                keepSegments: !output.removeSegments
+            )
+        } catch let error as PipelineError {
+            throw CommandFailure.report(error)
+        }
         // The first book is read while the job table opens (on a new database, a few fsyncs), so the
         // first request goes out sooner.
-        async let firstRead = books.first.map { path in try Converter.read(path, settings: settings) }
-        let (_, store) = try global.openStore()
-        let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
+        async let firstRead = books.first.map { path in try Pipeline.read(path, settings: settings) }
+        let reporter = ProgressReporter()
+        let pipeline = try global.openPipeline(patience: patience, progress: reporter.handle)
         var ids: [Int64] = []
         var unreadable = false
         for (position, path) in books.enumerated() {
@@ -69,16 +74,16 @@ struct Convert: AsyncParsableCommand {
                 if position == 0, let early = try await firstRead {
                     read = early
                 } else {
-                    read = try Converter.read(path, settings: settings)
+                    read = try Pipeline.read(path, settings: settings)
                 }
-                let enqueued = try await runner.enqueue(read, settings: settings, priority: priority)
-                let title = enqueued.book.metadata.title ?? path
+                let added = try await pipeline.add(read, settings: settings, priority: priority)
+                let title = added.book.metadata.title ?? path
                 Console.error(
-                    enqueued.created
-                        ? "queued book \(enqueued.bookID): \(title) (\(enqueued.book.chapters.count) chapters)"
-                        : "book \(enqueued.bookID) (\(title)) is already in the job table with these settings; continuing it"
+                    added.created
+                        ? "queued book \(added.bookID): \(title) (\(added.book.chapters.count) chapters)"
+                        : "book \(added.bookID) (\(title)) is already in the job table with these settings; continuing it"
                 )
-                if !ids.contains(enqueued.bookID) { ids.append(enqueued.bookID) }
+                if !ids.contains(added.bookID) { ids.append(added.bookID) }
             } catch let error as IngestError {
                 Console.error("error: \(error)")
                 unreadable = true
@@ -90,21 +95,16 @@ struct Convert: AsyncParsableCommand {
         let queued = ids
         let outcome: SynthesisOutcome
         do {
-            outcome = try await withStopOnSignals(stop) {
-                try await runner.convert(
-                    books: queued,
-                    settings: settings,
-                    apiKey: apiKey,
-                    concurrency: concurrency,
-                    overwrite: output.overwrite
-                )
+            let options = RunOptions(concurrency: concurrency, overwrite: output.overwrite)
+            outcome = try await withStopOnSignals(pipeline.stop) {
+                try await pipeline.run(books: queued, options: options)
             }
         } catch {
             reporter.finish()
             throw CommandFailure.report(error)
         }
         reporter.finish()
-        try await Summary.finish(outcome: outcome, books: ids, store: store, paths: paths, unreadable: unreadable)
+        try await Summary.finish(outcome: outcome, books: ids, pipeline: pipeline, unreadable: unreadable)
     }
 }
 
@@ -113,11 +113,15 @@ enum Summary {
     static func finish(
         outcome: SynthesisOutcome,
         books: [Int64],
-        store: JobStore,
-        paths: RecitalPaths,
+        pipeline: Pipeline,
         unreadable: Bool
     ) async throws {
-        let statuses = try await store.status().filter { books.contains($0.id) }
+        let statuses: [BookStatus]
+        do {
+            statuses = try await pipeline.status().filter { books.contains($0.id) }
+        } catch {
+            throw CommandFailure.report(error)
+        }
         for status in statuses {
             var line =
                 "book \(status.id): \(status.title ?? status.source): \(status.state.rawValue), \(status.segmentsDone)/\(status.segmentsTotal) segments"

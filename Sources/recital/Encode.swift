@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RecitalEncode
-import RecitalJobs
 import RecitalMedia
 import RecitalPipeline
 
@@ -20,31 +19,23 @@ struct Encode: AsyncParsableCommand {
     func validate() throws { _ = try output.encodeSettings() }
 
     func run() async throws {
-        let (paths, store) = try global.openStore()
-        guard let record = try? await store.book(book) else {
-            Console.error("error: no book \(book)")
-            throw ExitCode.failure
-        }
-        guard var settings = ConversionSettings.decode(record.settingsJSON) else {
-            Console.error("error: book \(book) has unreadable settings")
-            throw ExitCode.failure
-        }
-        let synthesized = try await store.checkpoints(book: book).count
-        let total = try await store.status(book: book).first?.segmentsTotal ?? 0
-        if synthesized < total {
-            Console.error("error: book \(book) is not fully synthesized yet; run `recital resume \(book)` first")
-            throw ExitCode.failure
-        }
-        settings.encode = try output.encodeSettings()
-        settings.outputDirectory = output.directory
-        try await store.updateSettings(book, json: settings.json)
-        try await store.scheduleEncode(book, formats: settings.encode.formats.map(\.rawValue))
-        let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: 120)
+        let reporter = ProgressReporter()
+        let pipeline = try global.openPipeline(progress: reporter.handle)
         let outcome: EncodeOutcome
         do {
-            outcome = try await withStopOnSignals(stop) {
-                try await runner.encode(books: [book], overwrite: output.overwrite)
+            let settings = try output.encodeSettings()
+            outcome = try await withStopOnSignals(pipeline.stop) {
+                try await pipeline.reencode(
+                    book,
+                    encode: settings,
+                    outputDirectory: output.directory,
+                    overwrite: output.overwrite
+                )
             }
+        } catch let error as PipelineError where error.kind == .notFound || error.kind == .invalidRequest {
+            reporter.finish()
+            Console.error("error: \(error)")
+            throw ExitCode.failure
         } catch {
             reporter.finish()
             throw CommandFailure.report(error)
@@ -52,15 +43,9 @@ struct Encode: AsyncParsableCommand {
         reporter.finish()
         switch outcome {
         case .finished:
-            try await Summary.finish(outcome: .finished, books: [book], store: store, paths: paths, unreadable: false)
+            try await Summary.finish(outcome: .finished, books: [book], pipeline: pipeline, unreadable: false)
         case .interrupted:
-            try await Summary.finish(
-                outcome: .interrupted,
-                books: [book],
-                store: store,
-                paths: paths,
-                unreadable: false
-            )
+            try await Summary.finish(outcome: .interrupted, books: [book], pipeline: pipeline, unreadable: false)
         case .needsSynthesis:
             Console.error(
                 "some checkpoint audio was damaged; run `recital resume \(book)` to synthesize it again and encode"
@@ -77,10 +62,8 @@ struct Delete: BookControl {
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
-    func apply(_ store: JobStore) async throws -> String {
-        try await store.delete(book)
-        let audio = "\(global.paths.audio)/book-\(book)"
-        try? FileManager.default.removeItem(atPath: audio)
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        try await pipeline.delete(book)
         return "book \(book) deleted"
     }
 }

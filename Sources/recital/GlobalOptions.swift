@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RecitalJobs
 import RecitalPipeline
 
 /// Options every job command shares (DESIGN.md: `--db` / `RECITAL_DB`, `--home` / `RECITAL_HOME`).
@@ -15,12 +14,17 @@ struct GlobalOptions: ParsableArguments {
         RecitalPaths.resolve(home: home, database: db, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// Opens the job table, creating the home folder on first use.
-    func openStore() throws -> (RecitalPaths, JobStore) {
-        let paths = self.paths
+    /// Opens the pipeline (and its job table), creating the home folder on first use.
+    func openPipeline(
+        patience: Double = 120,
+        progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
+    ) throws -> Pipeline {
         do {
-            try paths.prepare()
-            return (paths, try JobStore(path: paths.database))
+            return try Pipeline(
+                paths: paths,
+                patience: .milliseconds(Int64(max(0, patience) * 1000)),
+                progress: progress
+            )
         } catch {
             throw CommandFailure.report(error)
         }
@@ -31,12 +35,13 @@ struct GlobalOptions: ParsableArguments {
 enum CommandFailure {
     static func report(_ error: any Error) -> ExitCode {
         switch error {
-        case let error as JobError:
-            Console.error("error: \(error)")
-            return error.code == .locked || error.code == .database ? .transientFailure : .failure
         case let error as PipelineError:
             Console.error("error: \(error)")
-            return error.kind == .storage ? .transientFailure : ExitCode(64)
+            switch error.kind {
+            case .storage, .database: return .transientFailure
+            case .configuration: return ExitCode(64)
+            case .notFound, .invalidRequest: return .failure
+            }
         case let error as ExitCode:
             return error
         default:

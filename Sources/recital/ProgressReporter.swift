@@ -1,5 +1,4 @@
 import Foundation
-import RecitalJobs
 import RecitalPipeline
 import Synchronization
 
@@ -109,6 +108,10 @@ final class ProgressReporter: Sendable {
             line("book \(book): encoding failed: \(message)")
         case .warning(let book, let message):
             line("book \(book): warning: \(message)")
+        case .notice(let message):
+            line("warning: \(message)")
+        case .rescued(let tasks):
+            line("took back \(tasks) task\(tasks == 1 ? "" : "s") of workers that stopped")
         }
     }
 
@@ -133,20 +136,4 @@ final class ProgressReporter: Sendable {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-extension Converter {
-    /// A converter for a command: progress on stderr, stopped by SIGINT/SIGTERM through `stop`,
-    /// giving up on transient failures after `patience` seconds without progress.
-    static func forCommand(
-        store: JobStore,
-        paths: RecitalPaths,
-        patience: Double
-    ) -> (Converter, ProgressReporter, StopFlag) {
-        let reporter = ProgressReporter()
-        let stop = StopFlag()
-        var converter = Converter(store: store, paths: paths, owner: makeOwner(), stop: stop, progress: reporter.handle)
-        converter.patience = .milliseconds(Int64(max(0, patience) * 1000))
-        return (converter, reporter, stop)
-    }
 }

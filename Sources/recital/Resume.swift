@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import RecitalJobs
 import RecitalModel
 import RecitalPipeline
 
@@ -29,67 +28,26 @@ struct Resume: AsyncParsableCommand {
     var ttsUrl: String?
 
     func run() async throws {
-        let (paths, store) = try global.openStore()
-        var ids: [Int64] = []
+        let reporter = ProgressReporter()
+        let pipeline = try global.openPipeline(patience: patience, progress: reporter.handle)
+        let result: (books: [Int64], outcome: SynthesisOutcome)
         do {
-            if books.isEmpty {
-                ids = try await store.unfinishedBooks()
-            } else {
-                for name in books {
-                    if let id = Int64(name) {
-                        _ = try await store.book(id)
-                        ids.append(id)
-                    } else {
-                        let path = URL(fileURLWithPath: name).standardizedFileURL.path
-                        guard let id = try await store.books(withSource: path).first else {
-                            throw ValidationError("no book in the job table comes from \(name)")
-                        }
-                        ids.append(id)
-                    }
-                }
+            let options = RunOptions(concurrency: concurrency, serverURL: ttsUrl)
+            result = try await withStopOnSignals(pipeline.stop) {
+                try await pipeline.resume(books, options: options)
             }
-            // Failed books are retried from scratch attempts; paused or cancelled ones are left alone.
-            for id in ids where try await store.status(book: id).first?.state == .failed {
-                _ = try await store.retry(id)
-            }
-        } catch let error as ValidationError {
-            throw error
+        } catch let error as PipelineError where error.kind == .notFound {
+            reporter.finish()
+            throw ValidationError(error.description)
         } catch {
+            reporter.finish()
             throw CommandFailure.report(error)
         }
-        guard !ids.isEmpty else {
+        reporter.finish()
+        guard !result.books.isEmpty else {
             Console.error("nothing to resume")
             return
         }
-        // Books queued with different voices run one group after another.
-        var groups: [String: [Int64]] = [:]
-        for id in ids { groups[try await store.book(id).settingsJSON, default: []].append(id) }
-        let (runner, reporter, stop) = Converter.forCommand(store: store, paths: paths, patience: patience)
-        var outcome = SynthesisOutcome.finished
-        for (json, group) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
-            guard var settings = ConversionSettings.decode(json) else {
-                Console.error("error: books \(group.map(String.init).joined(separator: ", ")) have unreadable settings")
-                continue
-            }
-            if let ttsUrl { settings.voice.url = ttsUrl }
-            let apiKey = try VoiceOptions.apiKey(for: settings.voice)
-            let chosen = settings
-            do {
-                outcome = try await withStopOnSignals(stop) {
-                    try await runner.convert(
-                        books: group,
-                        settings: chosen,
-                        apiKey: apiKey,
-                        concurrency: concurrency
-                    )
-                }
-            } catch {
-                reporter.finish()
-                throw CommandFailure.report(error)
-            }
-            if outcome != .finished { break }
-        }
-        reporter.finish()
-        try await Summary.finish(outcome: outcome, books: ids, store: store, paths: paths, unreadable: false)
+        try await Summary.finish(outcome: result.outcome, books: result.books, pipeline: pipeline, unreadable: false)
     }
 }

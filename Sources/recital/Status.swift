@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import RecitalJobs
+import RecitalModel
+import RecitalPipeline
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,9 +20,9 @@ struct Status: AsyncParsableCommand {
     var events = false
 
     func run() async throws {
-        let (_, store) = try global.openStore()
+        let pipeline = try global.openPipeline()
         do {
-            let books = try await store.status(book: book)
+            let books = try await pipeline.status(book: book)
             if let book, books.isEmpty {
                 Console.error("error: no book \(book)")
                 throw ExitCode.failure
@@ -42,7 +43,7 @@ struct Status: AsyncParsableCommand {
                 if let error = status.error { line += "\n    error: \(error)" }
                 Console.output(line)
                 if events {
-                    for event in try await store.events(book: status.id) {
+                    for event in try await pipeline.history(book: status.id) {
                         Console.output("    task \(event.taskID) \(event.kind): \(event.message)")
                     }
                 }

@@ -48,13 +48,4 @@ struct VoiceOptions: ParsableArguments {
         if let ttsModel { profile.model = ttsModel }
         return profile
     }
-
-    /// The API key from the variable the profile names; an unset variable is a usage error.
-    static func apiKey(for profile: VoiceProfile) throws -> String? {
-        guard let variable = profile.apiKeyVariable else { return nil }
-        guard let key = ProcessInfo.processInfo.environment[variable], !key.isEmpty else {
-            throw ValidationError("voice '\(profile.name)' needs an API key in the environment variable \(variable)")
-        }
-        return key
-    }
 }

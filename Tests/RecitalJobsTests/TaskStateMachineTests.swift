@@ -1,4 +1,5 @@
 import RecitalJobs
+import RecitalModel
 import Testing
 
 @Suite("Task state machine")

@@ -308,12 +308,8 @@ struct CorpusAudiobookTests {
         let converter = harness.converter()
         let source = Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path
         let queued = try await converter.enqueue(source, settings: settings, priority: 1)
-        let outcome = try await converter.convert(
-            books: [queued.bookID],
-            settings: settings,
-            apiKey: nil,
-            concurrency: nil
-        )
+        // The book's own stored voice is used: no override.
+        let outcome = try await converter.convert(books: [queued.bookID])
         #expect(outcome == .finished)
         #expect(try await harness.store.only(queued.bookID).state == .completed)
         let outputs = try await harness.store.outputs(book: queued.bookID)

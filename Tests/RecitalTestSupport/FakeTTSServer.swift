@@ -31,6 +31,8 @@ public final class FakeTTSServer: Sendable {
         var bodies: [String] = []
         var headers: [String] = []
         var busySeconds: Double = 0
+        var inFlight = 0
+        var peakInFlight = 0
         var firstStart: ContinuousClock.Instant?
         var lastEnd: ContinuousClock.Instant?
     }
@@ -59,6 +61,8 @@ public final class FakeTTSServer: Sendable {
     public var bodies: [String] { state.withLock { $0.bodies } }
     /// Seconds spent answering requests, summed over requests (for backend utilisation).
     public var busySeconds: Double { state.withLock { $0.busySeconds } }
+    /// The most requests this server had at once (from arrival to the end of the answer).
+    public var peakInFlight: Int { state.withLock { $0.peakInFlight } }
     /// When the first request arrived and the last answer left.
     public var activeSpan: (first: ContinuousClock.Instant, last: ContinuousClock.Instant)? {
         state.withLock { state in state.firstStart.flatMap { first in state.lastEnd.map { (first, $0) } } }
@@ -145,9 +149,19 @@ public final class FakeTTSServer: Sendable {
     /// span during which the request occupies one of the server's slots.
     private func answer(text: String) async throws -> Response {
         let started = ContinuousClock.now
-        state.withLock { $0.firstStart = $0.firstStart ?? started }
+        state.withLock {
+            $0.firstStart = $0.firstStart ?? started
+            $0.inFlight += 1
+            $0.peakInFlight = max($0.peakInFlight, $0.inFlight)
+        }
         let busy = BusySpan(started: started, server: self)
-        let response = try await respond(text: text)
+        let response: Response
+        do {
+            response = try await respond(text: text)
+        } catch {
+            state.withLock { $0.inFlight -= 1 }
+            throw error
+        }
         return Response(
             status: response.status,
             headers: response.headers,
@@ -173,6 +187,7 @@ public final class FakeTTSServer: Sendable {
             server.state.withLock {
                 $0.busySeconds += seconds
                 $0.lastEnd = ended
+                $0.inFlight -= 1
             }
         }
     }

@@ -1,0 +1,236 @@
+internal import Foundation
+public import RecitalEncode
+internal import RecitalJobs
+public import RecitalModel
+
+/// How a run speaks and finishes its books.
+public struct RunOptions: Sendable {
+    /// Requests in flight per server (default: each voice profile's).
+    public var concurrency: Int?
+    /// Sends every book's requests to this URL instead of the one it was queued with.
+    public var serverURL: String?
+    /// Replace existing files of the same names that are not the book's own.
+    public var overwrite = false
+    /// Speaks every book with this voice (and key) instead of its stored one.
+    public var voice: (profile: VoiceProfile, apiKey: String?)?
+    /// Where API keys are read from (by the variable a profile names).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    public init(concurrency: Int? = nil, serverURL: String? = nil, overwrite: Bool = false) {
+        self.concurrency = concurrency
+        self.serverURL = serverURL
+        self.overwrite = overwrite
+    }
+}
+
+/// Everything a front end (the command line, and next `watch` and `serve`) asks of Recital: add
+/// books, run workers, resume, encode again, control and delete books, and read their status. Front
+/// ends never touch the job table or the files under the home folder themselves.
+public struct Pipeline: Sendable {
+    let converter: Converter
+    var store: JobStore { converter.store }
+    public var paths: RecitalPaths { converter.paths }
+    /// Raised to stop the run: workers give their held work back without using an attempt.
+    public var stop: StopFlag { converter.stop }
+
+    /// Opens the job table under `paths`, creating the home folder on first use.
+    /// - Parameters:
+    ///   - patience: how long work may fail transiently with nothing succeeding before a run stops
+    ///     (and `resume` carries on).
+    ///   - progress: hears what running work reports.
+    public init(
+        paths: RecitalPaths,
+        patience: Duration = .seconds(120),
+        progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
+    ) throws(PipelineError) {
+        try paths.prepare()
+        let store: JobStore
+        do {
+            store = try JobStore(path: paths.database)
+        } catch {
+            throw PipelineError(error)
+        }
+        var converter = Converter(
+            store: store,
+            paths: paths,
+            owner: Converter.makeOwner(),
+            stop: StopFlag(),
+            progress: progress
+        )
+        converter.patience = patience
+        self.converter = converter
+    }
+
+    /// A pipeline over a converter configured by the caller (tests inject clocks and intervals).
+    public init(_ converter: Converter) { self.converter = converter }
+
+    // MARK: - Adding books
+
+    /// Reads a book as `settings` will speak it. It needs no database, so a front end can read its
+    /// first book while the job table opens.
+    /// - Throws: `IngestError` for unreadable books (the file and the reason).
+    public static func read(_ path: String, settings: ConversionSettings) throws -> Converter.ReadBook {
+        try Converter.read(path, settings: settings)
+    }
+
+    /// Puts a book read by ``read(_:settings:)`` in the job table, or finds the same file with the
+    /// same settings there.
+    public func add(
+        _ book: Converter.ReadBook,
+        settings: ConversionSettings,
+        priority: Int
+    ) async throws -> Converter.Enqueued {
+        try await jobs { try await converter.enqueue(book, settings: settings, priority: priority) }
+    }
+
+    /// The books these names stand for: ids, or the files books were read from.
+    public func books(named names: [String]) async throws -> [Int64] {
+        try await jobs {
+            var ids: [Int64] = []
+            for name in names {
+                if let id = Int64(name) {
+                    _ = try await store.book(id)
+                    ids.append(id)
+                } else {
+                    let path = URL(fileURLWithPath: name).standardizedFileURL.path
+                    guard let id = try await store.books(withSource: path).first else {
+                        throw PipelineError(.notFound, "no book in the job table comes from \(name)")
+                    }
+                    ids.append(id)
+                }
+            }
+            return ids
+        }
+    }
+
+    // MARK: - Running
+
+    /// Synthesizes and encodes the books, each with its own voice, until they are done, the run is
+    /// stopped, or work stalls.
+    public func run(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
+        try await jobs { try await converter.convert(books: books, options: options) }
+    }
+
+    /// Carries on with the named books, or with every unfinished one. Tasks of workers that died are
+    /// taken back first, then failed books get fresh attempts, so a book whose attempts were used up
+    /// by crashes is retried in this same run.
+    /// - Returns: the books it worked on and how the run ended.
+    public func resume(
+        _ names: [String] = [],
+        options: RunOptions = RunOptions()
+    ) async throws -> (books: [Int64], outcome: SynthesisOutcome) {
+        let ids = try await jobs {
+            let rescued = try await store.rescueExpiredLeases()
+            if rescued > 0 { converter.progress(.rescued(tasks: rescued)) }
+            let ids = names.isEmpty ? try await store.unfinishedBooks() : try await books(named: names)
+            // Paused or cancelled books are left alone.
+            for id in ids where try await store.status(book: id).first?.state == .failed {
+                _ = try await store.retry(id)
+            }
+            return ids
+        }
+        guard !ids.isEmpty else { return ([], .finished) }
+        return (ids, try await run(books: ids, options: options))
+    }
+
+    /// Encodes a synthesized book again from its checkpoints, into new formats or settings.
+    public func reencode(
+        _ book: Int64,
+        encode: EncodeSettings,
+        outputDirectory: String,
+        overwrite: Bool
+    ) async throws -> EncodeOutcome {
+        try await jobs {
+            let record = try await store.book(book)
+            var settings = try ConversionSettings.decode(record.settingsJSON, book: book)
+            let synthesized = try await store.checkpoints(book: book).count
+            let total = try await store.status(book: book).first?.segmentsTotal ?? 0
+            guard synthesized >= total else {
+                throw PipelineError(
+                    .invalidRequest,
+                    "is not fully synthesized yet; run `recital resume \(book)` first",
+                    book: book
+                )
+            }
+            settings.encode = encode
+            settings.outputDirectory = outputDirectory
+            try await store.updateSettings(book, json: settings.json)
+            try await store.scheduleEncode(book, formats: encode.formats.map(\.rawValue))
+            return try await converter.encode(books: [book], overwrite: overwrite)
+        }
+    }
+
+    // MARK: - Control
+
+    /// Pauses a book; a process working on it gives its work back at its next heartbeat.
+    public func pause(_ book: Int64) async throws { try await jobs { try await store.pause(book) } }
+
+    public func unpause(_ book: Int64) async throws {
+        try await jobs { try await store.unpause(book) }
+    }
+
+    /// Cancels a book: waiting work now, running work at its worker's next heartbeat.
+    public func cancel(_ book: Int64) async throws { try await jobs { try await store.cancel(book) } }
+
+    /// Gives a failed or cancelled book's tasks fresh attempts; returns how many.
+    public func retry(_ book: Int64) async throws -> Int {
+        try await jobs { try await store.retry(book) }
+    }
+
+    /// Sets the priority (1 first … 4) of a book and of its work still to do.
+    public func setPriority(_ book: Int64, _ priority: Int) async throws {
+        guard (1...4).contains(priority) else {
+            throw PipelineError(.invalidRequest, "priority must be 1 to 4, not \(priority)", book: book)
+        }
+        try await jobs { try await store.setPriority(book, priority) }
+    }
+
+    /// Forgets a book and removes its checkpoint audio; finished files stay.
+    public func delete(_ book: Int64) async throws {
+        try await jobs { try await store.delete(book) }
+        let folder = CheckpointFiles(root: paths.audio).directory(book: book)
+        do {
+            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
+        } catch {
+            throw PipelineError(.storage, "cannot remove its checkpoint audio in \(folder)", book: book, cause: error)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Where one book, or every book, stands.
+    public func status(book: Int64? = nil) async throws -> [BookStatus] {
+        try await jobs { try await store.status(book: book) }
+    }
+
+    /// Every task's history of a book, oldest first.
+    public func history(book: Int64) async throws -> [TaskEventRecord] {
+        try await jobs { try await store.events(book: book) }
+    }
+
+    /// Runs `body`, turning job-table failures into ``PipelineError``s.
+    private func jobs<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PipelineError {
+            throw error
+        } catch let error as JobError {
+            throw PipelineError(error)
+        } catch {
+            throw PipelineError(.database, "unexpected failure", cause: error)
+        }
+    }
+}
+
+extension PipelineError {
+    /// A job-table failure as the pipeline reports it.
+    init(_ error: JobError) {
+        let kind: Kind =
+            switch error.code {
+            case .notFound: .notFound
+            case .invalidTransition: .invalidRequest
+            default: .database
+            }
+        self.init(kind, error.message, book: error.bookID)
+    }
+}

@@ -1,0 +1,94 @@
+internal import Foundation
+internal import Logging
+internal import RecitalJobs
+public import RecitalModel
+public import RecitalSpeech
+
+/// The synthesizers of one run, chosen per book: each book speaks through its own stored voice, and
+/// requests are bounded per server (URL and key), so books on two servers proceed side by side and a
+/// slow server holds back only its own books.
+public struct SpeechRoutes: Sendable {
+    /// How one book's segments are spoken.
+    public struct Route: Sendable {
+        public var synthesizer: any SpeechSynthesizer
+        public var limiter: RequestLimiter
+        /// The server's identity (URL and key fingerprint), never the key itself.
+        public var server: String
+        public var capacity: Int
+    }
+
+    /// A book and the voice it is spoken with.
+    public struct Voice: Sendable {
+        public var book: Int64
+        public var profile: VoiceProfile
+        public var apiKey: String?
+
+        public init(book: Int64, profile: VoiceProfile, apiKey: String?) {
+            self.book = book
+            self.profile = profile
+            self.apiKey = apiKey
+        }
+    }
+
+    public private(set) var byBook: [Int64: Route] = [:]
+
+    /// The servers of this run with their books and request bound, in a stable order.
+    public var servers: [(server: String, capacity: Int, books: [Int64])] {
+        var order: [String] = []
+        var grouped: [String: (Int, [Int64])] = [:]
+        for (book, route) in byBook.sorted(by: { $0.key < $1.key }) {
+            if grouped[route.server] == nil { order.append(route.server) }
+            grouped[route.server, default: (route.capacity, [])].1.append(book)
+        }
+        return order.map { (server: $0, capacity: grouped[$0]!.0, books: grouped[$0]!.1) }
+    }
+
+    public func route(for book: Int64) -> Route? { byBook[book] }
+
+    /// Builds the routes for `voices` and runs `body` with them. The built-in voice, when any book
+    /// uses it, is started once on a free loopback port for the whole run and stopped after.
+    /// - Parameter concurrency: requests in flight per server (default: the first profile's for it).
+    /// - Throws: ``SpeechError`` for a profile whose URL is not usable.
+    public static func with<T: Sendable>(
+        _ voices: [Voice],
+        concurrency: Int?,
+        clock: any Clock<Duration> = ContinuousClock(),
+        _ body: @Sendable (SpeechRoutes) async throws -> T
+    ) async throws -> T {
+        guard voices.contains(where: { $0.profile.backend == .builtin && $0.profile.url == nil }) else {
+            return try await body(make(voices, builtinURL: nil, concurrency: concurrency, clock: clock))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        // The embedded server is an implementation detail: only its failures are worth showing.
+        var logger = Logger(label: "recital-speech")
+        logger.logLevel = .critical
+        let app = BuiltinSpeechServer.application(port: 0, logger: logger) { continuation.yield($0) }
+        // Requests still being spoken when the body ends finish within seconds.
+        return try await withRunningApplication(app, ports: ports, grace: .seconds(10)) { port in
+            try await body(
+                make(voices, builtinURL: "http://127.0.0.1:\(port)", concurrency: concurrency, clock: clock)
+            )
+        }
+    }
+
+    private static func make(
+        _ voices: [Voice],
+        builtinURL: String?,
+        concurrency: Int?,
+        clock: any Clock<Duration>
+    ) throws -> SpeechRoutes {
+        var routes = SpeechRoutes()
+        var limiters: [String: (RequestLimiter, Int)] = [:]
+        for voice in voices {
+            var profile = voice.profile
+            if profile.backend == .builtin, profile.url == nil { profile.url = builtinURL }
+            let client = try HTTPSpeechClient(profile: profile, apiKey: voice.apiKey, clock: clock)
+            let server = "\(profile.url ?? "")#\(voice.apiKey.map { ContentHash.text($0) } ?? "")"
+            let capacity = concurrency ?? profile.requestConcurrency
+            let (limiter, bound) = limiters[server] ?? (RequestLimiter(capacity: capacity), capacity)
+            limiters[server] = (limiter, bound)
+            routes.byBook[voice.book] = Route(synthesizer: client, limiter: limiter, server: server, capacity: bound)
+        }
+        return routes
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import RecitalJobs
+import RecitalModel
+import RecitalPipeline
+import RecitalTestSupport
+import Testing
+
+/// The facade every front end drives, used in-process: real SQLite, real HTTP on loopback.
+@Suite("The pipeline facade")
+struct PipelineTests {
+    @Test(
+        "three books on two servers with different voices run in one process: each server hears only its own books' texts, within its own request bound"
+    )
+    func perBookVoices() async throws {
+        let alpha = FakeTTSServer(latency: .milliseconds(20))
+        let beta = FakeTTSServer(latency: .milliseconds(20))
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        try await alpha.serve { alphaURL in
+            try await beta.serve { betaURL in
+                var onAlpha = PipelineHarness.settings(url: alphaURL, concurrency: 2)
+                onAlpha.voice.voice = "alpha"
+                var onBeta = PipelineHarness.settings(url: betaURL, concurrency: 3)
+                onBeta.voice.voice = "beta"
+                var ids: [Int64] = []
+                for (file, settings) in [
+                    ("epub2-basic.epub", onAlpha), ("epub3-fragments.epub", onBeta), ("pdf-outline.pdf", onAlpha),
+                ] {
+                    let read = try Pipeline.read(Fixtures.path(file), settings: settings)
+                    ids.append(try await pipeline.add(read, settings: settings, priority: 2).bookID)
+                }
+                #expect(try await pipeline.run(books: ids) == .finished)
+                let states = try await pipeline.status().map(\.state)
+                #expect(states == [.completed, .completed, .completed])
+
+                let texts = try await ids.asyncMap { id in
+                    Set(try await harness.store.segments(book: id).map(\.segment.text))
+                }
+                #expect(Set(alpha.counts.keys) == texts[0].union(texts[2]))
+                #expect(Set(beta.counts.keys) == texts[1])
+                #expect(alpha.bodies.allSatisfy { $0.contains(#""voice":"alpha""#) })
+                #expect(beta.bodies.allSatisfy { $0.contains(#""voice":"beta""#) })
+                #expect(alpha.peakInFlight <= 2 && beta.peakInFlight <= 3)
+                // Both servers were really used in parallel, not one after the other.
+                #expect(alpha.peakInFlight == 2 && beta.peakInFlight >= 2)
+            }
+        }
+    }
+
+    @Test(
+        "resume takes back a dead worker's task before it chooses what to retry, so a book whose attempts crashes used up finishes in the same run; status tells crashes from errors"
+    )
+    func resumeAfterCrashes() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        // A second handle on the table whose clock runs an hour ahead sees every lease as expired.
+        let later = try JobStore(path: harness.paths.database, now: { Date().timeIntervalSince1970 + 3600 })
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            let pipeline = Pipeline(harness.converter())
+            let id = try await pipeline.add(
+                try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
+                settings: settings,
+                priority: 2
+            ).bookID
+            // Seven workers die holding chapter 1 (each death uses an attempt)…
+            for _ in 1..<RetryPolicy.task.maxAttempts {
+                _ = try await harness.store.claim(owner: "doomed", limit: 1, books: [id])
+                try await later.rescueExpiredLeases()
+            }
+            // …and an eighth holds it now, in a process that no longer exists.
+            try await harness.store.registerWorker(id: "dead", pid: Int32.max, host: ProcessInfo.processInfo.hostName)
+            let held = try await harness.store.claim(owner: "dead", limit: 1, books: [id])
+            #expect(held.first?.attempt == RetryPolicy.task.maxAttempts)
+            #expect(try await pipeline.status(book: id).first?.state == .running)
+
+            let (books, outcome) = try await pipeline.resume()
+            #expect(books == [id])
+            #expect(outcome == .finished)
+            #expect(try await pipeline.status(book: id).first?.state == .completed)
+            #expect(try await harness.expectCheckpointsMatchServer(book: id))
+        }
+        // The same crashes, seen by status: deaths alone, and deaths after an error.
+        let other = try PipelineHarness()
+        let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
+        let clockAhead = try JobStore(path: other.paths.database, now: { Date().timeIntervalSince1970 + 3600 })
+        var errors: [String] = []
+        for withError in [false, true] {
+            let id = try await Pipeline(other.converter()).add(
+                try Pipeline.read(
+                    Fixtures.path(withError ? "epub2-basic.epub" : "pdf-outline.pdf"),
+                    settings: settings
+                ),
+                settings: settings,
+                priority: 2
+            ).bookID
+            // Every chapter is claimed and its worker dies, eight times; with an error first for
+            // chapter 1 in the second book.
+            for round in 0..<RetryPolicy.task.maxAttempts {
+                let claimed = try await other.store.claim(owner: "doomed", limit: 10, books: [id])
+                if withError, round == 0, let first = claimed.first {
+                    #expect(first.chapterIndex == 0)
+                    try await other.store.failTransient(first, error: "HTTP 503: loading", retryAfter: 0)
+                }
+                try await clockAhead.rescueExpiredLeases()
+            }
+            let status = try await other.store.only(id)
+            #expect(status.state == .failed)
+            errors.append(status.error ?? "")
+        }
+        #expect(errors[0] == "its worker stopped (crashed or was killed) 8 times while synthesizing chapter 1")
+        #expect(
+            errors[1]
+                == "its worker stopped (crashed or was killed) 7 times while synthesizing chapter 1; the last error was: HTTP 503: loading"
+        )
+    }
+
+    @Test("pause, unpause, priority, cancel, retry, history and delete act on the table and the files")
+    func control() async throws {
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
+        let id = try await pipeline.add(
+            try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
+            settings: settings,
+            priority: 2
+        ).bookID
+        func state() async throws -> BookState? { try await pipeline.status(book: id).first?.state }
+
+        try await pipeline.pause(id)
+        #expect(try await state() == .paused)
+        #expect(try await harness.store.claim(owner: "w", limit: 9, books: [id]).isEmpty)
+        try await pipeline.unpause(id)
+        #expect(try await state() == .queued)
+
+        try await pipeline.setPriority(id, 1)
+        #expect(try await harness.store.book(id).priority == 1)
+        await #expect(throws: PipelineError.self) { try await pipeline.setPriority(id, 7) }
+
+        try await pipeline.cancel(id)
+        #expect(try await state() == .cancelled)
+        #expect(try await pipeline.retry(id) == 3)
+        #expect(try await state() == .queued)
+        #expect(try await pipeline.history(book: id).contains { $0.kind == "retry" })
+
+        let folder = CheckpointFiles(root: harness.paths.audio).directory(book: id)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try await pipeline.delete(id)
+        #expect(!FileManager.default.fileExists(atPath: folder))
+        #expect(try await pipeline.status().isEmpty)
+        let missing = await #expect(throws: PipelineError.self) { try await pipeline.pause(id) }
+        #expect(missing?.kind == .notFound)
+        let unknown = await #expect(throws: PipelineError.self) { try await pipeline.books(named: ["/no/such.epub"]) }
+        #expect(unknown?.description == "no book in the job table comes from /no/such.epub")
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
