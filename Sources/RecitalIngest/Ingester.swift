@@ -14,10 +14,29 @@ public struct Ingester: Sendable {
     public func read(_ path: String) throws(IngestError) -> Book {
         let format = try Self.detectFormat(path)
         let segmenter = Segmenter(options: segmentation)
-        switch format {
-        case .epub: return try EPUBReader(file: path, segmenter: segmenter).read()
-        case .pdf: return try PDFReader(file: path, segmenter: segmenter).read()
+        var book =
+            switch format {
+            case .epub: try EPUBReader(file: path, segmenter: segmenter).read()
+            case .pdf: try PDFReader(file: path, segmenter: segmenter).read()
+            }
+        // Reports, scans and word-processor exports often carry no title; a name is needed for the
+        // files and tags, and the file's own name is what the user gave it.
+        if (book.metadata.title ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            let title = Self.title(fromFileName: path)
+            book.metadata.title = title
+            book.diagnostics.append(
+                .note("the book's metadata has no title; it is titled “\(title)” after its file name")
+            )
         }
+        return book
+    }
+
+    /// A title from a file name: no folder or extension, underscores and dashes read as spaces
+    /// (`annual_report-2024.pdf` → "annual report 2024").
+    public static func title(fromFileName path: String) -> String {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let words = stem.split { $0 == "_" || $0 == "-" || $0.isWhitespace }
+        return words.isEmpty ? "Untitled" : words.joined(separator: " ")
     }
 
     /// The format of the file at `path`, from its magic bytes.

@@ -78,4 +78,14 @@ struct PDFTests {
     func placeholders(value: String, expected: Bool) {
         #expect(PDFReader.placeholder(value) == expected)
     }
+
+    @Test("a book whose metadata has no title is titled after its file name, and says so")
+    func titleFromFileName() throws {
+        let book = try Ingester().read(Fixtures.path("annual_report-2024.pdf"))
+        #expect(book.metadata.title == "annual report 2024")
+        #expect(book.metadata.authors.isEmpty)
+        #expect(book.diagnostics.contains { $0.message.contains("titled “annual report 2024” after its file name") })
+        #expect(Ingester.title(fromFileName: "/x/my__scan--3.final.pdf") == "my scan 3.final")
+        #expect(Ingester.title(fromFileName: "/x/_-_.pdf") == "Untitled")
+    }
 }
