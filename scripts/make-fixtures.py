@@ -322,6 +322,10 @@ def pdf_untitled():
     pages = [body_lines(700, [["Revenue grew in every quarter mk801.", "Costs held steady."],
                               ["The board thanks everyone mk802."]])]
     write_pdf(os.path.join(ROOT, "annual_report-2024.pdf"), pages, info={"Producer": "Writer"})
+    # Another report of the same file name, in another folder: a second book that titles the same.
+    pages = [body_lines(700, [["Membership doubled this year mk811."], ["Thanks to all volunteers mk812."]])]
+    os.makedirs(os.path.join(ROOT, "untitled"), exist_ok=True)
+    write_pdf(os.path.join(ROOT, "untitled", "annual_report-2024.pdf"), pages, info={"Producer": "Writer"})
 
 
 # ---------------------------------------------------------------- hostile and broken input

@@ -40,6 +40,9 @@ public struct BookEncoder: Sendable {
     public var replaceable: Set<String> = []
     /// Replace any existing file.
     public var overwrite = false
+    /// The name the files take (without extension), reserved for the book in the job table; by
+    /// default `Author - Title`.
+    public var name: String?
 
     public init(settings: EncodeSettings) { self.settings = settings }
 
@@ -368,7 +371,7 @@ public struct BookEncoder: Sendable {
     /// Splits the timeline into files at chapter starts.
     private func plan(_ book: EncodeBook, _ timeline: Timeline) -> [Part] {
         let starts = timeline.chapterStarts
-        let base = OutputName.base(title: book.metadata.title, authors: book.metadata.authors)
+        let base = name ?? OutputName.base(title: book.metadata.title, authors: book.metadata.authors)
         let title = book.metadata.title ?? "Untitled"
         func end(_ chapter: Int) -> Int64 { chapter + 1 < starts.count ? starts[chapter + 1] : timeline.totalSamples }
         var ranges: [Range<Int>] = []

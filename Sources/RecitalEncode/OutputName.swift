@@ -2,11 +2,12 @@ internal import RecitalModel
 
 /// File names from book metadata that are always a single valid name inside the output folder:
 /// no path separators, control characters, leading dots or reserved characters, bounded length.
-enum OutputName {
+public enum OutputName {
     /// The longest name in UTF-8 bytes before the extension (file systems allow 255 in all).
     static let maxBytes = 180
 
-    static func base(title: String?, authors: [String]) -> String {
+    /// `Author - Title`, or `Title` when the book names no author.
+    public static func base(title: String?, authors: [String]) -> String {
         let title = clean(title ?? "")
         let author = clean(authors.prefix(2).joined(separator: ", "))
         switch (author.isEmpty, title.isEmpty) {

@@ -790,6 +790,64 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// The name of a book's files in `folder`: the one it holds there while `isFree` still accepts
+    /// it, else the first of `base`, `base (2)`, `base (3)`… that no other book holds and `isFree`
+    /// accepts, reserved in the same transaction (so two processes never pick one name).
+    /// - Parameter isFree: whether no file that is not the book's own stands in the way of a name.
+    public func reserveName(
+        book: Int64,
+        folder: String,
+        base: String,
+        isFree: @escaping @Sendable (String) -> Bool
+    ) async throws(JobError) -> String {
+        try await write { db in
+            let held = try String.fetchOne(
+                db,
+                sql: "SELECT stem FROM output_names WHERE book_id = ? AND folder = ?",
+                arguments: [book, folder]
+            )
+            if let held, isFree(held) { return held }
+            let taken = Set(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT stem FROM output_names WHERE folder = ? AND book_id <> ?",
+                    arguments: [folder, book]
+                )
+            )
+            for number in 1...10_000 {
+                let stem = number == 1 ? base : "\(base) (\(number))"
+                guard !taken.contains(stem), isFree(stem) else { continue }
+                try db.execute(
+                    sql: "DELETE FROM output_names WHERE book_id = ? AND folder = ?",
+                    arguments: [book, folder]
+                )
+                try db.execute(
+                    sql: "INSERT INTO output_names (folder, stem, book_id) VALUES (?, ?, ?)",
+                    arguments: [folder, stem, book]
+                )
+                return stem
+            }
+            throw JobError(.invalidTransition, "no free file name for “\(base)” in \(folder)", bookID: book)
+        }
+    }
+
+    /// The state of each of a book's encode tasks, by format.
+    public func encodeStates(book: Int64) async throws(JobError) -> [String: TaskState] {
+        try await read { db in
+            var states: [String: TaskState] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT format, state FROM tasks WHERE book_id = ? AND kind = 'encode'",
+                arguments: [book]
+            ) {
+                if let format = row["format"] as String?, let state = TaskState(rawValue: row["state"]) {
+                    states[format] = state
+                }
+            }
+            return states
+        }
+    }
+
     /// The finished files of a book.
     public func outputs(book: Int64) async throws(JobError) -> [OutputRecord] {
         try await read { db in

@@ -140,5 +140,17 @@ enum Schema {
         -- last real error.
         ALTER TABLE tasks ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
 
+        -- migration 4: output names
+        -- The name (without extension) a book's files take in an output folder, chosen when the book is
+        -- queued for that folder, so that two books never take one name and a name held by a file that is
+        -- not the book's own becomes "Name (2)" before any work is done, not after hours of it.
+        CREATE TABLE output_names (
+            folder TEXT NOT NULL,
+            stem TEXT NOT NULL,
+            book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+            PRIMARY KEY (folder, stem),
+            UNIQUE (book_id, folder)
+        );
+
         """#
 }

@@ -22,6 +22,8 @@ public struct BookStatus: Sendable, Codable, Equatable {
     public var segmentsTotal: Int
     public var etaSeconds: Double?
     public var outputs: [String]
+    /// Those of `outputs` that are no longer on disk.
+    public var missingOutputs: [String] = []
     public var error: String?
 
     public init(

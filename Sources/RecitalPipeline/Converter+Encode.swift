@@ -45,6 +45,15 @@ extension Converter {
         var configured = BookEncoder(settings: encodeSettings)
         configured.overwrite = overwrite
         configured.replaceable = Set(try await store.outputs(book: id).map(\.path))
+        // Reserved when the book was queued; taken again here in case a file has since appeared
+        // under that name (then the book moves to the next free name instead of failing).
+        configured.name = try await reserveName(
+            id,
+            metadata: input.metadata,
+            folder: folder,
+            encode: encodeSettings,
+            overwrite: overwrite
+        )
         let encoder = configured
         progress(.encodeStarted(book: id, formats: encodeSettings.formats.map(\.rawValue)))
         let stop = self.stop

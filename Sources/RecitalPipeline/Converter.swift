@@ -39,6 +39,11 @@ public struct Converter: Sendable {
         public var bookID: Int64
         public var created: Bool
         public var book: Book
+        /// The name the book's files take in the output folder (without extension).
+        public var fileName: String?
+        /// What this command changes for a book that was already there: files encoded again and
+        /// why, checkpoints to synthesize again, a name that was taken.
+        public var notes: [String] = []
     }
 
     /// A book read and shaped for speaking, not yet in the job table.

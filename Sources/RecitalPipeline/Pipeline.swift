@@ -1,6 +1,7 @@
 internal import Foundation
 public import RecitalEncode
 internal import RecitalJobs
+internal import RecitalMedia
 public import RecitalModel
 
 /// How a run speaks and finishes its books.
@@ -74,13 +75,62 @@ public struct Pipeline: Sendable {
     }
 
     /// Puts a book read by ``read(_:settings:)`` in the job table, or finds the same file with the
-    /// same settings there.
+    /// same settings there, and reserves the name of its files in the output folder. For a book that
+    /// was there, every file this command asks for that is not verified in its folder (another
+    /// format, another folder, deleted or changed since) is scheduled to be encoded again, and a
+    /// failed book gets fresh attempts; ``Converter/Enqueued/notes`` say what was found.
+    /// - Parameter overwrite: files of other names in the way do not count when choosing the name.
     public func add(
         _ book: Converter.ReadBook,
         settings: ConversionSettings,
-        priority: Int
+        priority: Int,
+        overwrite: Bool = false
     ) async throws -> Converter.Enqueued {
-        try await jobs { try await converter.enqueue(book, settings: settings, priority: priority) }
+        try await jobs {
+            var added = try await converter.enqueue(book, settings: settings, priority: priority)
+            if !added.created {
+                if try await store.status(book: added.bookID).first?.state == .failed {
+                    _ = try await store.retry(added.bookID)
+                    added.notes.append("it had failed; trying again with fresh attempts")
+                }
+                added.notes += try await converter.redoOutputs(added.bookID, settings: settings)
+            }
+            guard !settings.encode.formats.isEmpty, let folder = settings.outputDirectory else { return added }
+            let name = try await converter.reserveName(
+                added.bookID,
+                metadata: book.book.metadata,
+                folder: folder,
+                encode: settings.encode,
+                overwrite: overwrite
+            )
+            let base = OutputName.base(title: book.book.metadata.title, authors: book.book.metadata.authors)
+            if name != base { added.notes.append("“\(base)” is taken in \(folder); its files are named “\(name)”") }
+            added.fileName = name
+            return added
+        }
+    }
+
+    /// What stands between a book and the files its stored settings ask for: formats with no file
+    /// recorded in its output folder, files gone or changed since they were written. Empty when
+    /// every file exists and is verified.
+    public func unverifiedFiles(_ book: Int64) async throws -> [String] {
+        try await jobs {
+            let settings = try ConversionSettings.decode(try await store.book(book).settingsJSON, book: book)
+            let folder = settings.outputDirectory ?? FileManager.default.currentDirectoryPath
+            let outputs = try await store.outputs(book: book)
+            var problems: [String] = []
+            for format in settings.encode.formats {
+                let files = outputs.filter {
+                    $0.format == format.rawValue && ($0.path as NSString).deletingLastPathComponent == folder
+                }
+                if files.isEmpty {
+                    problems.append("no \(format.rawValue) file was written to \(folder)")
+                } else if let problem = Converter.unverified(files) {
+                    problems.append(problem)
+                }
+            }
+            return problems
+        }
     }
 
     /// The books these names stand for: ids, or the files books were read from.
@@ -198,9 +248,16 @@ public struct Pipeline: Sendable {
 
     // MARK: - Reading
 
-    /// Where one book, or every book, stands.
+    /// Where one book, or every book, stands; recorded files that are no longer there are listed as
+    /// missing too.
     public func status(book: Int64? = nil) async throws -> [BookStatus] {
-        try await jobs { try await store.status(book: book) }
+        try await jobs {
+            try await store.status(book: book).map { status in
+                var status = status
+                status.missingOutputs = status.outputs.filter { !FileManager.default.fileExists(atPath: $0) }
+                return status
+            }
+        }
     }
 
     /// Every task's history of a book, oldest first.

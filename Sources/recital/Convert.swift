@@ -76,13 +76,19 @@ struct Convert: AsyncParsableCommand {
                 } else {
                     read = try Pipeline.read(path, settings: settings)
                 }
-                let added = try await pipeline.add(read, settings: settings, priority: priority)
+                let added = try await pipeline.add(
+                    read,
+                    settings: settings,
+                    priority: priority,
+                    overwrite: output.overwrite
+                )
                 let title = added.book.metadata.title ?? path
                 Console.error(
                     added.created
                         ? "queued book \(added.bookID): \(title) (\(added.book.chapters.count) chapters)"
                         : "book \(added.bookID) (\(title)) is already in the job table with these settings; continuing it"
                 )
+                for note in added.notes { Console.error("book \(added.bookID): \(note)") }
                 if !ids.contains(added.bookID) { ids.append(added.bookID) }
             } catch let error as IngestError {
                 Console.error("error: \(error)")
@@ -122,12 +128,25 @@ enum Summary {
         } catch {
             throw CommandFailure.report(error)
         }
+        // Done means every file asked for exists, where it was asked for, as it was written.
+        var unverified = false
         for status in statuses {
             var line =
                 "book \(status.id): \(status.title ?? status.source): \(status.state.rawValue), \(status.segmentsDone)/\(status.segmentsTotal) segments"
             if let error = status.error { line += "; \(error)" }
             Console.output(line)
-            for file in status.outputs { Console.output("  \(file)") }
+            for file in status.outputs {
+                Console.output("  \(file)\(status.missingOutputs.contains(file) ? " (missing)" : "")")
+            }
+            guard status.state == .completed, outcome == .finished else { continue }
+            let problems: [String]
+            do {
+                problems = try await pipeline.unverifiedFiles(status.id)
+            } catch {
+                throw CommandFailure.report(error)
+            }
+            for problem in problems { Console.error("error: book \(status.id): \(problem)") }
+            if !problems.isEmpty { unverified = true }
         }
         switch outcome {
         case .interrupted:
@@ -137,7 +156,7 @@ enum Summary {
             Console.error("stopped: \(reason). Run `recital resume` to continue.")
             throw ExitCode.transientFailure
         case .finished:
-            if statuses.contains(where: { $0.state == .failed }) { throw ExitCode.failure }
+            if unverified || statuses.contains(where: { $0.state == .failed }) { throw ExitCode.failure }
             if unreadable { throw ExitCode.unreadableInput }
         }
     }

@@ -41,6 +41,9 @@ struct Status: AsyncParsableCommand {
                 if let eta = status.etaSeconds { line += ", ETA \(ProgressReporter.clock(eta))" }
                 line += "  \(status.title ?? status.source)"
                 if let error = status.error { line += "\n    error: \(error)" }
+                for file in status.outputs {
+                    line += "\n    \(file)\(status.missingOutputs.contains(file) ? " (missing)" : "")"
+                }
                 Console.output(line)
                 if events {
                     for event in try await pipeline.history(book: status.id) {
@@ -63,7 +66,7 @@ struct StatusReport: Encodable {
     private enum Keys: String, CodingKey { case books }
     private enum BookKeys: String, CodingKey {
         case id, title, source, state, progress, chaptersDone, chaptersTotal, segmentsDone, segmentsTotal, etaSeconds,
-            outputs, error
+            outputs, missingOutputs, error
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -82,6 +85,7 @@ struct StatusReport: Encodable {
             try item.encode(book.segmentsTotal, forKey: .segmentsTotal)
             try item.encode(book.etaSeconds.map { $0.rounded() }, forKey: .etaSeconds)
             try item.encode(book.outputs, forKey: .outputs)
+            try item.encode(book.missingOutputs, forKey: .missingOutputs)
             try item.encode(book.error, forKey: .error)
         }
     }

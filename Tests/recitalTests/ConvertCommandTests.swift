@@ -153,10 +153,11 @@ struct ConvertCommandTests {
             let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
             let books = try #require(object?["books"] as? [[String: Any]])
             let first = try #require(books.first)
+            // DESIGN.md's keys, and the files among `outputs` that are gone.
             #expect(
                 Set(first.keys) == [
                     "id", "title", "source", "state", "progress", "chaptersDone", "chaptersTotal", "segmentsDone",
-                    "segmentsTotal", "etaSeconds", "outputs", "error",
+                    "segmentsTotal", "etaSeconds", "outputs", "error", "missingOutputs",
                 ]
             )
             #expect(first["state"] as? String == "running")
