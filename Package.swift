@@ -20,6 +20,7 @@ let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", pac
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioHTTP: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
 
 let package = Package(
     name: "Recital",
@@ -82,7 +83,7 @@ let package = Package(
             name: "RecitalPipeline",
             dependencies: [
                 "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalSpeech", "RecitalMedia", "RecitalEncode",
-                hummingbird,
+                hummingbird, nioPosix,
                 serviceLifecycle, logging,
             ],
             swiftSettings: strictSettings

@@ -431,6 +431,31 @@ def large_epub(path, megabytes, characters=None, paragraphs_per_chapter=60, chap
                      ("OEBPS/content.opf", opf), ("OEBPS/nav.xhtml", nav)] + chapters)
 
 
+def scene_breaks():
+    """A short story whose scene breaks are paragraphs with nothing to speak (`* * *`, `—`, `…`)."""
+    def chapter(n, breaks):
+        paragraphs = []
+        for i, mark in enumerate(breaks):
+            paragraphs.append(f"<p>Part {i + 1} of chapter {n} begins. The lamp was lit and the night went on.</p>")
+            paragraphs.append(f"<p>{mark}</p>")
+        paragraphs.append(f"<p>Chapter {n} ends here, quietly.</p>")
+        body = f"<h1>Chapter {n}</h1>" + "\n".join(paragraphs)
+        return (f"c{n}.xhtml", XHTML.format(title=f"Chapter {n}", body=body))
+    chapters = [chapter(1, ["* * *", "—"]), chapter(2, ["…", "#", "* * *"])]
+    items = "".join(f'<item id="c{i}" href="c{i}.xhtml" media-type="application/xhtml+xml"/>' for i in (1, 2))
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in (1, 2))
+    nav_items = "".join(f'<li><a href="c{i}.xhtml">Chapter {i}</a></li>' for i in (1, 2))
+    opf = f"""<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">scenes</dc:identifier>
+  <dc:title>Scene Breaks</dc:title><dc:creator>Sam Sections</dc:creator><dc:language>en</dc:language></metadata>
+ <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>{items}</manifest>
+ <spine>{spine}</spine></package>"""
+    nav = XHTML.format(title="Contents", body=f'<nav epub:type="toc"><ol>{nav_items}</ol></nav>')
+    write_zip(os.path.join(ROOT, "scene-breaks.epub"), [("META-INF/container.xml", CONTAINER.format(opf="content.opf")),
+              ("content.opf", opf), ("nav.xhtml", nav)] + chapters)
+
+
 def many_chapters():
     """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
     large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
@@ -441,6 +466,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
         many_chapters()
         pdf_untitled()
+        scene_breaks()
         sys.exit(0)
 
     if len(sys.argv) == 4 and sys.argv[1] == "--large-chars":
@@ -463,5 +489,6 @@ if __name__ == "__main__":
     # A small novel for conversion tests: a few hundred segments in a handful of chapters.
     large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
     many_chapters()
+    scene_breaks()
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

@@ -42,15 +42,21 @@ struct Assembler {
         var started = false
         var starts: [Int64] = []
         try silence(samples(settings.leadIn))
+        var sceneBreak = false
         for chapter in book.chapters {
             var chapterStart: Int64?
             for (position_, segment) in chapter.segments.enumerated() {
+                if segment.sceneBreak {
+                    sceneBreak = true
+                    continue
+                }
                 var audio = trimmed(try load(segment, chapter: chapter.index))
                 if settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
                 let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
+                defer { sceneBreak = false }
                 if started {
-                    if boundary == .clause || boundary == .word {
+                    if (boundary == .clause || boundary == .word) && !sceneBreak {
                         let n = min(held.count, audio.count, crossfade)
                         try emit(Array(held[0..<(held.count - n)]))
                         try emit(Self.crossfade(Array(held[(held.count - n)...]), Array(audio[0..<n])))
@@ -58,7 +64,7 @@ struct Assembler {
                     } else {
                         Self.fadeOut(&held, over: edge)
                         try emit(held)
-                        try silence(samples(pause(boundary)))
+                        try silence(samples(pause(boundary, afterSceneBreak: sceneBreak)))
                         Self.fadeIn(&audio, over: edge)
                     }
                 } else {
@@ -91,19 +97,25 @@ struct Assembler {
         var held = 0
         var started = false
         var starts: [Int64] = []
+        var sceneBreak = false
         for chapter in book.chapters {
             var chapterStart: Int64?
             for (number, segment) in chapter.segments.enumerated() {
+                if segment.sceneBreak {
+                    sceneBreak = true
+                    continue
+                }
                 var length = try trimmedLength(segment, chapter: chapter.index, scratch: scratch)
                 guard length > 0 else { continue }
                 let boundary: SegmentBoundary = number == 0 || chapterStart == nil ? .chapter : segment.boundary
+                defer { sceneBreak = false }
                 if started {
                     // The held tail goes out whole: partly as itself, partly inside the crossfade.
                     position += Int64(held)
-                    if boundary == .clause || boundary == .word {
+                    if (boundary == .clause || boundary == .word) && !sceneBreak {
                         length -= min(held, length, crossfade)
                     } else {
-                        position += Int64(samples(pause(boundary)))
+                        position += Int64(samples(pause(boundary, afterSceneBreak: sceneBreak)))
                     }
                 } else {
                     started = true
@@ -169,13 +181,15 @@ struct Assembler {
         return min(count - 1, last + keep) - max(0, first - keep) + 1
     }
 
-    private func pause(_ boundary: SegmentBoundary) -> Double {
-        switch boundary {
-        case .chapter: settings.chapterPause
-        case .paragraph: settings.paragraphPause
-        case .sentence: settings.sentencePause
-        case .clause, .word: 0
-        }
+    private func pause(_ boundary: SegmentBoundary, afterSceneBreak: Bool = false) -> Double {
+        let pause: Double =
+            switch boundary {
+            case .chapter: settings.chapterPause
+            case .paragraph: settings.paragraphPause
+            case .sentence: settings.sentencePause
+            case .clause, .word: 0
+            }
+        return afterSceneBreak ? max(pause, settings.sceneBreakPause ?? 1.2) : pause
     }
 
     /// Reads a checkpoint written by the synthesis stage.

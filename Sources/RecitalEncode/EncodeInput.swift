@@ -6,11 +6,14 @@ public struct EncodeSegment: Sendable, Equatable {
     public var boundary: SegmentBoundary
     /// The checkpoint WAV file.
     public var path: String
+    /// A scene break (text with nothing to speak): no audio, a longer pause before what follows.
+    public var sceneBreak: Bool
 
-    public init(index: Int, boundary: SegmentBoundary, path: String) {
+    public init(index: Int, boundary: SegmentBoundary, path: String, sceneBreak: Bool = false) {
         self.index = index
         self.boundary = boundary
         self.path = path
+        self.sceneBreak = sceneBreak
     }
 }
 

@@ -14,6 +14,9 @@ public struct EncodeSettings: Sendable, Codable, Equatable {
     public var sentencePause: Double = 0.25
     public var paragraphPause: Double = 0.6
     public var chapterPause: Double = 1.5
+    /// Silence for a scene break (a paragraph such as `* * *`), seconds; 1.2 when unset (settings
+    /// stored before scene breaks were paused have no such key).
+    public var sceneBreakPause: Double?
     /// Fade at the edges of every pause, seconds, so that no join clicks.
     public var edgeFade: Double = 0.005
     /// Leading and trailing audio quieter than this (dBFS) is trimmed from each segment.

@@ -368,6 +368,13 @@ public final class JobStore: Sendable {
         )
     }
 
+    /// Adds a line of `kind` to a held task's history: "silent" for a segment with nothing to speak,
+    /// "skipped" for a poison segment left silent (which `status` lists as a warning).
+    public func note(_ task: ClaimedTask, kind: String, message: String) async throws(JobError) {
+        let time = now()
+        try await write { db in try Self.log(db, taskID: task.id, at: time, kind: kind, message: message) }
+    }
+
     /// Adds a line to a held task's history (for retries, which users look for in the log).
     public func logRetry(_ task: ClaimedTask, message: String) async throws(JobError) {
         let time = now()
@@ -660,6 +667,14 @@ public final class JobStore: Sendable {
                 )
                 let error = (tasks + encodes).first { ($0["state"] as String) == TaskState.failed.rawValue }
                     .map(Self.failure)
+                let warnings = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT e.message FROM task_events e JOIN tasks t ON t.id = e.task_id
+                        WHERE t.book_id = ? AND e.kind = 'skipped' ORDER BY e.id
+                        """,
+                    arguments: [id]
+                )
                 return BookStatus(
                     id: id,
                     title: row["title"],
@@ -672,7 +687,8 @@ public final class JobStore: Sendable {
                     segmentsTotal: segmentsTotal,
                     etaSeconds: state == .running || state == .queued ? eta : nil,
                     outputs: outputs,
-                    error: state == .failed ? error : nil
+                    error: state == .failed ? error : nil,
+                    warnings: warnings
                 )
             }
         }

@@ -25,6 +25,8 @@ public struct BookStatus: Sendable, Codable, Equatable {
     /// Those of `outputs` that are no longer on disk.
     public var missingOutputs: [String] = []
     public var error: String?
+    /// Problems that did not stop the book (a poison segment left silent).
+    public var warnings: [String] = []
 
     public init(
         id: Int64,
@@ -38,7 +40,8 @@ public struct BookStatus: Sendable, Codable, Equatable {
         segmentsTotal: Int,
         etaSeconds: Double?,
         outputs: [String],
-        error: String?
+        error: String?,
+        warnings: [String] = []
     ) {
         self.id = id
         self.title = title
@@ -52,6 +55,7 @@ public struct BookStatus: Sendable, Codable, Equatable {
         self.etaSeconds = etaSeconds
         self.outputs = outputs
         self.error = error
+        self.warnings = warnings
     }
 }
 

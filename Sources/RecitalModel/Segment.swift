@@ -11,6 +11,12 @@ public struct Segment: Sendable, Codable, Equatable, Hashable {
         self.text = text
         self.boundary = boundary
     }
+
+    /// Whether a text has anything to say: a letter or a digit. Scene breaks such as `* * *`, `—` or
+    /// `…` have not; servers refuse or mumble them, so they become a pause instead of a request.
+    public static func isSpeakable(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.isAlphabetic || $0.properties.numericType != nil }
+    }
 }
 
 /// The kind of break before a segment, strongest first.

@@ -3,6 +3,15 @@ public import RecitalEncode
 internal import RecitalJobs
 public import RecitalModel
 
+/// What to do with a poison segment: text that fails the same way every time while its server
+/// answers other text.
+public enum BadSegmentPolicy: String, Sendable, Codable, CaseIterable {
+    /// Fail the book, naming the chapter, the segment, its text and the server's answer.
+    case fail
+    /// Leave the segment silent and list a warning in `status`.
+    case skip
+}
+
 /// The settings a book is converted with. Two conversions of one file with settings that would
 /// produce the same audio are the same book.
 public struct ConversionSettings: Sendable, Codable, Equatable {
@@ -18,6 +27,8 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     public var speakIntro: Bool
     /// Keep checkpoint audio after a successful encode (for re-encoding) until `recital delete`.
     public var keepSegments: Bool
+    /// What a poison segment does to the book.
+    public var onBadSegment: BadSegmentPolicy = .fail
 
     public init(
         voice: VoiceProfile,
@@ -38,7 +49,8 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case voice, maxSegmentCharacters, encode, outputDirectory, speakChapterTitles, speakIntro, keepSegments
+        case voice, maxSegmentCharacters, encode, outputDirectory, speakChapterTitles, speakIntro, keepSegments,
+            onBadSegment
     }
 
     /// Books queued by an earlier version have no encode fields in their stored settings; they
@@ -52,6 +64,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         speakChapterTitles = try container.decodeIfPresent(Bool.self, forKey: .speakChapterTitles) ?? false
         speakIntro = try container.decodeIfPresent(Bool.self, forKey: .speakIntro) ?? false
         keepSegments = try container.decodeIfPresent(Bool.self, forKey: .keepSegments) ?? true
+        onBadSegment = try container.decodeIfPresent(BadSegmentPolicy.self, forKey: .onBadSegment) ?? .fail
     }
 
     public var json: String {

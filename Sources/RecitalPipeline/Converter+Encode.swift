@@ -34,8 +34,11 @@ extension Converter {
 
     private func encode(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
         let record = try await store.book(id)
-        guard let settings = ConversionSettings.decode(record.settingsJSON) else {
-            for task in tasks { try await store.failPermanent(task, error: "book \(id): unreadable settings") }
+        let settings: ConversionSettings
+        do {
+            settings = try ConversionSettings.decode(record.settingsJSON, book: id)
+        } catch {
+            for task in tasks { try await store.failPermanent(task, error: error.description) }
             return .finished
         }
         var encodeSettings = settings.encode
@@ -60,15 +63,24 @@ extension Converter {
         let progress = self.progress
         do {
             let report = try await withThrowingTaskGroup(of: EncodeReport?.self) { group in
+                // The lease: a pause or cancel from any process, or the lease lost to another
+                // worker, ends the group, which cancels the encoder within one heartbeat.
                 group.addTask {
                     while true {
                         try await Task.sleep(for: heartbeatInterval)
-                        for task in tasks { _ = try await store.heartbeat(task) }
+                        for task in tasks {
+                            let status = try await store.heartbeat(task)
+                            if status != .held { throw EncodeLeaseEnded(status: status) }
+                        }
                     }
                 }
+                // Minutes of codec work, on a thread of its own; it stops at its next progress step
+                // once cancelled and removes its partial files before returning.
                 group.addTask {
-                    try encoder.encode(input, into: folder, shouldStop: { stop.isSet }) { fraction in
-                        progress(.encodeProgress(book: id, fraction: fraction))
+                    try await Blocking.thread { cancelled in
+                        try encoder.encode(input, into: folder, shouldStop: { cancelled() || stop.isSet }) { fraction in
+                            progress(.encodeProgress(book: id, fraction: fraction))
+                        }
                     }
                 }
                 defer { group.cancelAll() }
@@ -96,6 +108,14 @@ extension Converter {
                 try? FileManager.default.removeItem(atPath: "\(paths.audio)/book-\(id)")
             }
             progress(.encoded(book: id, files: report.files.map(\.path)))
+            return .finished
+        } catch let ended as EncodeLeaseEnded {
+            // Paused or cancelled: the tasks go back without using an attempt (a paused book encodes
+            // again after `unpause`); a lost lease belongs to another worker now.
+            if ended.status != .lost {
+                for task in tasks { try await store.release(task, reason: "book \(ended.status) while encoding") }
+            }
+            progress(.warning(book: id, message: "encoding stopped: the book was \(ended.status)"))
             return .finished
         } catch let error as EncodeError {
             switch error.code {
@@ -133,7 +153,8 @@ extension Converter {
                 EncodeSegment(
                     index: segment.index,
                     boundary: segment.boundary,
-                    path: paths["\(segment.chapterIndex)/\(segment.index)"] ?? ""
+                    path: paths["\(segment.chapterIndex)/\(segment.index)"] ?? "",
+                    sceneBreak: !Segment.isSpeakable(segment.text)
                 )
             )
         }
@@ -153,4 +174,9 @@ extension Converter {
             cover: cover
         )
     }
+}
+
+/// The encode's lease ended: the book was paused or cancelled, or another worker took the task.
+struct EncodeLeaseEnded: Error {
+    let status: LeaseStatus
 }

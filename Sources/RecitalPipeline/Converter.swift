@@ -157,8 +157,10 @@ public struct Converter: Sendable {
     /// Synthesizes the books' pending segments, each through the voice it was queued with.
     public func synthesize(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
         guard !books.isEmpty else { return .finished }
-        let voices = try await voices(for: books, options: options)
-        return try await asWorker { try await synthesizeRegistered(books: books, voices: voices, options: options) }
+        let (voices, policies) = try await voices(for: books, options: options)
+        return try await asWorker {
+            try await synthesizeRegistered(books: books, voices: voices, policies: policies, options: options)
+        }
     }
 
     /// Synthesizes the books through one given voice, whatever they were queued with.
@@ -174,23 +176,31 @@ public struct Converter: Sendable {
     }
 
     /// Each book's voice: its stored profile (or the run's override), its server URL possibly
-    /// replaced, and the API key read from the variable the profile names.
-    func voices(for books: [Int64], options: RunOptions) async throws -> [SpeechRoutes.Voice] {
+    /// replaced, and the API key read from the variable the profile names; and what its poison
+    /// segments do.
+    func voices(
+        for books: [Int64],
+        options: RunOptions
+    ) async throws -> ([SpeechRoutes.Voice], [Int64: BadSegmentPolicy]) {
         var voices: [SpeechRoutes.Voice] = []
+        var policies: [Int64: BadSegmentPolicy] = [:]
         for book in books {
             var profile: VoiceProfile
             var apiKey: String?
             if let (override, key) = options.voice {
                 profile = override
                 apiKey = key
+                policies[book] = ConversionSettings.decode(try await store.book(book).settingsJSON)?.onBadSegment
             } else {
-                profile = try ConversionSettings.decode(try await store.book(book).settingsJSON, book: book).voice
+                let settings = try ConversionSettings.decode(try await store.book(book).settingsJSON, book: book)
+                profile = settings.voice
+                policies[book] = settings.onBadSegment
                 apiKey = try VoiceProfiles.apiKey(for: profile, environment: options.environment)
             }
             if let url = options.serverURL { profile.url = url }
             voices.append(SpeechRoutes.Voice(book: book, profile: profile, apiKey: apiKey))
         }
-        return voices
+        return (voices, policies)
     }
 
     /// Runs `body` with this process in the workers table, so that if it dies its leases are
@@ -216,6 +226,7 @@ public struct Converter: Sendable {
     private func synthesizeRegistered(
         books: [Int64],
         voices: [SpeechRoutes.Voice],
+        policies: [Int64: BadSegmentPolicy],
         options: RunOptions
     ) async throws -> SynthesisOutcome {
         try await repair(books: books)
@@ -230,6 +241,7 @@ public struct Converter: Sendable {
             )
             worker.patience = patience
             worker.heartbeatInterval = heartbeatInterval
+            worker.badSegments = policies
             return try await worker.run(books: books)
         }
     }

@@ -38,10 +38,12 @@ public struct Pipeline: Sendable {
     /// - Parameters:
     ///   - patience: how long work may fail transiently with nothing succeeding before a run stops
     ///     (and `resume` carries on).
+    ///   - heartbeat: how often held work renews its lease and looks for a pause or cancel.
     ///   - progress: hears what running work reports.
     public init(
         paths: RecitalPaths,
         patience: Duration = .seconds(120),
+        heartbeat: Duration = .seconds(10),
         progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
     ) throws(PipelineError) {
         try paths.prepare()
@@ -59,6 +61,7 @@ public struct Pipeline: Sendable {
             progress: progress
         )
         converter.patience = patience
+        converter.heartbeatInterval = heartbeat
         self.converter = converter
     }
 

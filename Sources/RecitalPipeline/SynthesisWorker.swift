@@ -31,6 +31,11 @@ public struct SynthesisWorker: Sendable {
     public var heartbeatInterval: Duration = .seconds(10)
     /// How often to look again for claimable work while waiting.
     public var pollInterval: Duration = .milliseconds(250)
+    /// What to do with each book's poison segments (default: fail the book).
+    public var badSegments: [Int64: BadSegmentPolicy] = [:]
+    /// Tries of one segment failing the same way, while its server answers other text, after which
+    /// it is a poison segment rather than an outage.
+    public var badSegmentTries = 5
 
     public init(
         store: JobStore,
@@ -54,6 +59,7 @@ public struct SynthesisWorker: Sendable {
         case completed
         case released
         case failed(String, permanent: Bool)
+        /// Audio or the job table could not be written: the run stops, `resume` carries on.
         case storage(String)
     }
 
@@ -172,27 +178,66 @@ public struct SynthesisWorker: Sendable {
 
     private struct LeaseEnded: Error { let status: LeaseStatus }
     private struct StopRequested: Error {}
+    /// A segment that fails the same way every time while its server answers other text.
+    private struct BadSegment: Error { let message: String }
 
-    /// What the chapters of one run share: when a segment last succeeded, and a halt flag the run
-    /// raises to wind its chapters down.
+    /// What the chapters of one run share: when a segment last succeeded (on the whole and per
+    /// server), how each failing segment has been failing, and a halt flag the run raises to wind
+    /// its chapters down.
     private final class RunState: Sendable {
+        struct Failing {
+            var signature: String
+            var count: Int
+            var since: ContinuousClock.Instant
+        }
+        private struct State {
+            var lastProgress = ContinuousClock.now
+            var lastSuccess: [String: ContinuousClock.Instant] = [:]
+            var failing: [String: Failing] = [:]
+        }
         let halt = StopFlag()
-        private let progress = Mutex(ContinuousClock.now)
-        var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }
-        func madeProgress() { progress.withLock { $0 = .now } }
+        private let state = Mutex(State())
+        var lastProgress: ContinuousClock.Instant { state.withLock { $0.lastProgress } }
+
+        func succeeded(_ segment: String, server: String) {
+            state.withLock {
+                $0.lastProgress = .now
+                $0.lastSuccess[server] = .now
+                $0.failing[segment] = nil
+            }
+        }
+
+        /// Counts one more failure of `segment`; a different failure starts the count again.
+        @discardableResult
+        func failed(_ segment: String, signature: String) -> Failing {
+            state.withLock { state in
+                var entry = state.failing[segment] ?? Failing(signature: signature, count: 0, since: .now)
+                if entry.signature != signature { entry = Failing(signature: signature, count: 0, since: .now) }
+                entry.count += 1
+                state.failing[segment] = entry
+                return entry
+            }
+        }
+
+        /// Whether `server` answered any request successfully after `instant`.
+        func answered(_ server: String, after instant: ContinuousClock.Instant) -> Bool {
+            state.withLock { ($0.lastSuccess[server] ?? instant) > instant }
+        }
     }
 
     private func runChapter(_ task: ClaimedTask, run: RunState) async -> Outcome {
         guard let chapter = task.chapterIndex else { return .failed("not a synthesize task", permanent: true) }
         guard let route = routes.route(for: task.bookID) else {
-            _ = try? await store.release(task, reason: "no voice for this book in this run")
-            return .released
+            return await settle(.released) {
+                try await store.release(task, reason: "no voice for this book in this run")
+            }
         }
         do {
             let book = try await store.book(task.bookID)
             // Checkpoints whose file is gone or changed are synthesized again.
             let existing = try await store.checkpoints(book: task.bookID, chapter: chapter)
-            let broken = existing.filter { !files.isIntact($0) }
+            let files = self.files
+            let broken = try await Blocking.io { existing.filter { !files.isIntact($0) } }
             if !broken.isEmpty {
                 try await store.discardCheckpoints(broken, reason: "audio file missing or corrupt")
                 for record in broken {
@@ -217,25 +262,44 @@ public struct SynthesisWorker: Sendable {
                     permanent: error.kind == .permanent
                 )
             )
+            let failed = Outcome.failed(message, permanent: error.kind == .permanent)
             if error.kind == .permanent {
-                _ = try? await store.failPermanent(task, error: message)
-            } else {
-                let delay = RetryPolicy.task.delay(attempt: task.attempt, random: Double.random(in: 0...1))
-                _ = try? await store.failTransient(task, error: message, retryAfter: delay.seconds)
+                return await settle(failed) { try await store.failPermanent(task, error: message) }
             }
-            return .failed(message, permanent: error.kind == .permanent)
+            let delay = RetryPolicy.task.delay(attempt: task.attempt, random: Double.random(in: 0...1))
+            return await settle(failed) {
+                try await store.failTransient(task, error: message, retryAfter: delay.seconds)
+            }
+        } catch let bad as BadSegment {
+            progress(.chapterFailed(book: task.bookID, chapter: chapter, message: bad.message, permanent: true))
+            return await settle(.failed(bad.message, permanent: true)) {
+                try await store.failPermanent(task, error: bad.message)
+            }
         } catch let error as PipelineError {
-            _ = try? await store.release(task, reason: error.message)
-            return .storage(error.message)
+            return await settle(.storage(error.description)) { try await store.release(task, reason: error.message) }
+        } catch let error as JobError {
+            // The job table itself failed: nothing more can be recorded now; its lease lapses.
+            return .storage("the job table failed: \(error)")
         } catch let ended as LeaseEnded {
-            if ended.status != .lost { _ = try? await store.release(task, reason: "book \(ended.status)") }
-            return .released
+            guard ended.status != .lost else { return .released }
+            return await settle(.released) { try await store.release(task, reason: "book \(ended.status)") }
         } catch is StopRequested {
-            _ = try? await store.release(task, reason: "stopped by signal")
-            return .released
+            return await settle(.released) { try await store.release(task, reason: "stopped by signal") }
         } catch {
-            _ = try? await store.release(task, reason: "\(error)")
-            return .failed("\(error)", permanent: false)
+            return await settle(.failed("\(error)", permanent: false)) {
+                try await store.release(task, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Records how a chapter ended; when the job table cannot take it, the run stops (exit 75) with
+    /// the database's reason instead of going on as if it had been recorded.
+    private func settle(_ outcome: Outcome, _ record: () async throws -> Bool) async -> Outcome {
+        do {
+            _ = try await record()
+            return outcome
+        } catch {
+            return .storage("the job table could not record a chapter's outcome: \(error)")
         }
     }
 
@@ -274,7 +338,8 @@ public struct SynthesisWorker: Sendable {
                         task: task,
                         book: book,
                         chapterTitle: chapterTitle,
-                        route: route
+                        route: route,
+                        run: run
                     )
                     return true
                 }
@@ -299,12 +364,65 @@ public struct SynthesisWorker: Sendable {
         task: ClaimedTask,
         book: BookRecord,
         chapterTitle: String,
-        route: SpeechRoutes.Route
+        route: SpeechRoutes.Route,
+        run: RunState
     ) async throws {
-        let audio = try await route.synthesizer.synthesize(
+        let key = "\(task.bookID)/\(segment.chapterIndex)/\(segment.index)"
+        guard Segment.isSpeakable(segment.text) else {
+            // Servers refuse or mumble text without words (Piper answers 500): a pause stands for it.
+            try await checkpointSilence(
+                segment,
+                task: task,
+                book: book,
+                kind: "silent",
+                note: "nothing to speak in “\(segment.text)”; a pause stands for it"
+            )
+            return
+        }
+        let audio: PCMAudio
+        do {
+            audio = try await speak(segment, key: key, task: task, book: book, route: route, run: run)
+        } catch let error as SpeechError where error.kind == .transient {
+            let failing = run.failed(key, signature: error.message)
+            guard failing.count >= badSegmentTries,
+                try await serverIsUp(route, since: failing.since, run: run)
+            else { throw error }
+            let message =
+                "chapter \(segment.chapterIndex + 1), segment \(segment.index + 1) (“\(segment.text.prefix(120))”): \(error.message), \(failing.count) times in a row while the server answers other text"
+            switch badSegments[task.bookID] ?? .fail {
+            case .fail:
+                throw BadSegment(message: message + "; convert with --on-bad-segment skip to leave it silent")
+            case .skip:
+                try await checkpointSilence(
+                    segment,
+                    task: task,
+                    book: book,
+                    kind: "skipped",
+                    note: message + "; left silent"
+                )
+                progress(.warning(book: task.bookID, message: message + "; left silent"))
+                return
+            }
+        }
+        run.succeeded(key, server: route.server)
+        try await checkpoint(audio, segment: segment, task: task, chapterTitle: chapterTitle)
+    }
+
+    /// One segment through the book's voice, retried by the client; every failed try is counted
+    /// towards the segment's poison count and shown as a retry.
+    private func speak(
+        _ segment: SegmentWork,
+        key: String,
+        task: ClaimedTask,
+        book: BookRecord,
+        route: SpeechRoutes.Route,
+        run: RunState
+    ) async throws -> PCMAudio {
+        try await route.synthesizer.synthesize(
             SynthesisRequest(text: segment.text, language: book.language),
             limiter: route.limiter
         ) { error, _, delay in
+            run.failed(key, signature: error.message)
             progress(
                 .retrying(
                     book: task.bookID,
@@ -314,15 +432,66 @@ public struct SynthesisWorker: Sendable {
                     delay: delay
                 )
             )
-            try? await store.logRetry(
-                task,
-                message:
-                    "segment \(segment.index): \(error.message); retry in \(String(format: "%.1f", delay.seconds)) s"
-            )
+            do {
+                try await store.logRetry(
+                    task,
+                    message:
+                        "segment \(segment.index): \(error.message); retry in \(String(format: "%.1f", delay.seconds)) s"
+                )
+            } catch {
+                // The retry goes ahead; only its line in the history is lost, and the user is told.
+                progress(.notice(message: "a retry could not be written to the task history: \(error)"))
+            }
         }
+    }
+
+    /// Whether the server is up although this segment keeps failing: it answered other text since
+    /// the segment began failing, or it answers a plain probe now.
+    private func serverIsUp(
+        _ route: SpeechRoutes.Route,
+        since: ContinuousClock.Instant,
+        run: RunState
+    ) async throws
+        -> Bool
+    {
+        if run.answered(route.server, after: since) { return true }
+        do {
+            _ = try await route.synthesizer.synthesize(SynthesisRequest(text: "Hello."), limiter: route.limiter) {
+                _,
+                _,
+                _ in
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Records a segment as silence: an empty checkpoint, and a line in the task's history.
+    private func checkpointSilence(
+        _ segment: SegmentWork,
+        task: ClaimedTask,
+        book: BookRecord,
+        kind: String,
+        note: String
+    ) async throws {
+        try await checkpoint(PCMAudio(samples: [], sampleRate: book.sampleRate), segment: segment, task: task)
+        try await store.note(task, kind: kind, message: note)
+    }
+
+    /// Writes a segment's audio durably, then records it under the task's lease.
+    private func checkpoint(
+        _ audio: PCMAudio,
+        segment: SegmentWork,
+        task: ClaimedTask,
+        chapterTitle: String = ""
+    ) async throws {
         try Task.checkCancellation()
         let path = files.path(book: task.bookID, chapter: segment.chapterIndex, segment: segment.index)
-        let checksum = try files.write(samples: audio.samples, sampleRate: audio.sampleRate, to: path)
+        let files = self.files
+        let checksum = try await Blocking.io {
+            try files.write(samples: audio.samples, sampleRate: audio.sampleRate, to: path)
+        }
         let record = CheckpointRecord(
             bookID: task.bookID,
             chapterIndex: segment.chapterIndex,

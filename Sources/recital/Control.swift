@@ -65,3 +65,21 @@ struct Retry: BookControl {
         return "book \(book): \(count) task\(count == 1 ? "" : "s") queued again"
     }
 }
+
+struct Priority: BookControl {
+    static let configuration = CommandConfiguration(
+        abstract: "Set a book's priority, 1 (first) to 4; its work still to do is claimed in that order."
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The book id.") var book: Int64
+    @Argument(help: "1 (first) to 4.") var priority: Int
+
+    func validate() throws {
+        guard (1...4).contains(priority) else { throw ValidationError("the priority must be 1 to 4") }
+    }
+
+    func apply(_ pipeline: Pipeline) async throws -> String {
+        try await pipeline.setPriority(book, priority)
+        return "book \(book): priority \(priority)"
+    }
+}

@@ -36,15 +36,26 @@ struct Convert: AsyncParsableCommand {
     @Option(help: "Priority 1 (first) to 4.")
     var priority = 2
 
+    @Option(
+        help: ArgumentHelp(
+            "A segment that fails the same way every time while the server answers other text: 'fail' the book (naming the segment) or 'skip' it as silence with a warning.",
+            valueName: "fail|skip"
+        )
+    )
+    var onBadSegment = BadSegmentPolicy.fail.rawValue
+
     func validate() throws {
         guard (1...4).contains(priority) else { throw ValidationError("--priority must be 1 to 4") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        guard BadSegmentPolicy(rawValue: onBadSegment) != nil else {
+            throw ValidationError("--on-bad-segment takes fail or skip, not '\(onBadSegment)'")
+        }
         _ = try output.encodeSettings()
     }
 
     func run() async throws {
         let paths = global.paths
-        let settings: ConversionSettings
+        var settings: ConversionSettings
         do {
             let profile = try voiceOptions.profile(home: paths.home)
             // A missing key is a usage error before any work, not a failure per book later.
@@ -58,12 +69,14 @@ struct Convert: AsyncParsableCommand {
                 speakIntro: output.intro,
                 keepSegments: !output.removeSegments
             )
+            settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
         } catch let error as PipelineError {
             throw CommandFailure.report(error)
         }
         // The first book is read while the job table opens (on a new database, a few fsyncs), so the
         // first request goes out sooner.
-        async let firstRead = books.first.map { path in try Pipeline.read(path, settings: settings) }
+        let chosen = settings
+        async let firstRead = books.first.map { path in try Pipeline.read(path, settings: chosen) }
         let reporter = ProgressReporter()
         let pipeline = try global.openPipeline(patience: patience, progress: reporter.handle)
         var ids: [Int64] = []

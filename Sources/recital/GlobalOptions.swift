@@ -19,10 +19,17 @@ struct GlobalOptions: ParsableArguments {
         patience: Double = 120,
         progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
     ) throws -> Pipeline {
+        // How often held work renews its lease and sees a pause or cancel from another process;
+        // tests shorten it to see an encode stop quickly.
+        let heartbeat =
+            ProcessInfo.processInfo.environment["RECITAL_HEARTBEAT_SECONDS"].flatMap(Double.init).map {
+                max(0.2, min($0, 20))
+            } ?? 10
         do {
             return try Pipeline(
                 paths: paths,
                 patience: .milliseconds(Int64(max(0, patience) * 1000)),
+                heartbeat: .milliseconds(Int64(heartbeat * 1000)),
                 progress: progress
             )
         } catch {

@@ -36,7 +36,7 @@ struct Recital: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Inspect.self, Convert.self, Resume.self, Encode.self, Status.self, Cancel.self, Pause.self, Unpause.self,
-            Retry.self, Delete.self, SpeechServer.self,
+            Retry.self, Priority.self, Delete.self, SpeechServer.self,
         ]
     )
 }

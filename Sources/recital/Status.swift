@@ -13,7 +13,7 @@ struct Status: AsyncParsableCommand {
     @Argument(help: "A book id (all books when omitted).")
     var book: Int64?
 
-    @Flag(help: "Print the JSON of DESIGN.md on stdout.")
+    @Flag(help: "Print one JSON object on stdout: {\"books\": [...]} with every key present (null when unknown).")
     var json = false
 
     @Flag(help: "Also print each task's history (claims, retries, failures).")
@@ -41,6 +41,7 @@ struct Status: AsyncParsableCommand {
                 if let eta = status.etaSeconds { line += ", ETA \(ProgressReporter.clock(eta))" }
                 line += "  \(status.title ?? status.source)"
                 if let error = status.error { line += "\n    error: \(error)" }
+                for warning in status.warnings { line += "\n    warning: \(warning)" }
                 for file in status.outputs {
                     line += "\n    \(file)\(status.missingOutputs.contains(file) ? " (missing)" : "")"
                 }
@@ -66,7 +67,7 @@ struct StatusReport: Encodable {
     private enum Keys: String, CodingKey { case books }
     private enum BookKeys: String, CodingKey {
         case id, title, source, state, progress, chaptersDone, chaptersTotal, segmentsDone, segmentsTotal, etaSeconds,
-            outputs, missingOutputs, error
+            outputs, missingOutputs, error, warnings
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -87,6 +88,7 @@ struct StatusReport: Encodable {
             try item.encode(book.outputs, forKey: .outputs)
             try item.encode(book.missingOutputs, forKey: .missingOutputs)
             try item.encode(book.error, forKey: .error)
+            try item.encode(book.warnings, forKey: .warnings)
         }
     }
 

@@ -97,6 +97,43 @@ struct AssemblerTests {
         #expect(single.halves() == [single])
     }
 
+    @Test("a scene break is a pause longer than a paragraph's and never a crossfade; the timeline agrees")
+    func sceneBreaks() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        func book(_ plan: [(SegmentBoundary, Bool)]) throws -> EncodeBook {
+            let segments = try plan.enumerated().map { index, piece in
+                let path = folder.appendingPathComponent("\(plan.count)-\(index).wav").path
+                let samples = piece.1 ? [] : ToneBook.tone(440, 0.5)
+                try Data(WAV.encode(samples: samples, sampleRate: ToneBook.rate)).write(to: URL(fileURLWithPath: path))
+                return EncodeSegment(index: index, boundary: piece.0, path: path, sceneBreak: piece.1)
+            }
+            return EncodeBook(
+                metadata: BookMetadata(title: "Breaks"),
+                narrator: nil,
+                sampleRate: ToneBook.rate,
+                chapters: [EncodeChapter(index: 0, title: "One", segments: segments)],
+                cover: nil
+            )
+        }
+        let settings = EncodeSettings()
+        let plain = try book([(.chapter, false), (.paragraph, false), (.clause, false)])
+        let broken = try book([
+            (.chapter, false), (.paragraph, true), (.paragraph, false), (.paragraph, true), (.clause, false),
+        ])
+        func length(_ book: EncodeBook) throws -> Int64 {
+            let assembler = Assembler(book: book, settings: settings)
+            var streamed: Int64 = 0
+            let timeline = try assembler.run { streamed += Int64($0.count) }
+            #expect(try assembler.timeline() == timeline)
+            return streamed
+        }
+        func samples(_ seconds: Double) -> Int64 { Int64((seconds * Double(ToneBook.rate)).rounded()) }
+        // The paragraph pause grows to a scene break's; the clause join becomes a scene break's pause
+        // instead of a crossfade.
+        let expected = samples(1.2) - samples(settings.paragraphPause) + samples(1.2) + samples(settings.crossfade)
+        #expect(try length(broken) - length(plain) == expected)
+    }
+
     @Test("a checkpoint cut short is reported by the timeline pass, naming its chapter and segment")
     func truncated() throws {
         let book = try Self.awkwardBook()

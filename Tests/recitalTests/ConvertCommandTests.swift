@@ -153,11 +153,11 @@ struct ConvertCommandTests {
             let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
             let books = try #require(object?["books"] as? [[String: Any]])
             let first = try #require(books.first)
-            // DESIGN.md's keys, and the files among `outputs` that are gone.
+            // DESIGN.md's keys, the files among `outputs` that are gone, and warnings (skipped segments).
             #expect(
                 Set(first.keys) == [
                     "id", "title", "source", "state", "progress", "chaptersDone", "chaptersTotal", "segmentsDone",
-                    "segmentsTotal", "etaSeconds", "outputs", "error", "missingOutputs",
+                    "segmentsTotal", "etaSeconds", "outputs", "error", "missingOutputs", "warnings",
                 ]
             )
             #expect(first["state"] as? String == "running")
@@ -215,5 +215,34 @@ enum RecitalTestSupportWAV {
         stride(from: 44, to: bytes.count - 1, by: 2).map {
             Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8)
         }
+    }
+}
+
+/// The real Piper server (`.ci/run` starts one): it answers HTTP 500 to text without words, which
+/// used to hold a book in retry until the patience ran out.
+@Suite(
+    "recital convert through a real Piper server",
+    .enabled(
+        if: ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"] != nil,
+        "set RECITAL_PIPER_URL to a running Piper server (.ci/run starts one)"
+    )
+)
+struct PiperProcessTests {
+    @Test("a story whose scene breaks are `* * *`, `—` and `…` becomes a finished audiobook")
+    func sceneBreaks() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["RECITAL_PIPER_URL"])
+        let setup = try ConvertCommandTests.Setup()
+        let started = ContinuousClock.now
+        let result = try await setup.run([
+            "convert", Fixtures.path("scene-breaks.epub"), "--tts-url", url, "--tts-backend", "piper", "--format",
+            "m4b", "--patience", "600",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(300))
+        let out = setup.home + "/out"
+        let m4b = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasSuffix(".m4b") })
+        let probe = try MediaProbe(out + "/" + m4b)
+        #expect(probe.chapters.map(\.title) == ["Chapter 1", "Chapter 2"])
+        #expect(probe.duration > 10, "\(probe.duration) s")
     }
 }

@@ -97,3 +97,99 @@ struct EncodeCommandTests {
         }
     }
 }
+
+/// `cancel` and `pause` from another process while a book encodes: the encode stops within one
+/// heartbeat (1 s here) plus 2 s, leaves no file, and the book is cancelled or paused.
+@Suite("Stopping an encode from another process", .serialized)
+struct EncodeControlTests {
+    /// A heartbeat of one second, so that a stop is seen quickly.
+    static func setup() throws -> (ConvertCommandTests.Setup, [String: String]) {
+        let setup = try ConvertCommandTests.Setup()
+        var environment = setup.environment
+        environment["RECITAL_HEARTBEAT_SECONDS"] = "1"
+        return (setup, environment)
+    }
+
+    /// Starts converting the 21-minute novella into M4B and MP3 and returns once it is encoding.
+    static func encoding(
+        _ setup: ConvertCommandTests.Setup,
+        _ environment: [String: String],
+        url: String
+    ) async throws -> BackgroundProcess {
+        let child = try BackgroundProcess(
+            Fixtures.executable,
+            [
+                "convert", Fixtures.path("novella.epub"), "--tts-url", url, "--format", "m4b,mp3", "--out",
+                setup.home + "/out",
+            ],
+            environment: environment
+        )
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !((try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? "").contains("encoding m4b, mp3") {
+            try #require(ContinuousClock.now < deadline && child.process.isRunning, "the encode never started")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        // Well into the encode: past the first pass, into the writing.
+        try await Task.sleep(for: .milliseconds(800))
+        return child
+    }
+
+    static func bookState(_ setup: ConvertCommandTests.Setup) async throws -> String {
+        let status = try await setup.run(["status", "1", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        return ((object?["books"] as? [[String: Any]])?.first?["state"] as? String) ?? ""
+    }
+
+    @Test("cancel stops an encode of 21 minutes of audio within a heartbeat plus 2 s, leaving no file")
+    func cancel() async throws {
+        let server = FakeTTSServer()
+        let (setup, environment) = try Self.setup()
+        try await server.serve { url in
+            let child = try await Self.encoding(setup, environment, url: url)
+            let cancelled = try await ProcessResult.launch(
+                Fixtures.executable,
+                ["cancel", "1"],
+                environment: environment
+            )
+            #expect(cancelled.status == 0, "\(cancelled.stderr)")
+            let asked = ContinuousClock.now
+            let result = try await child.wait()
+            #expect(ContinuousClock.now - asked < .seconds(3), "the encode went on after the cancel")
+            #expect(result.stderr.contains("encoding stopped: the book was cancelled"), "\(result.stderr)")
+            #expect(!result.stderr.contains("wrote "), "\(result.stderr)")
+        }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []
+        #expect(left.isEmpty, "\(left)")
+        #expect(try await Self.bookState(setup) == "cancelled")
+    }
+
+    @Test("pause stops an encode within a heartbeat plus 2 s; after unpause, resume encodes the book")
+    func pause() async throws {
+        let server = FakeTTSServer()
+        let (setup, environment) = try Self.setup()
+        try await server.serve { url in
+            let child = try await Self.encoding(setup, environment, url: url)
+            let paused = try await ProcessResult.launch(Fixtures.executable, ["pause", "1"], environment: environment)
+            #expect(paused.status == 0, "\(paused.stderr)")
+            let asked = ContinuousClock.now
+            let result = try await child.wait()
+            #expect(ContinuousClock.now - asked < .seconds(3), "the encode went on after the pause")
+            #expect(result.stderr.contains("encoding stopped: the book was paused"), "\(result.stderr)")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []).isEmpty)
+            #expect(try await Self.bookState(setup) == "paused")
+            let requests = server.requestCount
+
+            #expect(
+                try await ProcessResult.launch(Fixtures.executable, ["unpause", "1"], environment: environment).status
+                    == 0
+            )
+            #expect(try await Self.bookState(setup) == "running")
+            let resumed = try await ProcessResult.launch(Fixtures.executable, ["resume"], environment: environment)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(server.requestCount == requests)
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: setup.home + "/out").sorted()
+        #expect(files.count == 2 && files.allSatisfy { !$0.hasPrefix(".") }, "\(files)")
+        #expect(try await Self.bookState(setup) == "completed")
+    }
+}
