@@ -73,7 +73,8 @@ let package = Package(
         .target(
             name: "RecitalSpeech",
             dependencies: [
-                "RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP, logging,
+                "RecitalModel", "RecitalMedia", "RecitalEspeak", httpClient, hummingbird, nioCore, nioHTTP, nioPosix,
+                logging,
                 serviceLifecycle,
             ],
             swiftSettings: strictSettings
@@ -84,7 +85,7 @@ let package = Package(
             dependencies: [
                 "RecitalModel", "RecitalIngest", "RecitalJobs", "RecitalSpeech", "RecitalMedia", "RecitalEncode",
                 hummingbird, nioPosix,
-                serviceLifecycle, logging,
+                serviceLifecycle, logging, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -111,6 +112,13 @@ let package = Package(
             name: "synthesis-benchmark",
             dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalSpeech", "RecitalTestSupport"],
             path: "Benchmarks/SynthesisBenchmark",
+            swiftSettings: testSettings
+        ),
+
+        .executableTarget(
+            name: "status-benchmark",
+            dependencies: ["RecitalJobs", "RecitalModel", grdb],
+            path: "Benchmarks/StatusBenchmark",
             swiftSettings: testSettings
         ),
 
@@ -145,7 +153,7 @@ let package = Package(
         .testTarget(name: "RecitalModelTests", dependencies: ["RecitalModel"], swiftSettings: testSettings),
         .testTarget(
             name: "RecitalSpeechTests",
-            dependencies: ["RecitalSpeech", "RecitalModel", "RecitalMedia", "RecitalTestSupport", httpClient],
+            dependencies: ["RecitalSpeech", "RecitalModel", "RecitalMedia", "RecitalTestSupport", httpClient, nioCore],
             swiftSettings: testSettings
         ),
         .testTarget(

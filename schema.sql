@@ -144,3 +144,9 @@ CREATE TABLE output_names (
     PRIMARY KEY (folder, stem),
     UNIQUE (book_id, folder)
 );
+
+-- migration 5: status indexes
+-- `status` reads every book in a fixed number of queries; these keep the two that filter by time
+-- and by kind from scanning whole tables.
+CREATE INDEX checkpoints_recent ON checkpoints (created_at);
+CREATE INDEX task_events_skipped ON task_events (task_id) WHERE kind = 'skipped';

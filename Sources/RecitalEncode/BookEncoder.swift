@@ -122,7 +122,7 @@ public struct BookEncoder: Sendable {
                         )
                     )
                 } catch {
-                    throw EncodeError(.output, "\(final): \(error.description)")
+                    throw EncodeError(.output, "\(final): cannot start writing", cause: error)
                 }
                 files.append(
                     EncodedFile(
@@ -139,21 +139,25 @@ public struct BookEncoder: Sendable {
         // Each batch is encoded by every format at once, one core each, while the written audio is
         // measured beside them: the meter takes whichever core the encoders leave.
         func write(_ piece: UnsafeBufferPointer<Int16>) throws(EncodeError) {
-            let failures = Mutex<[String]>([])
+            let failures = Mutex<[MediaError]>([])
             let current = WriterSet(writers: writers)
             let shared = UnsafeSendableBuffer(piece)
             let meter = written
             DispatchQueue.concurrentPerform(iterations: current.writers.count + 1) { index in
                 guard index < current.writers.count else { return meter.add(shared.buffer) }
-                do { try current.writers[index].write(shared.buffer) } catch {
-                    failures.withLock { $0.append("\(error)") }
+                do throws(MediaError) { try current.writers[index].write(shared.buffer) } catch {
+                    failures.withLock { $0.append(error) }
                 }
             }
-            if let failure = failures.withLock({ $0.first }) { throw EncodeError(.output, "\(folder): \(failure)") }
+            if let failure = failures.withLock({ $0.first }) {
+                throw EncodeError(.output, "\(folder): cannot write the audio", cause: failure)
+            }
         }
         func close() throws(EncodeError) {
             for writer in writers {
-                do { try writer.finish() } catch { throw EncodeError(.output, "\(folder): \(error.description)") }
+                do { try writer.finish() } catch {
+                    throw EncodeError(.output, "\(folder): cannot finish writing", cause: error)
+                }
             }
             writers = []
         }
@@ -352,7 +356,7 @@ public struct BookEncoder: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw EncodeError(.output, "\(folder): cannot create the output folder (\(error.localizedDescription))")
+            throw EncodeError(.output, "\(folder): cannot create the output folder", cause: error)
         }
         guard access(folder, W_OK) == 0 else {
             throw EncodeError(.output, "\(folder): output folder is not writable")

@@ -18,13 +18,28 @@ public struct EncodeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// For ``Code/badSegment``: which checkpoint.
     public var chapter: Int?
     public var segment: Int?
+    /// What failed underneath (FFmpeg's or the system's own error), shown after the message.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, chapter: Int? = nil, segment: Int? = nil) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        chapter: Int? = nil,
+        segment: Int? = nil,
+        cause: (any Error & Sendable)? = nil
+    ) {
         self.code = code
         self.message = message
         self.chapter = chapter
         self.segment = segment
+        self.cause = cause
     }
 
-    public var description: String { message }
+    /// Equal in what they say; causes are not compared.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.chapter == rhs.chapter && lhs.segment == rhs.segment
+    }
+
+    /// `what: why (cause)`.
+    public var description: String { cause.map { "\(message) (\($0))" } ?? message }
 }

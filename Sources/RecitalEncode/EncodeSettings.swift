@@ -1,4 +1,5 @@
 public import RecitalMedia
+public import RecitalModel
 
 /// How checkpointed segments are joined, levelled and compressed into audiobook files.
 public struct EncodeSettings: Sendable, Codable, Equatable {

@@ -16,11 +16,14 @@ public struct JobError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var bookID: Int64?
+    /// SQLite's own error underneath, when there is one (its message is already in `message`).
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String, bookID: Int64? = nil) {
+    public init(_ code: Code, _ message: String, bookID: Int64? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
         self.bookID = bookID
+        self.cause = cause
     }
 
     public var description: String {

@@ -16,7 +16,7 @@ public struct NewBook: Sendable {
     /// `BookMetadata` as JSON, for the tags of the finished files.
     public var metadataJSON: String = "{}"
     /// One encode task is made per format; they become claimable when synthesis is complete.
-    public var encodeFormats: [String] = []
+    public var encodeFormats: [AudioContainer] = []
 
     public init(
         sourcePath: String,
@@ -30,7 +30,7 @@ public struct NewBook: Sendable {
         priority: Int,
         chapters: [Chapter],
         metadataJSON: String = "{}",
-        encodeFormats: [String] = []
+        encodeFormats: [AudioContainer] = []
     ) {
         self.metadataJSON = metadataJSON
         self.encodeFormats = encodeFormats
@@ -84,7 +84,7 @@ public struct ClaimedTask: Sendable, Equatable {
     public var owner: String
     public var token: String
     /// For encode tasks: the output format.
-    public var format: String? = nil
+    public var format: AudioContainer? = nil
 }
 
 /// The kinds of claimable work.
@@ -95,14 +95,14 @@ public enum TaskKind: String, Sendable {
 
 /// A finished audiobook file recorded for a book.
 public struct OutputRecord: Sendable, Equatable, Codable {
-    public var format: String
+    public var format: AudioContainer
     public var part: Int
     public var path: String
     public var checksum: String
     public var bytes: Int
     public var seconds: Double
 
-    public init(format: String, part: Int, path: String, checksum: String, bytes: Int, seconds: Double) {
+    public init(format: AudioContainer, part: Int, path: String, checksum: String, bytes: Int, seconds: Double) {
         self.format = format
         self.part = part
         self.path = path

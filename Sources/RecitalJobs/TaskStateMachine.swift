@@ -27,6 +27,9 @@ public enum TaskEvent: Sendable, Equatable {
     case cancel
     /// `recital retry`: a failed or cancelled task starts over with fresh attempts.
     case retry
+    /// Its finished work is needed again (a checkpoint turned out damaged, a file is asked for
+    /// again): a completed or waiting task starts over with fresh attempts.
+    case reopen
 }
 
 /// The outcome of an event: the next state and what happens to the attempt count.
@@ -34,7 +37,7 @@ public struct TaskTransition: Sendable, Equatable {
     public var state: TaskState
     /// Added to `attempt`: +1 on claim, −1 when a graceful stop gives the attempt back.
     public var attemptDelta: Int
-    /// Whether `attempt` (and the interruption count) start again from zero.
+    /// Whether `attempt` (and the interruption count and last error) start again from zero.
     public var resetsAttempts: Bool
     /// Whether the attempt was lost to the worker dying rather than to an error.
     public var countsInterruption: Bool
@@ -80,7 +83,7 @@ public enum TaskStateMachine {
             return TaskTransition(.available, attemptDelta: -1)
         case (.available, .cancel), (.running, .cancel):
             return TaskTransition(.cancelled)
-        case (.failed, .retry), (.cancelled, .retry):
+        case (.failed, .retry), (.cancelled, .retry), (.completed, .reopen), (.available, .reopen):
             return TaskTransition(.available, resetsAttempts: true)
         default:
             return nil

@@ -67,10 +67,21 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         onBadSegment = try container.decodeIfPresent(BadSegmentPolicy.self, forKey: .onBadSegment) ?? .fail
     }
 
-    public var json: String {
+    /// The settings as stored with a book; settings that cannot be written (a loudness that is not
+    /// a number) say why.
+    public func json() throws(PipelineError) -> String {
+        try Self.encoded(self, what: "these settings")
+    }
+
+    /// Sorted-key JSON of a value, or a configuration error naming `what` and the encoder's reason.
+    static func encoded(_ value: some Encodable, what: String) throws(PipelineError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "{}"
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw PipelineError(.configuration, "\(what) cannot be stored", cause: error)
+        }
     }
 
     public static func decode(_ json: String) -> ConversionSettings? {
@@ -96,9 +107,9 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         identity.concurrency = nil
         identity.apiKeyVariable = nil
         identity.name = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let voiceJSON = (try? String(decoding: encoder.encode(identity), as: UTF8.self)) ?? ""
+        // A voice that cannot be encoded is refused when the settings are stored (`json()`), before
+        // the hash is ever used.
+        let voiceJSON = (try? Self.encoded(identity, what: "the voice")) ?? ""
         return ContentHash.text(
             "\(voiceJSON)|segments:\(maxSegmentCharacters)|titles:\(speakChapterTitles)|intro:\(speakIntro)"
         )

@@ -20,7 +20,7 @@ extension Converter {
     func runEncodes(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
         var outcome = EncodeOutcome.finished
         for book in books {
-            if stop.isSet { return .interrupted }
+            if Task.isCancelled { return .interrupted }
             let tasks = try await store.claim(owner: owner, limit: 16, books: [book], kind: .encode)
             guard !tasks.isEmpty else { continue }
             switch try await encode(book, tasks: tasks, overwrite: overwrite) {
@@ -42,7 +42,7 @@ extension Converter {
             return .finished
         }
         var encodeSettings = settings.encode
-        encodeSettings.formats = tasks.compactMap { $0.format.flatMap(AudioContainer.init(rawValue:)) }
+        encodeSettings.formats = tasks.compactMap(\.format)
         let input = try await makeInput(record, settings: settings)
         let folder = settings.outputDirectory ?? FileManager.default.currentDirectoryPath
         var configured = BookEncoder(settings: encodeSettings)
@@ -58,8 +58,7 @@ extension Converter {
             overwrite: overwrite
         )
         let encoder = configured
-        progress(.encodeStarted(book: id, formats: encodeSettings.formats.map(\.rawValue)))
-        let stop = self.stop
+        progress(.encodeStarted(book: id, formats: encodeSettings.formats))
         let progress = self.progress
         do {
             let report = try await withThrowingTaskGroup(of: EncodeReport?.self) { group in
@@ -78,7 +77,7 @@ extension Converter {
                 // once cancelled and removes its partial files before returning.
                 group.addTask {
                     try await Blocking.thread { cancelled in
-                        try encoder.encode(input, into: folder, shouldStop: { cancelled() || stop.isSet }) { fraction in
+                        try encoder.encode(input, into: folder, shouldStop: cancelled) { fraction in
                             progress(.encodeProgress(book: id, fraction: fraction))
                         }
                     }
@@ -91,24 +90,43 @@ extension Converter {
             }
             for diagnostic in report.diagnostics { progress(.warning(book: id, message: diagnostic.message)) }
             for task in tasks {
-                let files = report.files.filter { $0.format.rawValue == task.format }
-                let outputs = files.map { file in
-                    OutputRecord(
-                        format: file.format.rawValue,
+                let files = report.files.filter { $0.format == task.format }
+                let outputs = try files.map { file in
+                    // Read back as written: the checksum is what later commands verify the file by.
+                    let size: Int?
+                    do {
+                        size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int
+                    } catch {
+                        throw PipelineError(.storage, "cannot read back \(file.path)", book: id, cause: error)
+                    }
+                    guard let checksum = ContentHash.file(file.path), let size else {
+                        throw PipelineError(.storage, "cannot read back \(file.path) to record its checksum", book: id)
+                    }
+                    return OutputRecord(
+                        format: file.format,
                         part: file.part,
                         path: file.path,
-                        checksum: ContentHash.file(file.path) ?? "",
-                        bytes: (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0,
+                        checksum: checksum,
+                        bytes: size,
                         seconds: file.seconds
                     )
                 }
                 _ = try await store.completeEncode(task, outputs: outputs)
             }
             if !settings.keepSegments {
-                try? FileManager.default.removeItem(atPath: "\(paths.audio)/book-\(id)")
+                do {
+                    try FileManager.default.removeItem(atPath: CheckpointFiles(root: paths.audio).directory(book: id))
+                } catch {
+                    progress(.warning(book: id, message: "its checkpoint audio could not be removed: \(error)"))
+                }
             }
             progress(.encoded(book: id, files: report.files.map(\.path)))
             return .finished
+        } catch _ where Task.isCancelled {
+            // Stopped by the user: the encoder has removed its partial files; the tasks go back
+            // without using an attempt (written although this task is cancelled).
+            try await release(tasks, reason: "stopped")
+            return .interrupted
         } catch let ended as EncodeLeaseEnded {
             // Paused or cancelled: the tasks go back without using an attempt (a paused book encodes
             // again after `unpause`); a lost lease belongs to another worker now.
@@ -124,19 +142,27 @@ extension Converter {
                 let broken = try await store.checkpoints(book: id, chapter: error.chapter).filter {
                     $0.index == error.segment
                 }
-                try await store.discardCheckpoints(broken, reason: error.message)
-                for task in tasks { try await store.release(task, reason: error.message) }
-                progress(.warning(book: id, message: "\(error.message); it will be synthesized again"))
+                try await store.discardCheckpoints(broken, reason: error.description)
+                for task in tasks { try await store.release(task, reason: error.description) }
+                progress(.warning(book: id, message: "\(error.description); it will be synthesized again"))
                 return .needsSynthesis
             case .interrupted:
-                for task in tasks { try await store.release(task, reason: "stopped by signal") }
+                try await release(tasks, reason: "stopped")
                 return .interrupted
             case .exists, .output, .encoder:
-                for task in tasks { try await store.failPermanent(task, error: error.message) }
-                progress(.encodeFailed(book: id, message: error.message))
+                for task in tasks { try await store.failPermanent(task, error: error.description) }
+                progress(.encodeFailed(book: id, message: error.description))
                 return .finished
             }
         }
+    }
+
+    /// Gives held tasks back without using an attempt, even from a cancelled task.
+    private func release(_ tasks: [ClaimedTask], reason: String) async throws {
+        let store = self.store
+        try await Task {
+            for task in tasks { try await store.release(task, reason: reason) }
+        }.value
     }
 
     /// The book's audio in order, from its segments and their checkpoints.
@@ -158,9 +184,14 @@ extension Converter {
                 )
             )
         }
-        var metadata =
-            (try? JSONDecoder().decode(BookMetadata.self, from: Data(record.metadataJSON.utf8)))
-            ?? BookMetadata(title: record.title, authors: record.authors, language: record.language)
+        var metadata: BookMetadata
+        do {
+            metadata = try JSONDecoder().decode(BookMetadata.self, from: Data(record.metadataJSON.utf8))
+        } catch {
+            // Tags then come from the title, authors and language the book row keeps.
+            metadata = BookMetadata(title: record.title, authors: record.authors, language: record.language)
+            progress(.warning(book: record.id, message: "its stored metadata cannot be read (\(error))"))
+        }
         if metadata.title == nil { metadata.title = record.title }
         let cover = FileManager.default.contents(atPath: "\(self.paths.audio)/book-\(record.id)/cover").map {
             [UInt8]($0)

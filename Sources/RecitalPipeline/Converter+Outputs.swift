@@ -52,12 +52,12 @@ extension Converter {
         let states = try await store.encodeStates(book: book)
         let outputs = try await store.outputs(book: book)
         var notes: [String] = []
-        var formats: [String] = []
+        var formats: [AudioContainer] = []
         for format in settings.encode.formats {
-            let state = states[format.rawValue]
+            let state = states[format]
             // Still to run (or running): it will write into the folder in the stored settings.
             if state == .available || state == .running { continue }
-            let files = outputs.filter { $0.format == format.rawValue }
+            let files = outputs.filter { $0.format == format }
             let problem: String? =
                 if state == nil || files.isEmpty {
                     "\(format.rawValue) has not been encoded yet"
@@ -70,7 +70,7 @@ extension Converter {
                 }
             guard let problem else { continue }
             notes.append(problem)
-            formats.append(format.rawValue)
+            formats.append(format)
         }
         guard !formats.isEmpty else { return [] }
         try await store.scheduleEncode(book, formats: formats)
@@ -78,8 +78,8 @@ extension Converter {
         let gone = try await store.checkpoints(book: book).filter { !files.isPresent($0) }.count
         let again =
             gone == 0
-            ? "encoding \(formats.joined(separator: ", ")) again from the checkpoints"
-            : "\(gone) segment\(gone == 1 ? "'s" : "s'") checkpoint audio is gone: synthesizing \(gone == 1 ? "it" : "them") again, then encoding \(formats.joined(separator: ", "))"
+            ? "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from the checkpoints"
+            : "\(gone) segment\(gone == 1 ? "'s" : "s'") checkpoint audio is gone: synthesizing \(gone == 1 ? "it" : "them") again, then encoding \(formats.map(\.rawValue).joined(separator: ", "))"
         return notes + [again]
     }
 

@@ -13,7 +13,6 @@ public struct Converter: Sendable {
     public let paths: RecitalPaths
     /// This process's worker id (host, pid and a random part).
     public let owner: String
-    public let stop: StopFlag
     public let progress: @Sendable (ProgressEvent) -> Void
     /// What request retries sleep on (tests pass one that does not really sleep).
     public var retryClock: any Clock<Duration> = ContinuousClock()
@@ -24,13 +23,11 @@ public struct Converter: Sendable {
         store: JobStore,
         paths: RecitalPaths,
         owner: String,
-        stop: StopFlag,
         progress: @escaping @Sendable (ProgressEvent) -> Void
     ) {
         self.store = store
         self.paths = paths
         self.owner = owner
-        self.stop = stop
         self.progress = progress
     }
 
@@ -85,27 +82,35 @@ public struct Converter: Sendable {
     /// - Throws: ``JobError`` for database trouble.
     public func enqueue(_ read: ReadBook, settings: ConversionSettings, priority: Int) async throws -> Enqueued {
         let book = read.book
+        let settingsJSON = try settings.json()
         let result = try await store.enqueue(
             NewBook(
                 sourcePath: read.path,
                 contentHash: read.contentHash,
                 settingsHash: settings.audioHash,
-                settingsJSON: settings.json,
+                settingsJSON: settingsJSON,
                 title: book.metadata.title,
                 authors: book.metadata.authors,
                 language: book.metadata.language,
                 sampleRate: settings.voice.outputSampleRate,
                 priority: priority,
                 chapters: book.chapters,
-                metadataJSON: Self.json(book.metadata),
-                encodeFormats: settings.encode.formats.map(\.rawValue)
+                metadataJSON: try ConversionSettings.encoded(book.metadata, what: "the book's metadata"),
+                encodeFormats: settings.encode.formats
             )
         )
         if case .created = result {
-            if let cover = book.cover { try? saveCover(cover.data, book: result.bookID) }
+            if let cover = book.cover {
+                do {
+                    try saveCover(cover.data, book: result.bookID)
+                } catch {
+                    // The book converts without it; its files will have no cover art.
+                    progress(.warning(book: result.bookID, message: "its cover could not be kept: \(error)"))
+                }
+            }
         } else {
             // Settings that do not change audio (where the server runs) follow the latest command.
-            try await store.updateSettings(result.bookID, json: settings.json)
+            try await store.updateSettings(result.bookID, json: settingsJSON)
         }
         return Enqueued(bookID: result.bookID, created: result == .created(result.bookID), book: book)
     }
@@ -141,12 +146,6 @@ public struct Converter: Sendable {
         }
     }
 
-    static func json(_ metadata: BookMetadata) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return (try? String(decoding: encoder.encode(metadata), as: UTF8.self)) ?? "{}"
-    }
-
     /// The cover is kept with the checkpoint audio so that encoding never needs the source file.
     func saveCover(_ bytes: [UInt8], book: Int64) throws {
         let folder = "\(paths.audio)/book-\(book)"
@@ -155,11 +154,17 @@ public struct Converter: Sendable {
     }
 
     /// Synthesizes the books' pending segments, each through the voice it was queued with.
+    /// Cancelling the calling task stops it: held chapters are given back without using an attempt
+    /// and it returns ``SynthesisOutcome/interrupted``.
     public func synthesize(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
         guard !books.isEmpty else { return .finished }
-        let (voices, policies) = try await voices(for: books, options: options)
-        return try await asWorker {
-            try await synthesizeRegistered(books: books, voices: voices, policies: policies, options: options)
+        do {
+            let (voices, policies) = try await voices(for: books, options: options)
+            return try await asWorker {
+                try await synthesizeRegistered(books: books, voices: voices, policies: policies, options: options)
+            }
+        } catch _ where Task.isCancelled {
+            return .interrupted
         }
     }
 
@@ -211,14 +216,21 @@ public struct Converter: Sendable {
             pid: ProcessInfo.processInfo.processIdentifier,
             host: ProcessInfo.processInfo.hostName
         )
+        // Removed even when the run is cancelled; a stale row would be harmless (its pid is gone once
+        // this process exits), so failing to remove it is only reported.
+        let store = self.store
+        let owner = self.owner
+        func leave() async {
+            if case .failure(let error) = await Task(operation: { try await store.removeWorker(id: owner) }).result {
+                progress(.notice(message: "\(error)"))
+            }
+        }
         do {
             let result = try await body()
-            try await store.removeWorker(id: owner)
+            await leave()
             return result
         } catch {
-            // The failure that ended the run is the one to report; a stale worker row is harmless
-            // (its pid is gone once this process exits).
-            do { try await store.removeWorker(id: owner) } catch { progress(.notice(message: "\(error)")) }
+            await leave()
             throw error
         }
     }
@@ -236,7 +248,6 @@ public struct Converter: Sendable {
                 routes: routes,
                 files: CheckpointFiles(root: paths.audio),
                 owner: owner,
-                stop: stop,
                 progress: progress
             )
             worker.patience = patience
@@ -250,6 +261,7 @@ public struct Converter: Sendable {
     /// while encoding sends its segment back to synthesis, then encoding runs again.
     public func convert(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
         for _ in 0..<3 {
+            if Task.isCancelled { return .interrupted }
             let outcome = try await synthesize(books: books, options: options)
             guard outcome == .finished else { return outcome }
             switch try await encode(books: books, overwrite: options.overwrite) {
@@ -263,7 +275,11 @@ public struct Converter: Sendable {
 
     /// Encodes every book of `books` whose synthesis is complete and whose encode tasks wait.
     public func encode(books: [Int64], overwrite: Bool = false) async throws -> EncodeOutcome {
-        try await asWorker { try await encodeRegistered(books: books, overwrite: overwrite) }
+        do {
+            return try await asWorker { try await encodeRegistered(books: books, overwrite: overwrite) }
+        } catch _ where Task.isCancelled {
+            return .interrupted
+        }
     }
 
     private func encodeRegistered(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {

@@ -31,8 +31,6 @@ public struct Pipeline: Sendable {
     let converter: Converter
     var store: JobStore { converter.store }
     public var paths: RecitalPaths { converter.paths }
-    /// Raised to stop the run: workers give their held work back without using an attempt.
-    public var stop: StopFlag { converter.stop }
 
     /// Opens the job table under `paths`, creating the home folder on first use.
     /// - Parameters:
@@ -57,7 +55,6 @@ public struct Pipeline: Sendable {
             store: store,
             paths: paths,
             owner: Converter.makeOwner(),
-            stop: StopFlag(),
             progress: progress
         )
         converter.patience = patience
@@ -124,7 +121,7 @@ public struct Pipeline: Sendable {
             var problems: [String] = []
             for format in settings.encode.formats {
                 let files = outputs.filter {
-                    $0.format == format.rawValue && ($0.path as NSString).deletingLastPathComponent == folder
+                    $0.format == format && ($0.path as NSString).deletingLastPathComponent == folder
                 }
                 if files.isEmpty {
                     problems.append("no \(format.rawValue) file was written to \(folder)")
@@ -158,8 +155,9 @@ public struct Pipeline: Sendable {
 
     // MARK: - Running
 
-    /// Synthesizes and encodes the books, each with its own voice, until they are done, the run is
-    /// stopped, or work stalls.
+    /// Synthesizes and encodes the books, each with its own voice, until they are done, the calling
+    /// task is cancelled (held work is given back; the outcome is ``SynthesisOutcome/interrupted``),
+    /// or work stalls.
     public func run(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
         try await jobs { try await converter.convert(books: books, options: options) }
     }
@@ -207,8 +205,8 @@ public struct Pipeline: Sendable {
             }
             settings.encode = encode
             settings.outputDirectory = outputDirectory
-            try await store.updateSettings(book, json: settings.json)
-            try await store.scheduleEncode(book, formats: encode.formats.map(\.rawValue))
+            try await store.updateSettings(book, json: try settings.json())
+            try await store.scheduleEncode(book, formats: encode.formats)
             return try await converter.encode(books: [book], overwrite: overwrite)
         }
     }
@@ -291,6 +289,7 @@ extension PipelineError {
             case .invalidTransition: .invalidRequest
             default: .database
             }
-        self.init(kind, error.message, book: error.bookID)
+        // The job error is the cause (its own cause is SQLite's error); its words are already here.
+        self.init(kind, error.message, book: error.bookID, cause: error)
     }
 }

@@ -1,3 +1,5 @@
+public import RecitalModel
+
 /// What a running conversion reports, for progress bars and logs.
 public enum ProgressEvent: Sendable {
     /// Work is starting: how much there is and how much was already done.
@@ -13,7 +15,7 @@ public enum ProgressEvent: Sendable {
     /// Waiting for retries scheduled later or for another process's work.
     case waiting(message: String)
     /// Encoding a book into these formats has begun.
-    case encodeStarted(book: Int64, formats: [String])
+    case encodeStarted(book: Int64, formats: [AudioContainer])
     case encodeProgress(book: Int64, fraction: Double)
     /// The finished files of a book.
     case encoded(book: Int64, files: [String])

@@ -1,12 +1,12 @@
 import Synchronization
 
-/// Set once when the user asks to stop (SIGINT/SIGTERM). Workers stop taking work, abandon what is
-/// in flight, and give their tasks back without using an attempt.
-public final class StopFlag: Sendable {
+/// A flag raised once, for work that runs outside Swift concurrency (the encoder's thread) and so
+/// cannot see its task's cancellation: it looks at the flag at each step.
+final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
 
-    public init() {}
+    init() {}
 
-    public func set() { flag.store(true, ordering: .sequentiallyConsistent) }
-    public var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
+    func set() { flag.store(true, ordering: .sequentiallyConsistent) }
+    var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
 }

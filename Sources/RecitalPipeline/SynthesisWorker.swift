@@ -22,7 +22,6 @@ public struct SynthesisWorker: Sendable {
     public let routes: SpeechRoutes
     public let files: CheckpointFiles
     public let owner: String
-    public let stop: StopFlag
     public let clock: any Clock<Duration>
     public let progress: @Sendable (ProgressEvent) -> Void
     /// How long to keep waiting while no chapter can progress (retries scheduled later) before
@@ -42,7 +41,6 @@ public struct SynthesisWorker: Sendable {
         routes: SpeechRoutes,
         files: CheckpointFiles,
         owner: String,
-        stop: StopFlag,
         clock: any Clock<Duration> = ContinuousClock(),
         progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
     ) {
@@ -50,7 +48,6 @@ public struct SynthesisWorker: Sendable {
         self.routes = routes
         self.files = files
         self.owner = owner
-        self.stop = stop
         self.clock = clock
         self.progress = progress
     }
@@ -70,7 +67,8 @@ public struct SynthesisWorker: Sendable {
         case chapter(server: String, Outcome)
     }
 
-    /// Works on the given books until they are done, the user stops, or work stalls.
+    /// Works on the given books until they are done, the task is cancelled (the user stops: every
+    /// held chapter is given back without using an attempt), or work stalls.
     /// - Throws: ``JobError`` when the job table itself fails (locked, disk error).
     public func run(books: [Int64]) async throws -> SynthesisOutcome {
         let statuses = try await store.status().filter { books.contains($0.id) }
@@ -99,9 +97,9 @@ public struct SynthesisWorker: Sendable {
                 // Failing for longer than the patience with nothing succeeding: the server is down or
                 // refusing; stop and leave the rest to `resume` instead of burning attempts.
                 if !lastProblem.isEmpty, ContinuousClock.now - run.lastProgress > patience { stalled = lastProblem }
-                if stop.isSet || storageFailure != nil || stalled != nil {
-                    run.halt.set()
-                    // Drain: every chapter task gives its lease back on its own.
+                if Task.isCancelled || storageFailure != nil || stalled != nil {
+                    // Wind down: every chapter, cancelled, gives its lease back on its own.
+                    group.cancelAll()
                     while active > 0 {
                         guard case .chapter(let server, _)? = try? await group.next() else { continue }
                         activeByServer[server, default: 1] -= 1
@@ -177,13 +175,11 @@ public struct SynthesisWorker: Sendable {
     // MARK: - One chapter
 
     private struct LeaseEnded: Error { let status: LeaseStatus }
-    private struct StopRequested: Error {}
     /// A segment that fails the same way every time while its server answers other text.
     private struct BadSegment: Error { let message: String }
 
     /// What the chapters of one run share: when a segment last succeeded (on the whole and per
-    /// server), how each failing segment has been failing, and a halt flag the run raises to wind
-    /// its chapters down.
+    /// server), and how each failing segment has been failing.
     private final class RunState: Sendable {
         struct Failing {
             var signature: String
@@ -195,7 +191,6 @@ public struct SynthesisWorker: Sendable {
             var lastSuccess: [String: ContinuousClock.Instant] = [:]
             var failing: [String: Failing] = [:]
         }
-        let halt = StopFlag()
         private let state = Mutex(State())
         var lastProgress: ContinuousClock.Instant { state.withLock { $0.lastProgress } }
 
@@ -233,6 +228,7 @@ public struct SynthesisWorker: Sendable {
             }
         }
         do {
+            try Task.checkCancellation()
             let book = try await store.book(task.bookID)
             // Checkpoints whose file is gone or changed are synthesized again.
             let existing = try await store.checkpoints(book: task.bookID, chapter: chapter)
@@ -252,6 +248,9 @@ public struct SynthesisWorker: Sendable {
                 return .completed
             }
             return .released
+        } catch _ where Task.isCancelled {
+            // The run is stopping (a signal, or a stall elsewhere): the attempt is given back.
+            return await settle(.released) { try await store.release(task, reason: "stopped") }
         } catch let error as SpeechError {
             let message = "chapter \(chapter + 1): \(error.message)"
             progress(
@@ -283,8 +282,6 @@ public struct SynthesisWorker: Sendable {
         } catch let ended as LeaseEnded {
             guard ended.status != .lost else { return .released }
             return await settle(.released) { try await store.release(task, reason: "book \(ended.status)") }
-        } catch is StopRequested {
-            return await settle(.released) { try await store.release(task, reason: "stopped by signal") }
         } catch {
             return await settle(.failed("\(error)", permanent: false)) {
                 try await store.release(task, reason: "\(error)")
@@ -294,11 +291,12 @@ public struct SynthesisWorker: Sendable {
 
     /// Records how a chapter ended; when the job table cannot take it, the run stops (exit 75) with
     /// the database's reason instead of going on as if it had been recorded.
-    private func settle(_ outcome: Outcome, _ record: () async throws -> Bool) async -> Outcome {
-        do {
-            _ = try await record()
+    private func settle(_ outcome: Outcome, _ record: @escaping @Sendable () async throws -> Bool) async -> Outcome {
+        // Written even while the run is cancelled: giving held work back is part of stopping.
+        switch await Task(operation: record).result {
+        case .success:
             return outcome
-        } catch {
+        case .failure(let error):
             return .storage("the job table could not record a chapter's outcome: \(error)")
         }
     }
@@ -314,17 +312,13 @@ public struct SynthesisWorker: Sendable {
         run: RunState
     ) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
-            // Watchers: the lease (pause, cancel, loss to another process) and the stop flag.
+            // The lease (pause, cancel, loss to another process); stopping is this task's cancellation.
             group.addTask {
                 while true {
                     try await self.clock.sleep(for: self.heartbeatInterval)
                     let status = try await self.store.heartbeat(task)
                     if status != .held { throw LeaseEnded(status: status) }
                 }
-            }
-            group.addTask {
-                while !self.stop.isSet, !run.halt.isSet { try await Task.sleep(for: .milliseconds(50)) }
-                throw StopRequested()
             }
             var next = pending.startIndex
             var running = 0
@@ -349,13 +343,13 @@ public struct SynthesisWorker: Sendable {
                 guard let finished = try await group.next() else { break }
                 if finished {
                     running -= 1
-                    if next < pending.endIndex, !stop.isSet, !run.halt.isSet { addSegment() }
+                    if next < pending.endIndex, !Task.isCancelled { addSegment() }
                 }
             }
             group.cancelAll()
-            // Stopped before every segment was started (the watcher may not have looked yet): the
-            // chapter is not done and must not be completed.
-            if next < pending.endIndex { throw StopRequested() }
+            // Stopped before every segment was started: the chapter is not done and must not be
+            // completed.
+            if next < pending.endIndex { throw CancellationError() }
         }
     }
 

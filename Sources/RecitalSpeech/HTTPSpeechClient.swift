@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 internal import Foundation
 internal import NIOCore
 internal import NIOHTTP1
+internal import NIOPosix
 public import RecitalMedia
 public import RecitalModel
 
@@ -130,7 +131,7 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         } catch is ResponseAccumulator.ResponseTooBigError {
             throw SpeechError(.transient, "\(host): answer larger than \(Self.maxResponseBytes / 1_048_576) MB")
         } catch {
-            throw SpeechError(.transient, "\(host): \(Self.describe(error))")
+            throw SpeechError(.transient, "\(host): \(Self.describe(error))", cause: error)
         }
     }
 
@@ -226,7 +227,7 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         } catch let error as SpeechError {
             throw error
         } catch {
-            throw SpeechError(.transient, "\(host) answered audio that does not decode: \(error)")
+            throw SpeechError(.transient, "\(host) answered audio that does not decode: \(error)", cause: error)
         }
         try Self.validate(audio, text: text, speed: profile.speed ?? 1, host: host)
         return audio
@@ -266,17 +267,41 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         return nil
     }
 
+    /// A transport failure in words, classified by the error's type and code.
     static func describe(_ error: any Error) -> String {
+        let timeout = "no answer before the timeout"
+        let refused = "connection refused (is the server running?)"
+        let closed = "the server closed the connection before answering"
+        func errno(_ code: Int32) -> String? {
+            switch code {
+            case ECONNREFUSED: refused
+            case ECONNRESET, EPIPE: closed
+            case ETIMEDOUT: timeout
+            default: nil
+            }
+        }
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout, .getConnectionFromPoolTimeout:
+                return timeout
+            case .remoteConnectionClosed: return closed
+            default: break
+            }
+        case let error as NIOConnectionError:
+            // Every address tried failed; the first reason stands for them.
+            for attempt in error.connectionErrors {
+                if let io = attempt.error as? IOError, let words = errno(io.errnoCode) { return words }
+            }
+            if error.dnsAAAAError != nil || error.dnsAError != nil { return "the server's name does not resolve" }
+        case let error as IOError:
+            if let words = errno(error.errnoCode) { return words }
+        case let error as ChannelError:
+            if case .connectTimeout = error { return timeout }
+            if case .ioOnClosedChannel = error { return closed }
+        default: break
+        }
         let text = String(describing: error)
-        if text.contains("connectTimeout") || text.contains("deadlineExceeded") || text.contains("readTimeout") {
-            return "no answer before the timeout"
-        }
-        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {
-            return "connection refused (is the server running?)"
-        }
-        if text.contains("remoteConnectionClosed") || text.contains("ECONNRESET") || text.contains("Connection reset") {
-            return "the server closed the connection before answering"
-        }
         return text.count > 200 ? String(text.prefix(200)) : text
     }
 }

@@ -13,12 +13,22 @@ public struct SpeechError: Error, Sendable, CustomStringConvertible {
     public var httpStatus: Int?
     /// How long the server asked us to wait (`Retry-After`).
     public var retryAfter: Duration?
+    /// The transport's or decoder's own error underneath, when there is one; `message` says it in
+    /// words (its classification is made from its type, never from its text).
+    public var cause: (any Error & Sendable)?
 
-    public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
+    public init(
+        _ kind: Kind,
+        _ message: String,
+        httpStatus: Int? = nil,
+        retryAfter: Duration? = nil,
+        cause: (any Error & Sendable)? = nil
+    ) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
         self.retryAfter = retryAfter
+        self.cause = cause
     }
 
     public var description: String { message }

@@ -115,7 +115,7 @@ struct Convert: AsyncParsableCommand {
         let outcome: SynthesisOutcome
         do {
             let options = RunOptions(concurrency: concurrency, overwrite: output.overwrite)
-            outcome = try await withStopOnSignals(pipeline.stop) {
+            outcome = try await Pipeline.untilSignalled {
                 try await pipeline.run(books: queued, options: options)
             }
         } catch {

@@ -24,7 +24,7 @@ struct Encode: AsyncParsableCommand {
         let outcome: EncodeOutcome
         do {
             let settings = try output.encodeSettings()
-            outcome = try await withStopOnSignals(pipeline.stop) {
+            outcome = try await Pipeline.untilSignalled {
                 try await pipeline.reencode(
                     book,
                     encode: settings,

@@ -89,7 +89,7 @@ final class ProgressReporter: Sendable {
             }
             if show { line(message) }
         case .encodeStarted(let book, let formats):
-            line("book \(book): encoding \(formats.joined(separator: ", "))")
+            line("book \(book): encoding \(formats.map(\.rawValue).joined(separator: ", "))")
         case .encodeProgress(let book, let fraction):
             if isTerminal {
                 let width = 30

@@ -33,7 +33,7 @@ struct Resume: AsyncParsableCommand {
         let result: (books: [Int64], outcome: SynthesisOutcome)
         do {
             let options = RunOptions(concurrency: concurrency, serverURL: ttsUrl)
-            result = try await withStopOnSignals(pipeline.stop) {
+            result = try await Pipeline.untilSignalled {
                 try await pipeline.resume(books, options: options)
             }
         } catch let error as PipelineError where error.kind == .notFound {

@@ -411,6 +411,10 @@ struct BookEncoderTests {
         } catch {
             #expect(error.code == .output)
             #expect(error.message.contains(blocker))
+            // The system's own error is kept and shown: "what: why (cause)".
+            let cause = try #require(error.cause)
+            #expect(error.description == "\(error.message) (\(cause))")
+            #expect(error.description.contains("\(cause)"))
         }
     }
 
@@ -429,7 +433,7 @@ struct BookEncoderTests {
             Issue.record("encoded \(format) onto a full disk")
         } catch {
             #expect(error.code == .output)
-            #expect(error.message.contains("No space left on device"), "\(error.message)")
+            #expect(error.description.contains("No space left on device"), "\(error)")
             #expect(error.message.contains(disk.path))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path).isEmpty)

@@ -39,7 +39,13 @@ struct Expected: Decodable {
     }
 }
 
-@Suite("The shared corpus of real books", .enabled(if: !Fixtures.corpusBooks().isEmpty))
+@Suite(
+    "The shared corpus of real books",
+    .enabled(
+        if: !Fixtures.corpusBooks().isEmpty,
+        "needs ../shared/corpus (real books with ground truth) beside the repository"
+    )
+)
 struct CorpusTests {
     static let books = Fixtures.corpusBooks()
 

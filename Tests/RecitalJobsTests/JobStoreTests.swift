@@ -18,13 +18,19 @@ struct JobStoreTests {
         #expect(applied.first == "1: initial")
     }
 
-    @Test("the database runs in WAL mode with full sync, foreign keys and a busy timeout")
-    func pragmas() throws {
-        let path = try JobFixtures.database()
-        _ = try JobStore(path: path)
-        let queue = try DatabaseQueue(path: path)
-        let mode = try queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
-        #expect(mode == "wal")
+    @Test("the database runs in WAL mode with full sync, foreign keys and a busy timeout, on every connection")
+    func pragmas() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        for connection in ["writer", "reader"] {
+            let read: @Sendable (Database) throws -> [String] = { db in
+                try ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"].map {
+                    try String.fetchOne(db, sql: "PRAGMA \($0)") ?? ""
+                }
+            }
+            let values = connection == "writer" ? try await store.write(read) : try await store.read(read)
+            // WAL, FULL (2), on, 10 s.
+            #expect(values == ["wal", "2", "1", "10000"], "\(connection)")
+        }
     }
 
     @Test("the same content with the same settings is one book")
@@ -173,17 +179,47 @@ struct JobStoreTests {
         #expect(Set(claimed).count == 100)
     }
 
-    @Test("a database locked by another process is reported as locked, in one line")
+    @Test("a database locked by another process is reported as locked, in one line, with SQLite's error as cause")
     func locked() async throws {
         let path = try JobFixtures.database()
-        let store = try JobStore(path: path)
-        // Hold a write lock from a raw connection past the store's busy timeout would take 10 s;
-        // the error mapping is what matters, so translate a real SQLITE_BUSY.
-        let error = JobStore.translate(DatabaseError(resultCode: .SQLITE_BUSY, message: "database is locked"))
-        #expect(error.code == .locked)
-        #expect(error.description.contains("locked by another process"))
-        #expect(!error.description.contains("\n"))
-        _ = store
+        let store = try JobStore(path: path, now: nil, trace: nil, busyTimeout: 0.3)
+        let id = try await store.enqueue(JobFixtures.book()).bookID
+        // Another process takes the write lock and keeps it.
+        let script = """
+            import sqlite3, sys, time
+            connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+            connection.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            time.sleep(30)
+            """
+        let holder = try BackgroundProcess("/usr/bin/env", ["python3", "-c", script, path])
+        defer { holder.signal(SIGKILL) }
+        try await Wait.until("the other process holding the lock", deadline: .seconds(30)) {
+            holder.stdoutSoFar.contains("locked")
+        }
+        do {
+            try await store.pause(id)
+            Issue.record("wrote through another process's lock")
+        } catch {
+            #expect(error.code == .locked)
+            #expect(error.description.contains("locked by another process"), "\(error)")
+            #expect(!error.description.contains("\n"))
+            #expect((error.cause as? DatabaseError)?.resultCode == .SQLITE_BUSY)
+        }
+    }
+
+    @Test("a database failure keeps SQLite's own error as its cause, and says it in its message")
+    func cause() async throws {
+        let store = try JobStore(path: try JobFixtures.database())
+        do {
+            _ = try await store.enqueue(JobFixtures.book(priority: 9))
+            Issue.record("a priority outside 1…4 was stored")
+        } catch {
+            #expect(error.code == .database)
+            let sqlite = try #require(error.cause as? DatabaseError)
+            #expect(sqlite.resultCode == .SQLITE_CONSTRAINT)
+            #expect(error.description.contains("CHECK constraint failed"), "\(error)")
+        }
     }
 }
 

@@ -21,6 +21,10 @@ struct TaskStateMachineTests {
             (.available, .cancel, 0, 8, .cancelled, 0),
             (.failed, .retry, 8, 8, .available, 0),
             (.cancelled, .retry, 1, 8, .available, 0),
+            (.completed, .reopen, 3, 8, .available, 0),
+            (.available, .reopen, 2, 8, .available, 0),
+            (.running, .reopen, 1, 8, nil, 0),
+            (.failed, .reopen, 8, 8, nil, 0),
             (.completed, .claim, 1, 8, nil, 0),
             (.completed, .cancel, 1, 8, nil, 0),
             (.available, .succeed, 0, 8, nil, 0),
@@ -34,7 +38,8 @@ struct TaskStateMachineTests {
         let result = TaskStateMachine.transition(from: state, on: event, attempt: attempt, maxAttempts: maxAttempts)
         #expect(result?.state == expected)
         if expected != nil { #expect(result?.attemptDelta == delta) }
-        #expect((result?.resetsAttempts ?? false) == (event == .retry))
+        #expect((result?.resetsAttempts ?? false) == (result != nil && (event == .retry || event == .reopen)))
+        #expect((result?.countsInterruption ?? false) == (event == .leaseExpired))
     }
 
     @Test(

@@ -113,7 +113,7 @@ struct ConverterTests {
             let converter = harness.converter()
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
             async let outcome = converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
-            while harness.events.segmentsDone < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            try await harness.events.waitUntil(deadline: .seconds(30)) { $0.segmentsDone >= 2 }
             try await harness.store.pause(id)
             #expect(try await outcome == .finished)
             let paused = try await harness.store.only(id)
@@ -135,16 +135,17 @@ struct ConverterTests {
         let harness = try PipelineHarness()
         try await server.serve { url in
             let settings = PipelineHarness.settings(url: url, concurrency: 1)
-            // Stop at the first finished segment, before the watcher of the stop flag can notice.
-            let stop = harness.stop
+            // Cancel the run at the first finished segment, while its chapter is still going.
+            let run = MutexBox<Task<SynthesisOutcome, any Error>?>(nil)
             let converter = harness.converter { event in
-                if case .segmentDone = event { stop.set() }
+                if case .segmentDone = event { run.value?.cancel() }
             }
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
-            #expect(
+            let started = Task {
                 try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
-                    == .interrupted
-            )
+            }
+            run.mutate { $0 = started }
+            #expect(try await started.value == .interrupted)
             let checkpoints = try await harness.store.checkpoints(book: id)
             let status = try await harness.store.only(id)
             #expect(checkpoints.count < status.segmentsTotal)
@@ -160,10 +161,12 @@ struct ConverterTests {
             let settings = PipelineHarness.settings(url: url, concurrency: 2)
             let converter = harness.converter()
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
-            async let outcome = converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 2)
-            while harness.events.segmentsDone < 2 { try await Task.sleep(for: .milliseconds(10)) }
-            harness.stop.set()
-            #expect(try await outcome == .interrupted)
+            let run = Task {
+                try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 2)
+            }
+            try await harness.events.waitUntil(deadline: .seconds(30)) { $0.segmentsDone >= 2 }
+            run.cancel()
+            #expect(try await run.value == .interrupted)
             let claimed = try await harness.store.claim(owner: "check", limit: 10, books: [id])
             #expect(!claimed.isEmpty)
             #expect(claimed.allSatisfy { $0.attempt == 1 })
@@ -260,7 +263,8 @@ struct ConverterTests {
 @Suite(
     "The built-in espeak-ng voice, end to end",
     .enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path)
+        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path),
+        "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 )
 struct BuiltinVoiceTests {
@@ -291,7 +295,8 @@ struct BuiltinVoiceTests {
 @Suite(
     "A real corpus book becomes an M4B with the built-in voice",
     .enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path)
+        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path),
+        "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 )
 struct CorpusAudiobookTests {
@@ -313,7 +318,7 @@ struct CorpusAudiobookTests {
         #expect(outcome == .finished)
         #expect(try await harness.store.only(queued.bookID).state == .completed)
         let outputs = try await harness.store.outputs(book: queued.bookID)
-        #expect(outputs.map(\.format).sorted() == ["flac", "m4b", "mp3"])
+        #expect(outputs.map(\.format.rawValue).sorted() == ["flac", "m4b", "mp3"])
         for file in outputs {
             #expect(file.path.hasPrefix(out + "/"))
             let probe = try MediaProbe(file.path)
@@ -335,10 +340,10 @@ struct CorpusAudiobookTests {
         }
         // MP3 on its own gets a higher ceiling (less room for coding overshoot) and still keeps it.
         settings.encode.formats = [.mp3]
-        try await harness.store.updateSettings(queued.bookID, json: settings.json)
-        try await harness.store.scheduleEncode(queued.bookID, formats: ["mp3"])
+        try await harness.store.updateSettings(queued.bookID, json: try settings.json())
+        try await harness.store.scheduleEncode(queued.bookID, formats: [.mp3])
         #expect(try await converter.encode(books: [queued.bookID], overwrite: true) == .finished)
-        let mp3 = try #require(try await harness.store.outputs(book: queued.bookID).first { $0.format == "mp3" })
+        let mp3 = try #require(try await harness.store.outputs(book: queued.bookID).first { $0.format == .mp3 })
         let alone = try MediaProbe.loudness(mp3.path)
         #expect(alone.truePeak <= -3.0, "MP3 alone: true peak \(alone.truePeak) dBTP")
         let aloneLevels = MediaProbe.acxLevels(try MediaProbe.decode(mp3.path, sampleRate: 24_000), sampleRate: 24_000)

@@ -11,7 +11,6 @@ import Testing
 struct PipelineHarness {
     let paths: RecitalPaths
     let store: JobStore
-    let stop = StopFlag()
     let events = EventLog()
 
     init() throws {
@@ -31,7 +30,6 @@ struct PipelineHarness {
             store: store,
             paths: paths,
             owner: "test-\(UUID().uuidString.prefix(6))",
-            stop: stop,
             progress: { event in
                 record(event)
                 progress?(event)
@@ -133,6 +131,15 @@ final class EventLog: Sendable {
     var all: [ProgressEvent] { events.value }
     var segmentsDone: Int { all.filter { if case .segmentDone = $0 { true } else { false } }.count }
     func record(_ event: ProgressEvent) { events.mutate { $0.append(event) } }
+
+    /// Waits until `condition` holds for the log, failing the test after `deadline`.
+    func waitUntil(deadline: Duration, _ condition: (EventLog) -> Bool) async throws {
+        let end = ContinuousClock.now + deadline
+        while !condition(self) {
+            try #require(ContinuousClock.now < end, "the condition did not hold within \(deadline)")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 }
 
 final class MutexBox<Value: Sendable>: Sendable {

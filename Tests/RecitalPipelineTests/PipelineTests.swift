@@ -155,6 +155,31 @@ struct PipelineTests {
     }
 }
 
+@Suite("Pipeline errors")
+struct PipelineErrorTests {
+    @Test("a job-table failure reaches the front end with its cause: the job error, and SQLite's under it")
+    func causes() async throws {
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
+        let read = try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+        let error = try #require(
+            await #expect(throws: PipelineError.self) {
+                try await pipeline.add(read, settings: settings, priority: 9)
+            }
+        )
+        #expect(error.kind == .database)
+        #expect(error.description.contains("CHECK constraint failed"), "\(error)")
+        let jobError = try #require(error.cause as? JobError)
+        #expect(jobError.cause != nil)
+        // Stored settings that do not decode say why, with the book.
+        let broken = await #expect(throws: PipelineError.self) {
+            try ConversionSettings.decode(#"{"voice": 3}"#, book: 7)
+        }
+        #expect(broken?.description.hasPrefix("book 7: its stored settings cannot be read (") == true)
+    }
+}
+
 extension Array {
     func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []

@@ -27,12 +27,26 @@ struct SpeechSessionTests {
     @Test("the built-in server stops cleanly while connections are still arriving")
     func stopsWithConnectionsArriving() async throws {
         let profile = VoiceProfile(name: "builtin", backend: .builtin, sampleRate: 24_000, concurrency: 2)
-        for _ in 0..<40 {
+        for round in 0..<40 {
+            let started = ContinuousClock.now
             let sockets = try await SpeechSession.with(profile, apiKey: nil) { synthesizer in
                 let url = try #require((synthesizer as? HTTPSpeechClient)?.profile.url)
                 let port = try #require(url.split(separator: ":").last.flatMap { Int($0) })
+                // The server really serves, then is knocked on as the session ends.
+                if round % 8 == 0 {
+                    let audio = try await synthesizer.synthesize(SynthesisRequest(text: "Stop.", language: "en")) {
+                        _,
+                        _,
+                        _ in
+                    }
+                    #expect(audio.duration > 0.1)
+                }
                 return knock(port, times: 4)
             }
+            // Every knock was a real connection, and the session ended within its grace period
+            // instead of trapping or hanging.
+            #expect(sockets.count == 4 && sockets.allSatisfy { $0 >= 0 })
+            #expect(ContinuousClock.now - started < .seconds(15))
             for socket in sockets { close(socket) }
         }
     }

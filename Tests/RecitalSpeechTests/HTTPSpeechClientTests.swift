@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 import RecitalMedia
 import RecitalModel
 import RecitalTestSupport
@@ -175,7 +176,33 @@ struct HTTPSpeechClientTests {
         } catch let error as SpeechError {
             #expect(error.kind == .transient)
             #expect(error.message.contains("127.0.0.1:9"))
+            // The transport's own error is kept, and the words come from its type and code.
+            #expect(error.cause != nil)
+            #expect(error.message.contains("connection refused (is the server running?)"), "\(error.message)")
         }
+    }
+
+    /// An error whose text reads like a refused connection, but is not one.
+    struct Lookalike: Error, CustomStringConvertible {
+        var description: String { "connectionRefused ECONNRESET readTimeout" }
+    }
+
+    @Test("transport failures are told apart by their type and code, never by searching their text")
+    func transportWords() {
+        #expect(HTTPSpeechClient.describe(HTTPClientError.readTimeout) == "no answer before the timeout")
+        #expect(
+            HTTPSpeechClient.describe(HTTPClientError.remoteConnectionClosed)
+                == "the server closed the connection before answering"
+        )
+        #expect(
+            HTTPSpeechClient.describe(IOError(errnoCode: ECONNRESET, reason: "read"))
+                == "the server closed the connection before answering"
+        )
+        #expect(
+            HTTPSpeechClient.describe(IOError(errnoCode: ECONNREFUSED, reason: "connect"))
+                == "connection refused (is the server running?)"
+        )
+        #expect(HTTPSpeechClient.describe(Lookalike()) == Lookalike().description)
     }
 
     @Test("a server that hangs is cut off by the request timeout")

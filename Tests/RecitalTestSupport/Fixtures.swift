@@ -154,3 +154,33 @@ public final class BackgroundProcess: @unchecked Sendable {
         )
     }
 }
+
+/// Waiting for something a test can observe, instead of sleeping for a guessed time.
+public enum Wait {
+    public struct TimedOut: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Checks `condition` every few milliseconds until it holds; throws ``TimedOut`` naming `what`
+    /// once `deadline` has passed.
+    public static func until(
+        _ what: String,
+        deadline: Duration = .seconds(60),
+        _ condition: () async throws -> Bool
+    ) async throws {
+        let end = ContinuousClock.now + deadline
+        while try await !condition() {
+            guard ContinuousClock.now < end else {
+                throw TimedOut(description: "\(what) did not happen within \(deadline)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+extension BackgroundProcess {
+    /// The child's stderr so far.
+    public var stderrSoFar: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+    /// The child's stdout so far.
+    public var stdoutSoFar: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+}

@@ -38,6 +38,7 @@ struct ControlCommandTests {
         #expect(try await setup.run(["pause", "1"]).stdout == "book 1 paused\n")
         #expect(try await setup.run(["status", "1"]).stdout.contains("paused"))
         #expect(try await setup.run(["unpause", "1"]).status == 0)
+        #expect(try await setup.run(["status", "1", "--json"]).stdout.contains(#""state":"queued""#))
         #expect(try await setup.run(["cancel", "1"]).status == 0)
         let json = try await setup.run(["status", "--json"])
         #expect(json.stdout.contains(#""state":"cancelled""#))
@@ -50,12 +51,12 @@ struct ControlCommandTests {
     func speechServer() async throws {
         let child = try BackgroundProcess(Fixtures.executable, ["speech-server", "--port", "0"])
         var port: Int?
-        for _ in 0..<200 where port == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            let log = (try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? ""
+        try await Wait.until("the server saying where it listens", deadline: .seconds(30)) {
+            let log = child.stderrSoFar
             if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 port = Int(log[range].split(separator: ":").last ?? "")
             }
+            return port != nil
         }
         let bound = try #require(port)
         let client = try HTTPSpeechClient(
@@ -82,9 +83,8 @@ struct ControlCommandTests {
             time.sleep(30)
             """
         let holder = try BackgroundProcess("/usr/bin/env", ["python3", "-c", script, setup.home + "/recital.sqlite"])
-        for _ in 0..<100 {
-            if (try? String(contentsOf: holder.stdoutURL, encoding: .utf8))?.contains("locked") == true { break }
-            try await Task.sleep(for: .milliseconds(50))
+        try await Wait.until("the other process holding the lock", deadline: .seconds(30)) {
+            holder.stdoutSoFar.contains("locked")
         }
         let result = try await setup.run(["pause", "1"])
         holder.signal(SIGKILL)

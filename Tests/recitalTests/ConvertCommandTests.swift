@@ -81,6 +81,12 @@ struct ConvertCommandTests {
                     ? ["convert", book, "--tts-url", url, "--concurrency", "4", "--format", "m4b"]
                     : ["resume", "--concurrency", "4"]
                 let child = try setup.start(arguments)
+                // The book must be in the table before the first kill, or there is nothing to resume.
+                if round == 0 {
+                    try await Wait.until("the book being queued", deadline: .seconds(60)) {
+                        child.stderrSoFar.contains("queued book 1")
+                    }
+                }
                 try await Task.sleep(for: .milliseconds(Int.random(in: 150...1200, using: &generator)))
                 child.signal(SIGKILL)
                 let killed = try await child.wait()
@@ -147,7 +153,8 @@ struct ConvertCommandTests {
         let setup = try Setup()
         try await server.serve { url in
             let child = try setup.start(["convert", Self.novella, "--tts-url", url, "--concurrency", "2"])
-            try await Task.sleep(for: .milliseconds(900))
+            // Well under way: a few segments answered.
+            try await Wait.until("a few answers", deadline: .seconds(60)) { server.requestCount >= 4 }
             let status = try await setup.run(["status", "--json"])
             #expect(status.status == 0)
             let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]

@@ -72,13 +72,10 @@ struct EncodeCommandTests {
             let child = try setup.start([
                 "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "mp3", "--concurrency", "4",
             ])
-            let deadline = ContinuousClock.now + .seconds(120)
-            while ContinuousClock.now < deadline {
-                let text = (try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? ""
-                if text.contains("encoding mp3") { break }
-                try await Task.sleep(for: .milliseconds(10))
+            // Killed while its partial file is being written.
+            try await Wait.until("the MP3 being written", deadline: .seconds(120)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).contains { $0.contains(".partial") }
             }
-            try await Task.sleep(for: .milliseconds(300))
             child.signal(SIGKILL)
             let killed = try await child.wait()
             try #require(killed.status != 0, "the encode finished before it could be killed")
@@ -124,13 +121,11 @@ struct EncodeControlTests {
             ],
             environment: environment
         )
-        let deadline = ContinuousClock.now + .seconds(120)
-        while !((try? String(contentsOf: child.stderrURL, encoding: .utf8)) ?? "").contains("encoding m4b, mp3") {
-            try #require(ContinuousClock.now < deadline && child.process.isRunning, "the encode never started")
-            try await Task.sleep(for: .milliseconds(20))
+        // Well into the encode: past the first pass, into writing the files.
+        try await Wait.until("the files being written", deadline: .seconds(120)) {
+            let written = (try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []
+            return written.filter { $0.contains(".partial") }.count == 2
         }
-        // Well into the encode: past the first pass, into the writing.
-        try await Task.sleep(for: .milliseconds(800))
         return child
     }
 

@@ -1,0 +1,280 @@
+internal import Foundation
+internal import GRDB
+public import RecitalModel
+
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
+/// Claims and leases: taking work, renewing and rescuing leases, and finishing a held task, every
+/// change of state through ``TaskStateMachine``.
+extension JobStore {
+    /// Claims up to `limit` available tasks, highest priority first then oldest, in one statement.
+    /// - Parameter books: only tasks of these books, or any book when nil.
+    public func claim(
+        owner: String,
+        limit: Int,
+        books: [Int64]? = nil,
+        kind: TaskKind = .synthesize
+    ) async throws(JobError) -> [ClaimedTask] {
+        let time = now()
+        let token = UUID().uuidString
+        if let books, books.isEmpty { return [] }
+        // Book ids are integers, so listing them inline is safe and keeps the arguments Sendable.
+        var bookFilter = books.map { " AND t.book_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        // Encoding waits until every chapter of the book is synthesized.
+        bookFilter +=
+            kind == .synthesize
+            ? " AND t.kind = 'synthesize'"
+            : " AND t.kind = 'encode' AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.book_id = t.book_id"
+                + " AND s.kind = 'synthesize' AND s.state <> 'completed')"
+        let filter = bookFilter
+        let leaseEnd = time + Self.leaseDuration
+        // One statement claims them all; what a claim does to a task is the state machine's rule.
+        guard let claim = TaskStateMachine.transition(from: .available, on: .claim, attempt: 0, maxAttempts: 1) else {
+            return []
+        }
+        return try await write { db in
+            let arguments: StatementArguments = [claim.state.rawValue, owner, token, leaseEnd, time, time, limit]
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE tasks
+                    SET state = ?, attempt = attempt + \(claim.attemptDelta), lease_owner = ?, lease_token = ?,
+                        lease_expires_at = ?, updated_at = ?
+                    WHERE id IN (
+                        SELECT t.id FROM tasks t JOIN books b ON b.id = t.book_id
+                        WHERE t.state = 'available' AND t.scheduled_at <= ?
+                            AND b.paused_at IS NULL AND b.cancelled_at IS NULL\(filter)
+                        ORDER BY t.priority, t.scheduled_at, t.id
+                        LIMIT ?)
+                    RETURNING id, book_id, chapter_idx, format, attempt, max_attempts, priority, scheduled_at
+                    """,
+                arguments: arguments
+            )
+            // RETURNING gives rows in no particular order; hand them out in claim order.
+            let ordered = rows.sorted {
+                ($0["priority"] as Int, $0["scheduled_at"] as Double, $0["id"] as Int64)
+                    < ($1["priority"] as Int, $1["scheduled_at"] as Double, $1["id"] as Int64)
+            }
+            let claimed = ordered.map { row in
+                ClaimedTask(
+                    id: row["id"],
+                    bookID: row["book_id"],
+                    chapterIndex: row["chapter_idx"],
+                    attempt: row["attempt"],
+                    maxAttempts: row["max_attempts"],
+                    owner: owner,
+                    token: token,
+                    format: (row["format"] as String?).flatMap(AudioContainer.init(rawValue:))
+                )
+            }
+            for task in claimed {
+                try Self.log(
+                    db,
+                    taskID: task.id,
+                    at: time,
+                    kind: "claimed",
+                    message: "attempt \(task.attempt) by \(owner)"
+                )
+            }
+            return claimed
+        }
+    }
+
+    /// Renews a lease and reports whether the book was paused or cancelled meanwhile.
+    public func heartbeat(_ task: ClaimedTask) async throws(JobError) -> LeaseStatus {
+        let time = now()
+        return try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET lease_expires_at = ?, updated_at = ?
+                    WHERE id = ? AND lease_token = ? AND state = 'running'
+                    """,
+                arguments: [time + Self.leaseDuration, time, task.id, task.token]
+            )
+            guard db.changesCount == 1 else { return .lost }
+            let flags = try Row.fetchOne(
+                db,
+                sql: "SELECT paused_at, cancelled_at FROM books WHERE id = ?",
+                arguments: [task.bookID]
+            )
+            if flags?["cancelled_at"] as Double? != nil { return .cancelled }
+            if flags?["paused_at"] as Double? != nil { return .paused }
+            return .held
+        }
+    }
+
+    /// Returns tasks whose worker is gone to the queue: its lease expired, or it ran on this machine
+    /// and its process no longer exists (a SIGKILL is noticed at once, not after the lease). The
+    /// crashed attempt stays used; tasks out of attempts fail; tasks of cancelled books are cancelled.
+    @discardableResult
+    public func rescueExpiredLeases() async throws(JobError) -> Int {
+        let time = now()
+        let host = self.host
+        return try await write { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.id, t.attempt, t.max_attempts, t.lease_expires_at, b.cancelled_at, w.pid, w.host
+                    FROM tasks t JOIN books b ON b.id = t.book_id LEFT JOIN workers w ON w.id = t.lease_owner
+                    WHERE t.state = 'running'
+                    """
+            ).filter { row in
+                if (row["lease_expires_at"] as Double? ?? 0) < time { return true }
+                guard let pid = row["pid"] as Int32?, row["host"] as String? == host else { return false }
+                return !Self.processExists(pid)
+            }
+            for row in rows {
+                let cancelled = (row["cancelled_at"] as Double?) != nil
+                let event: TaskEvent = cancelled ? .cancel : .leaseExpired
+                guard
+                    let next = TaskStateMachine.transition(
+                        from: .running,
+                        on: event,
+                        attempt: row["attempt"],
+                        maxAttempts: row["max_attempts"]
+                    )
+                else { continue }
+                // The last real error stays; the death is counted apart (status tells them apart).
+                try Self.apply(next, to: row["id"], in: db, at: time, error: nil)
+                try Self.log(
+                    db,
+                    taskID: row["id"],
+                    at: time,
+                    kind: "rescued",
+                    message: "worker gone; now \(next.state.rawValue)"
+                )
+            }
+            return rows.count
+        }
+    }
+
+    static func processExists(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Marks a held task done. Returns false when the lease was lost (nothing is written).
+    @discardableResult
+    public func complete(_ task: ClaimedTask) async throws(JobError) -> Bool {
+        try await finish(task, event: .succeed, error: nil, retryAfter: nil)
+    }
+
+    /// Records a transient failure: the task is retried after `retryAfter` seconds, or fails when
+    /// out of attempts.
+    @discardableResult
+    public func failTransient(_ task: ClaimedTask, error: String, retryAfter: Double) async throws(JobError) -> Bool {
+        try await finish(task, event: .failTransient, error: error, retryAfter: retryAfter)
+    }
+
+    /// Records a permanent failure: the task (and so the book) fails now, with this message.
+    @discardableResult
+    public func failPermanent(_ task: ClaimedTask, error: String) async throws(JobError) -> Bool {
+        try await finish(task, event: .failPermanent, error: error, retryAfter: nil)
+    }
+
+    /// Gives a task back after a graceful stop (signal or pause) without using an attempt.
+    @discardableResult
+    public func release(_ task: ClaimedTask, reason: String) async throws(JobError) -> Bool {
+        try await finish(task, event: .release, error: nil, retryAfter: nil, note: reason)
+    }
+
+    func finish(
+        _ task: ClaimedTask,
+        event: TaskEvent,
+        error: String?,
+        retryAfter: Double?,
+        note: String? = nil,
+        alongside: @escaping @Sendable (Database, Double) throws -> Void = { _, _ in }
+    ) async throws(JobError) -> Bool {
+        let time = now()
+        return try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT attempt, max_attempts FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
+                    arguments: [task.id, task.token]
+                ),
+                let next = TaskStateMachine.transition(
+                    from: .running,
+                    on: event,
+                    attempt: row["attempt"],
+                    maxAttempts: row["max_attempts"]
+                )
+            else { return false }
+            try alongside(db, time)
+            try Self.apply(next, to: task.id, in: db, at: time, error: error, scheduledAt: time + (retryAfter ?? 0))
+            let message = [
+                error, note, next.state == .available && retryAfter != nil ? "retry in \(Int(retryAfter ?? 0)) s" : nil,
+            ]
+            .compactMap { $0 }.joined(separator: "; ")
+            try Self.log(
+                db,
+                taskID: task.id,
+                at: time,
+                kind: "\(event)".components(separatedBy: "(")[0],
+                message: message
+            )
+            return true
+        }
+    }
+
+    static func apply(
+        _ transition: TaskTransition,
+        to taskID: Int64,
+        in db: Database,
+        at time: Double,
+        error: String?,
+        scheduledAt: Double? = nil
+    ) throws {
+        let attempt = transition.resetsAttempts ? "0" : "attempt + \(transition.attemptDelta)"
+        let interruptions =
+            transition.resetsAttempts ? "0" : transition.countsInterruption ? "interruptions + 1" : "interruptions"
+        try db.execute(
+            sql: """
+                UPDATE tasks SET state = ?, attempt = \(attempt), interruptions = \(interruptions),
+                    lease_owner = NULL, lease_token = NULL,
+                    lease_expires_at = NULL,
+                    last_error = \(transition.resetsAttempts ? "NULL" : "COALESCE(?, last_error)"),
+                    scheduled_at = COALESCE(?, scheduled_at),
+                    updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: transition.resetsAttempts
+                ? [transition.state.rawValue, scheduledAt, time, taskID]
+                : [transition.state.rawValue, error, scheduledAt, time, taskID]
+        )
+    }
+
+    /// Adds a line of `kind` to a held task's history: "silent" for a segment with nothing to speak,
+    /// "skipped" for a poison segment left silent (which `status` lists as a warning).
+    public func note(_ task: ClaimedTask, kind: String, message: String) async throws(JobError) {
+        let time = now()
+        try await write { db in try Self.log(db, taskID: task.id, at: time, kind: kind, message: message) }
+    }
+
+    /// Adds a line to a held task's history (for retries, which users look for in the log).
+    public func logRetry(_ task: ClaimedTask, message: String) async throws(JobError) {
+        let time = now()
+        try await write { db in try Self.log(db, taskID: task.id, at: time, kind: "retry", message: message) }
+    }
+
+    /// Whether tasks of `kind` are still to run for these books (not paused, cancelled or failed).
+    public func hasOpenTasks(books: [Int64], kind: TaskKind) async throws(JobError) -> Bool {
+        guard !books.isEmpty else { return false }
+        let list = books.map(String.init).joined(separator: ",")
+        return try await read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM tasks t JOIN books b ON b.id = t.book_id
+                        WHERE t.book_id IN (\(list)) AND t.kind = ? AND t.state IN ('available', 'running')
+                            AND b.paused_at IS NULL AND b.cancelled_at IS NULL
+                            AND NOT EXISTS (SELECT 1 FROM tasks f WHERE f.book_id = t.book_id AND f.state = 'failed'))
+                    """,
+                arguments: [kind.rawValue]
+            ) ?? false
+        }
+    }
+}

@@ -1,0 +1,163 @@
+internal import Foundation
+internal import GRDB
+public import RecitalModel
+
+/// Encode tasks, the names of finished files, and the files themselves.
+extension JobStore {
+    static func insertEncodeTasks(
+        _ db: Database,
+        book: Int64,
+        formats: [AudioContainer],
+        priority: Int,
+        at time: Double
+    ) throws {
+        for format in formats.map(\.rawValue) {
+            if let existing = try Row.fetchOne(
+                db,
+                sql: "SELECT id, state FROM tasks WHERE book_id = ? AND kind = 'encode' AND format = ?",
+                arguments: [book, format]
+            ) {
+                // Encoded before, failed or cancelled: it starts over; one running now is left alone.
+                guard let state = TaskState(rawValue: existing["state"]),
+                    let next = TaskStateMachine.transition(
+                        from: state,
+                        on: state == .failed || state == .cancelled ? .retry : .reopen,
+                        attempt: 0,
+                        maxAttempts: 1
+                    )
+                else { continue }
+                try apply(next, to: existing["id"], in: db, at: time, error: nil, scheduledAt: time)
+                try log(db, taskID: existing["id"], at: time, kind: "enqueued", message: "encode \(format) again")
+                continue
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO tasks (book_id, kind, format, state, priority, max_attempts, scheduled_at, created_at,
+                        updated_at)
+                    VALUES (?, 'encode', ?, 'available', ?, ?, ?, ?, ?)
+                    """,
+                arguments: [book, format, priority, RetryPolicy.task.maxAttempts, time, time, time]
+            )
+            try log(db, taskID: db.lastInsertedRowID, at: time, kind: "enqueued", message: "encode \(format)")
+        }
+    }
+
+    /// Queues (again) an encode task per format, for a new encode from the book's checkpoints.
+    public func scheduleEncode(_ book: Int64, formats: [AudioContainer]) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            let priority = try Int.fetchOne(db, sql: "SELECT priority FROM books WHERE id = ?", arguments: [book]) ?? 2
+            try Self.insertEncodeTasks(db, book: book, formats: formats, priority: priority, at: time)
+        }
+    }
+
+    /// Completes a held encode task and records its files, replacing earlier ones of its format,
+    /// in one transaction. Returns false when the lease was lost.
+    public func completeEncode(_ task: ClaimedTask, outputs: [OutputRecord]) async throws(JobError) -> Bool {
+        try await finish(
+            task,
+            event: .succeed,
+            error: nil,
+            retryAfter: nil,
+            note: outputs.map(\.path).joined(separator: ", ")
+        ) { db, time in
+            try db.execute(
+                sql: "DELETE FROM outputs WHERE book_id = ? AND format = ?",
+                arguments: [task.bookID, task.format?.rawValue ?? ""]
+            )
+            for output in outputs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO outputs (book_id, format, part, path, checksum, bytes, seconds, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        task.bookID, output.format.rawValue, output.part, output.path, output.checksum, output.bytes,
+                        output.seconds, time,
+                    ]
+                )
+            }
+        }
+    }
+
+    /// The name of a book's files in `folder`: the one it holds there while `isFree` still accepts
+    /// it, else the first of `base`, `base (2)`, `base (3)`… that no other book holds and `isFree`
+    /// accepts, reserved in the same transaction (so two processes never pick one name).
+    /// - Parameter isFree: whether no file that is not the book's own stands in the way of a name.
+    public func reserveName(
+        book: Int64,
+        folder: String,
+        base: String,
+        isFree: @escaping @Sendable (String) -> Bool
+    ) async throws(JobError) -> String {
+        try await write { db in
+            let held = try String.fetchOne(
+                db,
+                sql: "SELECT stem FROM output_names WHERE book_id = ? AND folder = ?",
+                arguments: [book, folder]
+            )
+            if let held, isFree(held) { return held }
+            let taken = Set(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT stem FROM output_names WHERE folder = ? AND book_id <> ?",
+                    arguments: [folder, book]
+                )
+            )
+            for number in 1...10_000 {
+                let stem = number == 1 ? base : "\(base) (\(number))"
+                guard !taken.contains(stem), isFree(stem) else { continue }
+                try db.execute(
+                    sql: "DELETE FROM output_names WHERE book_id = ? AND folder = ?",
+                    arguments: [book, folder]
+                )
+                try db.execute(
+                    sql: "INSERT INTO output_names (folder, stem, book_id) VALUES (?, ?, ?)",
+                    arguments: [folder, stem, book]
+                )
+                return stem
+            }
+            throw JobError(.invalidTransition, "no free file name for “\(base)” in \(folder)", bookID: book)
+        }
+    }
+
+    /// The state of each of a book's encode tasks, by format.
+    public func encodeStates(book: Int64) async throws(JobError) -> [AudioContainer: TaskState] {
+        try await read { db in
+            var states: [AudioContainer: TaskState] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT format, state FROM tasks WHERE book_id = ? AND kind = 'encode'",
+                arguments: [book]
+            ) {
+                if let format = (row["format"] as String?).flatMap(AudioContainer.init(rawValue:)),
+                    let state = TaskState(rawValue: row["state"])
+                {
+                    states[format] = state
+                }
+            }
+            return states
+        }
+    }
+
+    /// The finished files of a book.
+    public func outputs(book: Int64) async throws(JobError) -> [OutputRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM outputs WHERE book_id = ? ORDER BY format, part",
+                arguments: [book]
+            ).compactMap { row in
+                guard let format = AudioContainer(rawValue: row["format"]) else { return nil }
+                return OutputRecord(
+                    format: format,
+                    part: row["part"],
+                    path: row["path"],
+                    checksum: row["checksum"],
+                    bytes: row["bytes"],
+                    seconds: row["seconds"]
+                )
+            }
+        }
+    }
+}

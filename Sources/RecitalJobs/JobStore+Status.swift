@@ -1,0 +1,142 @@
+internal import Foundation
+internal import GRDB
+public import RecitalModel
+
+/// The status read model: where each book stands, in a fixed number of queries.
+extension JobStore {
+    /// The state of one book, or of every book, in seven queries however many books there are.
+    public func status(book: Int64? = nil) async throws(JobError) -> [BookStatus] {
+        let time = now()
+        return try await read { db in
+            // Every query takes the same filter: one book, or all.
+            let only = book.map { " WHERE book_id = \($0)" } ?? ""
+            let books = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM books\(book.map { " WHERE id = \($0)" } ?? "") ORDER BY id"
+            )
+            var tasks: [Int64: [Row]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT book_id, state, last_error, interruptions, kind, chapter_idx, format FROM tasks\(only)
+                    ORDER BY book_id, kind DESC, chapter_idx, id
+                    """
+            ) {
+                tasks[row["book_id"], default: []].append(row)
+            }
+            var outputs: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT book_id, path FROM outputs\(only) ORDER BY book_id, format, part"
+            ) {
+                outputs[row["book_id"], default: []].append(row["path"])
+            }
+            let totals = try Self.counts(db, "SELECT book_id, SUM(segment_count) FROM chapters\(only) GROUP BY book_id")
+            let done = try Self.counts(db, "SELECT book_id, COUNT(*) FROM checkpoints\(only) GROUP BY book_id")
+            // Rate over the last ten minutes of checkpoints, for the ETA.
+            var recent: [Int64: (count: Int, first: Double)] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT book_id, COUNT(*) AS n, MIN(created_at) AS first FROM checkpoints
+                    WHERE created_at > ?\(book.map { " AND book_id = \($0)" } ?? "") GROUP BY book_id
+                    """,
+                arguments: [time - 600]
+            ) {
+                recent[row["book_id"]] = (row["n"], row["first"])
+            }
+            var warnings: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.book_id, e.message FROM task_events e JOIN tasks t ON t.id = e.task_id
+                    WHERE e.kind = 'skipped'\(book.map { " AND t.book_id = \($0)" } ?? "") ORDER BY e.id
+                    """
+            ) {
+                warnings[row["book_id"], default: []].append(row["message"])
+            }
+            return books.map { row in
+                let id: Int64 = row["id"]
+                let all = tasks[id] ?? []
+                let chapters = all.filter { ($0["kind"] as String) == TaskKind.synthesize.rawValue }
+                let states = chapters.compactMap { TaskState(rawValue: $0["state"]) }
+                let segmentsTotal = totals[id] ?? 0
+                let segmentsDone = done[id] ?? 0
+                var eta: Double?
+                if let (count, first) = recent[id], count >= 2, time > first {
+                    eta = Double(segmentsTotal - segmentsDone) / (Double(count) / (time - first))
+                }
+                let state = BookState.derive(
+                    tasks: all.compactMap { TaskState(rawValue: $0["state"]) },
+                    paused: (row["paused_at"] as Double?) != nil,
+                    cancelled: (row["cancelled_at"] as Double?) != nil
+                )
+                // Chapters first, then encodes: the first failure in book order explains the book.
+                let error = all.first { ($0["state"] as String) == TaskState.failed.rawValue }.map(Self.failure)
+                return BookStatus(
+                    id: id,
+                    title: row["title"],
+                    source: row["source_path"],
+                    state: state,
+                    progress: segmentsTotal == 0 ? 1 : Double(segmentsDone) / Double(segmentsTotal),
+                    chaptersDone: states.filter { $0 == .completed }.count,
+                    chaptersTotal: states.count,
+                    segmentsDone: segmentsDone,
+                    segmentsTotal: segmentsTotal,
+                    etaSeconds: state == .running || state == .queued ? eta : nil,
+                    outputs: outputs[id] ?? [],
+                    error: state == .failed ? error : nil,
+                    warnings: warnings[id] ?? []
+                )
+            }
+        }
+    }
+
+    /// `book_id, count` rows as a dictionary.
+    private static func counts(_ db: Database, _ sql: String) throws -> [Int64: Int] {
+        var result: [Int64: Int] = [:]
+        for row in try Row.fetchAll(db, sql: sql) { result[row[0]] = row[1] }
+        return result
+    }
+
+    /// Why a failed task failed, telling attempts lost to dying workers from errors: "stopped 8 times
+    /// while encoding mp3; the last error was …".
+    static func failure(_ task: Row) -> String {
+        let error: String? = task["last_error"]
+        let interruptions: Int = task["interruptions"]
+        guard interruptions > 0 else { return error ?? "failed" }
+        let work =
+            (task["kind"] as String) == TaskKind.encode.rawValue
+            ? "encoding \(task["format"] as String? ?? "")"
+            : "synthesizing chapter \((task["chapter_idx"] as Int? ?? 0) + 1)"
+        let times = interruptions == 1 ? "once" : "\(interruptions) times"
+        let stopped = "its worker stopped (crashed or was killed) \(times) while \(work)"
+        return error.map { "\(stopped); the last error was: \($0)" } ?? stopped
+    }
+
+    /// The history of every task of a book, oldest first.
+    public func events(book: Int64) async throws(JobError) -> [TaskEventRecord] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.task_id, e.at, e.kind, e.message FROM task_events e JOIN tasks t ON t.id = e.task_id
+                    WHERE t.book_id = ? ORDER BY e.id
+                    """,
+                arguments: [book]
+            ).map { TaskEventRecord(taskID: $0["task_id"], at: $0["at"], kind: $0["kind"], message: $0["message"]) }
+        }
+    }
+
+    /// Task states of a book by chapter, for tests and progress.
+    public func taskStates(book: Int64) async throws(JobError) -> [TaskState] {
+        try await read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT state FROM tasks WHERE book_id = ? ORDER BY chapter_idx",
+                arguments: [book]
+            )
+            .compactMap(TaskState.init(rawValue:))
+        }
+    }
+}
