@@ -31,12 +31,20 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
     public var file: String
     /// The reason, in words a user can act on.
     public var reason: String
+    /// The library's own error underneath (libzip's, libxml2's, poppler's), when there is one.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, file: String, _ reason: String) {
+    public init(_ code: Code, file: String, _ reason: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.file = file
         self.reason = reason
+        self.cause = cause
     }
 
-    public var description: String { "\(file): \(reason)" }
+    /// `file: reason`, and the cause in parentheses where the reason does not already say it.
+    public var description: String {
+        let text = "\(file): \(reason)"
+        guard let cause, !text.contains("\(cause)") else { return text }
+        return "\(text) (\(cause))"
+    }
 }

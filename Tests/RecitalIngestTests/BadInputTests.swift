@@ -39,6 +39,22 @@ struct BadInputTests {
         }
     }
 
+    @Test(
+        "a library's own error stays the cause and is shown: libzip's for a broken archive, poppler's for a broken PDF"
+    )
+    func causes() throws {
+        for (name, library) in [("bad/zip-bomb.epub", "ZipError"), ("bad/garbage.pdf", "PDFError")] {
+            do {
+                _ = try Ingester().read(Fixtures.path(name))
+                Issue.record("read \(name)")
+            } catch {
+                let cause = try #require(error.cause, "\(name)")
+                #expect(String(describing: type(of: cause)) == library)
+                #expect(error.description.contains("\(cause)"), "\(error.description)")
+            }
+        }
+    }
+
     @Test("a directory is not a book")
     func directory() throws {
         let directory = try Fixtures.temporaryDirectory().path

@@ -50,7 +50,7 @@ final class EPUBContainer {
         } catch let error as IngestError {
             throw error
         } catch {
-            throw IngestError(.damaged, file: file, "\(error)")
+            throw IngestError(.damaged, file: file, "cannot be read as an EPUB", cause: error as? any Error & Sendable)
         }
     }
 
@@ -66,19 +66,25 @@ final class EPUBContainer {
                     "'\(path)' declares XML entities (an entity-expansion or XXE attack); refused"
                 )
             }
-            throw IngestError(.damaged, file: file, "'\(path)' is not well-formed XML: \(error)")
+            throw IngestError(.damaged, file: file, "'\(path)' is not well-formed XML: \(error)", cause: error)
         }
     }
 
     private static func translate(_ error: ZipError, file: String) -> IngestError {
         switch error.code {
         case .notAZip:
-            IngestError(.damaged, file: file, "not an EPUB: the file is not a ZIP archive (truncated or not a book)")
-        case .unsafeName: IngestError(.hostile, file: file, "unsafe archive: \(error.message)")
-        case .tooLarge: IngestError(.tooLarge, file: file, "archive entry too large: \(error.message)")
-        case .encrypted: IngestError(.drm, file: file, "the archive is password-protected: \(error.message)")
-        case .io: IngestError(.unreadable, file: file, error.message)
-        default: IngestError(.damaged, file: file, error.message)
+            IngestError(
+                .damaged,
+                file: file,
+                "not an EPUB: the file is not a ZIP archive (truncated or not a book)",
+                cause: error
+            )
+        case .unsafeName: IngestError(.hostile, file: file, "unsafe archive: \(error.message)", cause: error)
+        case .tooLarge: IngestError(.tooLarge, file: file, "archive entry too large: \(error.message)", cause: error)
+        case .encrypted:
+            IngestError(.drm, file: file, "the archive is password-protected: \(error.message)", cause: error)
+        case .io: IngestError(.unreadable, file: file, error.message, cause: error)
+        default: IngestError(.damaged, file: file, error.message, cause: error)
         }
     }
 }

@@ -391,7 +391,7 @@ struct EPUBReader {
                 document = try XMLDocument(bytes: bytes, mode: .html)
                 diagnostics.append(.warning("\(path) is not well-formed XHTML (\(xmlError)); read it leniently"))
             } catch {
-                throw IngestError(.damaged, file: file, "'\(path)' cannot be parsed: \(error)")
+                throw IngestError(.damaged, file: file, "'\(path)' cannot be parsed: \(error)", cause: error)
             }
         }
         do {

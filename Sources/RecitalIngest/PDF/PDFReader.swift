@@ -44,7 +44,7 @@ struct PDFReader {
             if error.code == .encrypted {
                 throw IngestError(.encrypted, file: file, "encrypted PDF: a password is required to read it")
             }
-            throw IngestError(.damaged, file: file, "not a readable PDF: \(error.message)")
+            throw IngestError(.damaged, file: file, "not a readable PDF: \(error.message)", cause: error)
         }
         var diagnostics: [Diagnostic] = []
         let pageCount = document.pageCount
