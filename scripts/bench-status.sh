@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-swift build -c release --product recital >&2
-swift build -c release --product status-benchmark >&2
-.build/release/status-benchmark "$PWD/.build/release/recital" "$@"
+swift build -c release --scratch-path .build-release --product recital >&2
+swift build -c release --scratch-path .build-release --product status-benchmark >&2
+.build-release/release/status-benchmark "$PWD/.build-release/release/recital" "$@"

@@ -14,13 +14,17 @@ struct Options {
     var books = 1_000
     var chapters = 50
     var runs = 15
+    /// Keep the library's database here (for profiling its queries).
+    var keep: String?
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()
         recital = rest.popFirst() ?? ""
         while let flag = rest.popFirst() {
-            let value = Int(rest.popFirst() ?? "") ?? 0
+            let text = rest.popFirst() ?? ""
+            let value = Int(text) ?? 0
             switch flag {
+            case "--keep": keep = text
             case "--books": books = value
             case "--chapters": chapters = value
             case "--runs": runs = value
@@ -138,3 +142,7 @@ print("  (filled in \(filled))")
 print("status --json, \(options.runs) runs: median \(ms(median)), min \(ms(library[0])), max \(ms(library.last ?? 0))")
 print("reference, status --json on an empty table: median \(ms(floorMedian)), min \(ms(floor[0]))")
 print(String(format: "ratio: %.2f; the library adds %@ to the floor", median / floorMedian, ms(median - floorMedian)))
+if let keep = options.keep {
+    try? FileManager.default.removeItem(atPath: keep)
+    try FileManager.default.copyItem(atPath: full, toPath: keep)
+}

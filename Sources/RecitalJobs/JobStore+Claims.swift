@@ -173,6 +173,12 @@ extension JobStore {
         try await finish(task, event: .failPermanent, error: error, retryAfter: nil)
     }
 
+    /// Ends a held task of a book that was cancelled while it ran.
+    @discardableResult
+    public func cancelHeld(_ task: ClaimedTask) async throws(JobError) -> Bool {
+        try await finish(task, event: .cancel, error: nil, retryAfter: nil, note: "book cancelled")
+    }
+
     /// Gives a task back after a graceful stop (signal or pause) without using an attempt.
     @discardableResult
     public func release(_ task: ClaimedTask, reason: String) async throws(JobError) -> Bool {
@@ -204,7 +210,7 @@ extension JobStore {
                 )
             else { return false }
             try alongside(db, time)
-            try Self.apply(next, to: task.id, in: db, at: time, error: error, scheduledAt: time + (retryAfter ?? 0))
+            try Self.apply(next, to: task.id, in: db, at: time, error: error, scheduledAt: retryAfter.map { time + $0 })
             let message = [
                 error, note, next.state == .available && retryAfter != nil ? "retry in \(Int(retryAfter ?? 0)) s" : nil,
             ]

@@ -12,17 +12,42 @@ extension JobStore {
             let only = book.map { " WHERE book_id = \($0)" } ?? ""
             let books = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM books\(book.map { " WHERE id = \($0)" } ?? "") ORDER BY id"
+                sql: """
+                    SELECT id, title, source_path, paused_at, cancelled_at FROM books
+                    \(book.map { " WHERE id = \($0)" } ?? "") ORDER BY id
+                    """
             )
-            var tasks: [Int64: [Row]] = [:]
+            // Tasks are counted in SQL: a library has tens of thousands of chapters.
+            var tallies: [Int64: Tally] = [:]
+            let tallied = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT book_id, COUNT(*), SUM(state = 'completed'), SUM(state = 'running'), SUM(state = 'failed'),
+                        SUM(kind = 'synthesize'), SUM(kind = 'synthesize' AND state = 'completed')
+                    FROM tasks\(only) GROUP BY book_id
+                    """
+            )
+            while let row = try tallied.next() {
+                tallies[row[0]] = Tally(
+                    all: row[1],
+                    completed: row[2],
+                    running: row[3],
+                    failed: row[4],
+                    chapters: row[5],
+                    chaptersDone: row[6]
+                )
+            }
+            // The first failure in book order (chapters, then encodes) explains a failed book.
+            var failures: [Int64: String] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT book_id, state, last_error, interruptions, kind, chapter_idx, format FROM tasks\(only)
+                    SELECT book_id, last_error, interruptions, kind, chapter_idx, format FROM tasks
+                    WHERE state = 'failed'\(book.map { " AND book_id = \($0)" } ?? "")
                     ORDER BY book_id, kind DESC, chapter_idx, id
                     """
-            ) {
-                tasks[row["book_id"], default: []].append(row)
+            ) where failures[row["book_id"]] == nil {
+                failures[row["book_id"]] = Self.failure(row)
             }
             var outputs: [Int64: [String]] = [:]
             for row in try Row.fetchAll(
@@ -33,13 +58,15 @@ extension JobStore {
             }
             let totals = try Self.counts(db, "SELECT book_id, SUM(segment_count) FROM chapters\(only) GROUP BY book_id")
             let done = try Self.counts(db, "SELECT book_id, COUNT(*) FROM checkpoints\(only) GROUP BY book_id")
-            // Rate over the last ten minutes of checkpoints, for the ETA.
+            // Rate over the last ten minutes of checkpoints, for the ETA of books being worked on.
             var recent: [Int64: (count: Int, first: Double)] = [:]
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT book_id, COUNT(*) AS n, MIN(created_at) AS first FROM checkpoints
-                    WHERE created_at > ?\(book.map { " AND book_id = \($0)" } ?? "") GROUP BY book_id
+                    WHERE created_at > ?\(book.map { " AND book_id = \($0)" } ?? "")
+                        AND book_id IN (SELECT book_id FROM tasks WHERE state = 'running')
+                    GROUP BY book_id
                     """,
                 arguments: [time - 600]
             ) {
@@ -57,9 +84,7 @@ extension JobStore {
             }
             return books.map { row in
                 let id: Int64 = row["id"]
-                let all = tasks[id] ?? []
-                let chapters = all.filter { ($0["kind"] as String) == TaskKind.synthesize.rawValue }
-                let states = chapters.compactMap { TaskState(rawValue: $0["state"]) }
+                let tally = tallies[id] ?? Tally()
                 let segmentsTotal = totals[id] ?? 0
                 let segmentsDone = done[id] ?? 0
                 var eta: Double?
@@ -67,20 +92,19 @@ extension JobStore {
                     eta = Double(segmentsTotal - segmentsDone) / (Double(count) / (time - first))
                 }
                 let state = BookState.derive(
-                    tasks: all.compactMap { TaskState(rawValue: $0["state"]) },
+                    tasks: tally.states,
                     paused: (row["paused_at"] as Double?) != nil,
                     cancelled: (row["cancelled_at"] as Double?) != nil
                 )
-                // Chapters first, then encodes: the first failure in book order explains the book.
-                let error = all.first { ($0["state"] as String) == TaskState.failed.rawValue }.map(Self.failure)
+                let error = failures[id]
                 return BookStatus(
                     id: id,
                     title: row["title"],
                     source: row["source_path"],
                     state: state,
                     progress: segmentsTotal == 0 ? 1 : Double(segmentsDone) / Double(segmentsTotal),
-                    chaptersDone: states.filter { $0 == .completed }.count,
-                    chaptersTotal: states.count,
+                    chaptersDone: tally.chaptersDone,
+                    chaptersTotal: tally.chapters,
                     segmentsDone: segmentsDone,
                     segmentsTotal: segmentsTotal,
                     etaSeconds: state == .running || state == .queued ? eta : nil,
@@ -89,6 +113,27 @@ extension JobStore {
                     warnings: warnings[id] ?? []
                 )
             }
+        }
+    }
+
+    /// A book's tasks, counted by state.
+    private struct Tally {
+        var all = 0
+        var completed = 0
+        var running = 0
+        var failed = 0
+        var chapters = 0
+        var chaptersDone = 0
+
+        /// The states present, which is all ``BookState/derive(tasks:paused:cancelled:)`` looks at.
+        var states: [TaskState] {
+            guard all > 0 else { return [] }
+            if completed == all { return [.completed] }
+            var present: [TaskState] = [.available]
+            if completed > 0 { present.append(.completed) }
+            if running > 0 { present.append(.running) }
+            if failed > 0 { present.append(.failed) }
+            return present
         }
     }
 

@@ -157,6 +157,8 @@ enum Schema {
         -- and by kind from scanning whole tables.
         CREATE INDEX checkpoints_recent ON checkpoints (created_at);
         CREATE INDEX task_events_skipped ON task_events (task_id) WHERE kind = 'skipped';
+        -- Tasks counted by book and state without reading the rows.
+        CREATE INDEX tasks_by_book_state ON tasks (book_id, kind, state);
 
         """#
 }

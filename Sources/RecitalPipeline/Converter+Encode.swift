@@ -33,6 +33,24 @@ extension Converter {
     }
 
     private func encode(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
+        do {
+            return try await encodeHeld(id, tasks: tasks, overwrite: overwrite)
+        } catch {
+            // Whatever stopped it before the tasks were settled (the job table, the output folder,
+            // a stop before the encoder started), they go back without using an attempt.
+            try await release(tasks, reason: "\(error)")
+            if Task.isCancelled { return .interrupted }
+            throw error
+        }
+    }
+
+    /// How the encoder's group ended: with the files, or stopped (and why, when it was the lease).
+    private enum EncodeEnd: Sendable {
+        case written(EncodeReport)
+        case stopped(EncodeLeaseEnded?)
+    }
+
+    private func encodeHeld(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
         let record = try await store.book(id)
         let settings: ConversionSettings
         do {
@@ -61,9 +79,9 @@ extension Converter {
         progress(.encodeStarted(book: id, formats: encodeSettings.formats))
         let progress = self.progress
         do {
-            let report = try await withThrowingTaskGroup(of: EncodeReport?.self) { group in
+            let end = try await withThrowingTaskGroup(of: EncodeReport?.self) { group -> EncodeEnd in
                 // The lease: a pause or cancel from any process, or the lease lost to another
-                // worker, ends the group, which cancels the encoder within one heartbeat.
+                // worker, stops the encoder within one heartbeat.
                 group.addTask {
                     while true {
                         try await Task.sleep(for: heartbeatInterval)
@@ -83,58 +101,40 @@ extension Converter {
                     }
                 }
                 defer { group.cancelAll() }
-                while let result = try await group.next() {
-                    if let result { return result }
-                }
-                throw CancellationError()
-            }
-            for diagnostic in report.diagnostics { progress(.warning(book: id, message: diagnostic.message)) }
-            for task in tasks {
-                let files = report.files.filter { $0.format == task.format }
-                let outputs = try files.map { file in
-                    // Read back as written: the checksum is what later commands verify the file by.
-                    let size: Int?
+                var lease: EncodeLeaseEnded?
+                var stopping = false
+                while true {
                     do {
-                        size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int
-                    } catch {
-                        throw PipelineError(.storage, "cannot read back \(file.path)", book: id, cause: error)
+                        guard let result = try await group.next() else { break }
+                        // Finished, even if a stop came too late for it: its files are kept.
+                        if let report = result { return .written(report) }
+                    } catch let ended as EncodeLeaseEnded {
+                        lease = ended
+                        stopping = true
+                        group.cancelAll()
+                    } catch let error as EncodeError where error.code == .interrupted {
+                        return .stopped(lease)
+                    } catch  where Task.isCancelled && !stopping {
+                        // Stopped by the user: wait for the encoder to stop, or to finish.
+                        stopping = true
+                        group.cancelAll()
                     }
-                    guard let checksum = ContentHash.file(file.path), let size else {
-                        throw PipelineError(.storage, "cannot read back \(file.path) to record its checksum", book: id)
-                    }
-                    return OutputRecord(
-                        format: file.format,
-                        part: file.part,
-                        path: file.path,
-                        checksum: checksum,
-                        bytes: size,
-                        seconds: file.seconds
-                    )
                 }
-                _ = try await store.completeEncode(task, outputs: outputs)
+                return .stopped(lease)
             }
-            if !settings.keepSegments {
-                do {
-                    try FileManager.default.removeItem(atPath: CheckpointFiles(root: paths.audio).directory(book: id))
-                } catch {
-                    progress(.warning(book: id, message: "its checkpoint audio could not be removed: \(error)"))
+            guard case .written(let report) = end else {
+                guard case .stopped(let ended?) = end else {
+                    // Stopped by the user: the encoder removed its partial files.
+                    try await release(tasks, reason: "stopped")
+                    return .interrupted
                 }
+                // Paused or cancelled: a paused book encodes again after `unpause`; a lost lease
+                // belongs to another worker now.
+                try await settle(tasks, after: ended)
+                progress(.warning(book: id, message: "encoding stopped: the book was \(ended.status)"))
+                return .finished
             }
-            progress(.encoded(book: id, files: report.files.map(\.path)))
-            return .finished
-        } catch _ where Task.isCancelled {
-            // Stopped by the user: the encoder has removed its partial files; the tasks go back
-            // without using an attempt (written although this task is cancelled).
-            try await release(tasks, reason: "stopped")
-            return .interrupted
-        } catch let ended as EncodeLeaseEnded {
-            // Paused or cancelled: the tasks go back without using an attempt (a paused book encodes
-            // again after `unpause`); a lost lease belongs to another worker now.
-            if ended.status != .lost {
-                for task in tasks { try await store.release(task, reason: "book \(ended.status) while encoding") }
-            }
-            progress(.warning(book: id, message: "encoding stopped: the book was \(ended.status)"))
-            return .finished
+            return try await recordFiles(report, of: id, tasks: tasks, settings: settings)
         } catch let error as EncodeError {
             switch error.code {
             case .badSegment:
@@ -155,6 +155,77 @@ extension Converter {
                 return .finished
             }
         }
+    }
+
+    /// Records a finished encode: each format's files, read back for their checksums, in the same
+    /// transaction that completes its task. Done even when a stop came as the encoder finished, so
+    /// that no finished file is left unrecorded (and later taken for a stranger's).
+    private func recordFiles(
+        _ report: EncodeReport,
+        of id: Int64,
+        tasks: [ClaimedTask],
+        settings: ConversionSettings
+    ) async throws -> EncodeOutcome {
+        for diagnostic in report.diagnostics { progress(.warning(book: id, message: diagnostic.message)) }
+        let outputs = try await Blocking.io {
+            try report.files.map { file in
+                // Read back as written: the checksum is what later commands verify the file by.
+                let size: Int?
+                do {
+                    size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int
+                } catch {
+                    throw PipelineError(.storage, "cannot read back \(file.path)", book: id, cause: error)
+                }
+                guard let checksum = ContentHash.file(file.path), let size else {
+                    throw PipelineError(.storage, "cannot read back \(file.path) to record its checksum", book: id)
+                }
+                return OutputRecord(
+                    format: file.format,
+                    part: file.part,
+                    path: file.path,
+                    checksum: checksum,
+                    bytes: size,
+                    seconds: file.seconds
+                )
+            }
+        }
+        let store = self.store
+        let recorded = try await Task {
+            var all = true
+            for task in tasks {
+                let mine = outputs.filter { $0.format == task.format }
+                if try await !store.completeEncode(task, outputs: mine) { all = false }
+            }
+            return all
+        }.value
+        guard recorded else {
+            // Another worker took the encode over (this one was presumed dead): its result stands.
+            progress(.warning(book: id, message: "the encode's lease was lost; another worker encodes the book"))
+            return .finished
+        }
+        if !settings.keepSegments {
+            do {
+                try FileManager.default.removeItem(atPath: CheckpointFiles(root: paths.audio).directory(book: id))
+            } catch {
+                progress(.warning(book: id, message: "its checkpoint audio could not be removed: \(error)"))
+            }
+        }
+        progress(.encoded(book: id, files: report.files.map(\.path)))
+        return Task.isCancelled ? .interrupted : .finished
+    }
+
+    /// Settles held tasks after the book was paused or cancelled, or the lease was lost.
+    private func settle(_ tasks: [ClaimedTask], after ended: EncodeLeaseEnded) async throws {
+        let store = self.store
+        try await Task {
+            for task in tasks {
+                switch ended.status {
+                case .cancelled: _ = try await store.cancelHeld(task)
+                case .paused: _ = try await store.release(task, reason: "book paused while encoding")
+                case .lost, .held: break
+                }
+            }
+        }.value
     }
 
     /// Gives held tasks back without using an attempt, even from a cancelled task.

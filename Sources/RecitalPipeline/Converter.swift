@@ -13,7 +13,7 @@ public struct Converter: Sendable {
     public let paths: RecitalPaths
     /// This process's worker id (host, pid and a random part).
     public let owner: String
-    public let progress: @Sendable (ProgressEvent) -> Void
+    public var progress: @Sendable (ProgressEvent) -> Void
     /// What request retries sleep on (tests pass one that does not really sleep).
     public var retryClock: any Clock<Duration> = ContinuousClock()
     public var patience: Duration = .seconds(120)
@@ -265,12 +265,26 @@ public struct Converter: Sendable {
             let outcome = try await synthesize(books: books, options: options)
             guard outcome == .finished else { return outcome }
             switch try await encode(books: books, overwrite: options.overwrite) {
-            case .finished: return .finished
+            case .finished: return try await awaitEncodes(books: books, overwrite: options.overwrite)
             case .interrupted: return .interrupted
             case .needsSynthesis: continue
             }
         }
         return .stalled("checkpoints keep turning out damaged while encoding")
+    }
+
+    /// Waits while another process encodes one of the books, so that a finished run means the
+    /// files exist; an encode that process gives up (or leaves by dying) is taken over here.
+    private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> SynthesisOutcome {
+        do {
+            while try await store.hasOpenTasks(books: books, kind: .encode) {
+                try await Task.sleep(for: .milliseconds(250))
+                if try await encode(books: books, overwrite: overwrite) == .interrupted { return .interrupted }
+            }
+            return .finished
+        } catch _ where Task.isCancelled {
+            return .interrupted
+        }
     }
 
     /// Encodes every book of `books` whose synthesis is complete and whose encode tasks wait.
@@ -295,6 +309,13 @@ public struct Converter: Sendable {
         let files = CheckpointFiles(root: paths.audio)
         var repaired = 0
         for book in books {
+            // A finished book converted with --remove-segments has no checkpoint audio on purpose;
+            // it needs it again only once a file is asked for again (then it is not finished).
+            if try await store.status(book: book).first?.state == .completed,
+                ConversionSettings.decode(try await store.book(book).settingsJSON)?.keepSegments == false
+            {
+                continue
+            }
             let broken = try await store.checkpoints(book: book).filter { !files.isPresent($0) }
             guard !broken.isEmpty else { continue }
             try await store.discardCheckpoints(broken, reason: "audio file missing or truncated")

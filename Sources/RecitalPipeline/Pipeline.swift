@@ -30,6 +30,9 @@ public struct RunOptions: Sendable {
 public struct Pipeline: Sendable {
     let converter: Converter
     var store: JobStore { converter.store }
+    /// Everything running work reports, as a stream (the newest 4,096 are kept for a slow reader);
+    /// the `progress` closure given at init hears the same.
+    public let events: AsyncStream<ProgressEvent>
     public var paths: RecitalPaths { converter.paths }
 
     /// Opens the job table under `paths`, creating the home folder on first use.
@@ -59,11 +62,24 @@ public struct Pipeline: Sendable {
         )
         converter.patience = patience
         converter.heartbeatInterval = heartbeat
-        self.converter = converter
+        self.init(converter)
     }
 
     /// A pipeline over a converter configured by the caller (tests inject clocks and intervals).
-    public init(_ converter: Converter) { self.converter = converter }
+    public init(_ converter: Converter) {
+        let (events, continuation) = AsyncStream.makeStream(
+            of: ProgressEvent.self,
+            bufferingPolicy: .bufferingNewest(4096)
+        )
+        var streaming = converter
+        let report = converter.progress
+        streaming.progress = { event in
+            report(event)
+            continuation.yield(event)
+        }
+        self.converter = streaming
+        self.events = events
+    }
 
     // MARK: - Adding books
 

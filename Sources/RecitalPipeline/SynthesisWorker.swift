@@ -101,8 +101,10 @@ public struct SynthesisWorker: Sendable {
                     // Wind down: every chapter, cancelled, gives its lease back on its own.
                     group.cancelAll()
                     while active > 0 {
-                        guard case .chapter(let server, _)? = try? await group.next() else { continue }
+                        guard case .chapter(let server, let result)? = try? await group.next() else { continue }
                         activeByServer[server, default: 1] -= 1
+                        // A chapter that could not be given back is a failure of the table, not a stop.
+                        if case .storage(let message) = result { storageFailure = storageFailure ?? message }
                     }
                     if let reason = storageFailure ?? stalled { return .stalled(reason) }
                     return .interrupted
@@ -280,8 +282,11 @@ public struct SynthesisWorker: Sendable {
             // The job table itself failed: nothing more can be recorded now; its lease lapses.
             return .storage("the job table failed: \(error)")
         } catch let ended as LeaseEnded {
-            guard ended.status != .lost else { return .released }
-            return await settle(.released) { try await store.release(task, reason: "book \(ended.status)") }
+            switch ended.status {
+            case .lost, .held: return .released
+            case .cancelled: return await settle(.released) { try await store.cancelHeld(task) }
+            case .paused: return await settle(.released) { try await store.release(task, reason: "book paused") }
+            }
         } catch {
             return await settle(.failed("\(error)", permanent: false)) {
                 try await store.release(task, reason: "\(error)")
@@ -376,7 +381,7 @@ public struct SynthesisWorker: Sendable {
         let audio: PCMAudio
         do {
             audio = try await speak(segment, key: key, task: task, book: book, route: route, run: run)
-        } catch let error as SpeechError where error.kind == .transient {
+        } catch let error as SpeechError where error.kind == .transient && Self.mayBePoison(error) {
             let failing = run.failed(key, signature: error.message)
             guard failing.count >= badSegmentTries,
                 try await serverIsUp(route, since: failing.since, run: run)
@@ -416,7 +421,7 @@ public struct SynthesisWorker: Sendable {
             SynthesisRequest(text: segment.text, language: book.language),
             limiter: route.limiter
         ) { error, _, delay in
-            run.failed(key, signature: error.message)
+            if Self.mayBePoison(error) { run.failed(key, signature: error.message) }
             progress(
                 .retrying(
                     book: task.bookID,
@@ -437,6 +442,14 @@ public struct SynthesisWorker: Sendable {
                 progress(.notice(message: "a retry could not be written to the task history: \(error)"))
             }
         }
+    }
+
+    /// Whether a failure can be the text's fault: the server answered, with a server error or with
+    /// audio that cannot be right. Timeouts, refused connections, rate limits and "unavailable" are
+    /// the server's state, not the text's; a request cancelled because its run stops is neither.
+    static func mayBePoison(_ error: SpeechError) -> Bool {
+        guard error.fromServer, !Task.isCancelled else { return false }
+        return ![408, 425, 429, 503, 504].contains(error.httpStatus ?? 0)
     }
 
     /// Whether the server is up although this segment keeps failing: it answered other text since

@@ -129,7 +129,11 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
             let body = response.body.map { Array($0.readableBytesView) } ?? []
             return (Int(response.status.code), Self.retryAfter(response.headers), body)
         } catch is ResponseAccumulator.ResponseTooBigError {
-            throw SpeechError(.transient, "\(host): answer larger than \(Self.maxResponseBytes / 1_048_576) MB")
+            throw SpeechError(
+                .transient,
+                "\(host): answer larger than \(Self.maxResponseBytes / 1_048_576) MB",
+                fromServer: true
+            )
         } catch {
             throw SpeechError(.transient, "\(host): \(Self.describe(error))", cause: error)
         }
@@ -206,7 +210,9 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
     // MARK: Answers
 
     func decode(_ bytes: [UInt8], text: String) throws(SpeechError) -> PCMAudio {
-        guard !bytes.isEmpty else { throw SpeechError(.transient, "\(host) answered 200 with an empty body") }
+        guard !bytes.isEmpty else {
+            throw SpeechError(.transient, "\(host) answered 200 with an empty body", fromServer: true)
+        }
         let audio: PCMAudio
         do {
             if AudioSniffer.sniff(bytes) == nil {
@@ -219,7 +225,7 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
                 } else {
                     let what =
                         AudioSniffer.looksLikeText(bytes) ? "text: \(ErrorBody.message(bytes))" : "unrecognised bytes"
-                    throw SpeechError(.transient, "\(host) answered 200 but not with audio (\(what))")
+                    throw SpeechError(.transient, "\(host) answered 200 but not with audio (\(what))", fromServer: true)
                 }
             } else {
                 audio = try AudioDecoder.decode(bytes, sampleRate: sampleRate)
@@ -227,7 +233,12 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         } catch let error as SpeechError {
             throw error
         } catch {
-            throw SpeechError(.transient, "\(host) answered audio that does not decode: \(error)", cause: error)
+            throw SpeechError(
+                .transient,
+                "\(host) answered audio that does not decode: \(error)",
+                cause: error,
+                fromServer: true
+            )
         }
         try Self.validate(audio, text: text, speed: profile.speed ?? 1, host: host)
         return audio
@@ -245,7 +256,8 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
             let seconds = String(format: "%.2f", audio.duration)
             throw SpeechError(
                 .transient,
-                "\(host) answered \(seconds) s of audio for \(text.count) characters, which cannot be right"
+                "\(host) answered \(seconds) s of audio for \(text.count) characters, which cannot be right",
+                fromServer: true
             )
         }
     }

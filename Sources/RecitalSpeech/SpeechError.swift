@@ -16,19 +16,24 @@ public struct SpeechError: Error, Sendable, CustomStringConvertible {
     /// The transport's or decoder's own error underneath, when there is one; `message` says it in
     /// words (its classification is made from its type, never from its text).
     public var cause: (any Error & Sendable)?
+    /// Whether the server answered (an error status, or audio that does not decode or cannot be
+    /// speech of the text), as opposed to a failure of the connection.
+    public var fromServer: Bool
 
     public init(
         _ kind: Kind,
         _ message: String,
         httpStatus: Int? = nil,
         retryAfter: Duration? = nil,
-        cause: (any Error & Sendable)? = nil
+        cause: (any Error & Sendable)? = nil,
+        fromServer: Bool = false
     ) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
         self.retryAfter = retryAfter
         self.cause = cause
+        self.fromServer = fromServer || httpStatus != nil
     }
 
     public var description: String { message }

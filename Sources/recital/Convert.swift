@@ -151,7 +151,16 @@ enum Summary {
             for file in status.outputs {
                 Console.output("  \(file)\(status.missingOutputs.contains(file) ? " (missing)" : "")")
             }
-            guard status.state == .completed, outcome == .finished else { continue }
+            guard outcome == .finished else { continue }
+            guard status.state == .completed else {
+                // Paused or cancelled (here or by another process), or failed: the files asked for
+                // are not there, so this is not done.
+                if status.state != .failed {
+                    Console.error("error: book \(status.id) is \(status.state.rawValue); its files are not written")
+                    unverified = true
+                }
+                continue
+            }
             let problems: [String]
             do {
                 problems = try await pipeline.unverifiedFiles(status.id)

@@ -90,6 +90,22 @@ struct JobStoreTests {
         #expect(events.contains("rescued"))
     }
 
+    @Test("a chapter given back, or of a book cancelled while it ran, keeps its place or ends cancelled")
+    func releaseKeepsPlace() async throws {
+        let time = ManualTime()
+        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let book = try await store.enqueue(JobFixtures.book(chapters: 3)).bookID
+        let first = try #require(try await store.claim(owner: "w", limit: 1).first)
+        time.advance(60)
+        #expect(try await store.release(first, reason: "SIGINT"))
+        // Still first in line, ahead of the chapters that never ran.
+        #expect(try await store.claim(owner: "w", limit: 1).first?.chapterIndex == first.chapterIndex)
+        let held = try await store.claim(owner: "w", limit: 2, books: [book])
+        try await store.cancel(book)
+        for task in held { #expect(try await store.cancelHeld(task)) }
+        #expect(try await store.taskStates(book: book).filter { $0 == .cancelled }.count == 2)
+    }
+
     @Test("a graceful release gives the attempt back; transient failures back off; attempts run out")
     func attempts() async throws {
         let time = ManualTime()

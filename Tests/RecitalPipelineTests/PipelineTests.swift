@@ -1,4 +1,5 @@
 import Foundation
+import RecitalEncode
 import RecitalJobs
 import RecitalModel
 import RecitalPipeline
@@ -113,6 +114,47 @@ struct PipelineTests {
             errors[1]
                 == "its worker stopped (crashed or was killed) 7 times while synthesizing chapter 1; the last error was: HTTP 503: loading"
         )
+    }
+
+    @Test(
+        "the event stream tells of every segment and the finished file; reencode writes another format into another folder without the server"
+    )
+    func eventsAndReencode() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        let out = harness.paths.home + "/out"
+        let id = try await server.serve { url in
+            var settings = PipelineHarness.settings(url: url)
+            settings.encode.formats = [.flac]
+            settings.outputDirectory = out
+            let read = try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+            let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
+            #expect(try await pipeline.run(books: [id]) == .finished)
+            return id
+        }
+        var segments = 0
+        var written: [String] = []
+        for await event in pipeline.events {
+            if case .segmentDone = event { segments += 1 }
+            if case .encoded(_, let files) = event {
+                written = files
+                break
+            }
+        }
+        #expect(segments == server.requestCount)
+        #expect(written == ["\(out)/Ada Author - A Basic Book.flac"])
+
+        let requests = server.requestCount
+        var encode = EncodeSettings()
+        encode.formats = [.mp3]
+        let elsewhere = harness.paths.home + "/elsewhere"
+        let outcome = try await pipeline.reencode(id, encode: encode, outputDirectory: elsewhere, overwrite: false)
+        #expect(outcome == .finished)
+        #expect(server.requestCount == requests)
+        let status = try #require(try await pipeline.status(book: id).first)
+        #expect(status.outputs.contains("\(elsewhere)/Ada Author - A Basic Book.mp3"), "\(status.outputs)")
+        #expect(try MediaProbe("\(elsewhere)/Ada Author - A Basic Book.mp3").chapters.count == 3)
     }
 
     @Test("pause, unpause, priority, cancel, retry, history and delete act on the table and the files")

@@ -46,7 +46,7 @@ struct SpeechSessionTests {
             // Every knock was a real connection, and the session ended within its grace period
             // instead of trapping or hanging.
             #expect(sockets.count == 4 && sockets.allSatisfy { $0 >= 0 })
-            #expect(ContinuousClock.now - started < .seconds(15))
+            #expect(ContinuousClock.now - started < .seconds(60))
             for socket in sockets { close(socket) }
         }
     }
