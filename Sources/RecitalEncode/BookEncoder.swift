@@ -58,7 +58,7 @@ public struct BookEncoder: Sendable {
     public func encode(
         _ book: EncodeBook,
         into folder: String,
-        shouldStop: () -> Bool = { false },
+        shouldStop: @Sendable () -> Bool = { false },
         progress: (Double) -> Void = { _ in }
     ) throws(EncodeError) -> EncodeReport {
         try prepare(folder)
@@ -78,9 +78,9 @@ public struct BookEncoder: Sendable {
         let timeline = try assembler.timeline()
         let segments = book.chapters.reduce(0) { $0 + $1.segments.count }
         let sample = segments >= Self.sampledFrom ? book.sampled(every: Self.sampleStride) : book
-        let meter = try measure(sample, gainDB: nil)
+        let meter = try measure(sample, gainDB: nil, stop: shouldStop)
         let measured = meter.integrated
-        var gainDB = try levelling(sample, measured: measured, peak: meter.peak)
+        var gainDB = try levelling(sample, measured: measured, peak: meter.peak, stop: shouldStop)
         let parts = plan(book, timeline)
         let targets = parts.flatMap { part in
             settings.formats.map {
@@ -226,7 +226,7 @@ public struct BookEncoder: Sendable {
                 // The sample misled (a book whose level changes): level the whole book from the
                 // measured correction, then encode again.
                 for path in temporaries { try? FileManager.default.removeItem(atPath: path) }
-                gainDB = try corrected(book, from: gainDB + missed)
+                gainDB = try corrected(book, from: gainDB + missed, stop: shouldStop)
             }
             for (index, file) in files.enumerated() {
                 try rename(temporaries[index], to: file.path)
@@ -259,21 +259,30 @@ public struct BookEncoder: Sendable {
     /// The gain that brings the book to the target loudness. When the limiter will have to hold
     /// peaks down, it takes loudness away too, so the limited stream is measured again and the gain
     /// corrected until it lands within 0.3 LU (a few passes at most; none when nothing is limited).
-    private func levelling(_ book: EncodeBook, measured: Double?, peak: Int) throws(EncodeError) -> Double {
+    private func levelling(
+        _ book: EncodeBook,
+        measured: Double?,
+        peak: Int,
+        stop: @Sendable () -> Bool
+    ) throws(EncodeError) -> Double {
         guard let measured else { return 0 }
         let gainDB = settings.loudness - measured
         // Peaks between samples can stand above the samples by up to the interpolator's bound.
         let ceiling = pow(10, settings.limiterCeiling / 20) * 32768
         guard Double(peak) * pow(10, gainDB / 20) * Interpolator.bound > ceiling else { return gainDB }
-        return try corrected(book, from: gainDB)
+        return try corrected(book, from: gainDB, stop: stop)
     }
 
     /// Measures the limited stream at a gain and corrects the gain until the stream lands within
     /// 0.3 LU of the target (a few passes; limiting is what takes loudness away).
-    private func corrected(_ book: EncodeBook, from start: Double) throws(EncodeError) -> Double {
+    private func corrected(
+        _ book: EncodeBook,
+        from start: Double,
+        stop: @Sendable () -> Bool
+    ) throws(EncodeError) -> Double {
         var gainDB = start
         for _ in 0..<4 {
-            let meter = try measure(book, gainDB: gainDB)
+            let meter = try measure(book, gainDB: gainDB, stop: stop)
             guard let result = meter.integrated, abs(settings.loudness - result) > 0.3 else { break }
             gainDB += settings.loudness - result
         }
@@ -283,7 +292,12 @@ public struct BookEncoder: Sendable {
     /// The loudness of `book` as assembled, through the limiter at `gainDB` when given. Its two
     /// halves are measured on two cores: an estimate can afford the seam (the second half opens
     /// like a chapter, with a lead-in that the meter's gate leaves out).
-    private func measure(_ book: EncodeBook, gainDB: Double?) throws(EncodeError) -> LoudnessMeter {
+    /// Measuring a whole long book takes a while, so a stop is honoured within it too.
+    private func measure(
+        _ book: EncodeBook,
+        gainDB: Double?,
+        stop: @Sendable () -> Bool
+    ) throws(EncodeError) -> LoudnessMeter {
         let halves = book.halves()
         let results = Mutex<[Result<LoudnessMeter, EncodeError>?]>(Array(repeating: nil, count: halves.count))
         DispatchQueue.concurrentPerform(iterations: halves.count) { index in
@@ -297,7 +311,8 @@ public struct BookEncoder: Sendable {
                     )
                 }
                 var limited: [Int16] = []
-                _ = try Assembler(book: halves[index], settings: settings).run { samples in
+                _ = try Assembler(book: halves[index], settings: settings).run { samples throws(EncodeError) in
+                    if stop() { throw EncodeError(.interrupted, "encoding stopped") }
                     guard let limiter else { return meter.add(samples) }
                     limiter.process(samples, into: &limited)
                     limited.withUnsafeBufferPointer { meter.add($0) }
