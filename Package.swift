@@ -90,6 +90,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // MARK: - Front ends
+        // `recital watch`: noticing books that arrive in a folder, deciding when they are whole.
+        .target(name: "RecitalWatch", dependencies: ["RecitalZip"], swiftSettings: strictSettings),
+
         // MARK: - Executable
         .executableTarget(
             name: "recital",
@@ -178,6 +182,11 @@ let package = Package(
         .testTarget(
             name: "RecitalIngestTests",
             dependencies: ["RecitalIngest", "RecitalModel", "RecitalZip", "RecitalTestSupport"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RecitalWatchTests",
+            dependencies: ["RecitalWatch", "RecitalTestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(
