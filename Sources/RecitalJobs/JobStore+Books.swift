@@ -131,12 +131,7 @@ extension JobStore {
                 sql: "SELECT id FROM tasks WHERE book_id = ? AND state = 'available'",
                 arguments: [book]
             )
-            for id in ids {
-                guard let next = TaskStateMachine.transition(from: .available, on: .cancel, attempt: 0, maxAttempts: 1)
-                else { continue }
-                try Self.apply(next, to: id, in: db, at: time, error: nil)
-                try Self.log(db, taskID: id, at: time, kind: "cancelled", message: "")
-            }
+            for id in ids { try Self.move(id, from: .available, on: .cancel, in: db, at: time, log: "cancelled") }
         }
     }
 
@@ -156,10 +151,17 @@ extension JobStore {
                 arguments: [book]
             ) {
                 guard let state = TaskState(rawValue: row["state"]),
-                    let next = TaskStateMachine.transition(from: state, on: .retry, attempt: 0, maxAttempts: 1)
+                    try Self.move(
+                        row["id"],
+                        from: state,
+                        on: .retry,
+                        in: db,
+                        at: time,
+                        scheduledAt: time,
+                        log: "retry",
+                        message: "requested"
+                    )
                 else { continue }
-                try Self.apply(next, to: row["id"], in: db, at: time, error: nil, scheduledAt: time)
-                try Self.log(db, taskID: row["id"], at: time, kind: "retry", message: "requested")
                 retried += 1
             }
             return retried

@@ -85,10 +85,16 @@ extension JobStore {
                 let taskID: Int64 = task["id"]
                 // A completed chapter is open again; one still waiting or running just has one more
                 // segment to speak.
-                if let state = TaskState(rawValue: task["state"]), state == .completed,
-                    let next = TaskStateMachine.transition(from: state, on: .reopen, attempt: 0, maxAttempts: 1)
-                {
-                    try Self.apply(next, to: taskID, in: db, at: time, error: nil, scheduledAt: time)
+                if TaskState(rawValue: task["state"]) == .completed {
+                    try Self.move(
+                        taskID,
+                        from: .completed,
+                        on: .reopen,
+                        in: db,
+                        at: time,
+                        scheduledAt: time,
+                        log: "reopened"
+                    )
                 }
                 try Self.log(
                     db,

@@ -253,6 +253,28 @@ extension JobStore {
         )
     }
 
+    /// Moves a task that no worker holds (`state` as read in this transaction) by `event`, as the
+    /// state machine says, scheduling it for `scheduledAt` when given, and logs it. Returns whether
+    /// the event applied in that state.
+    @discardableResult
+    static func move(
+        _ taskID: Int64,
+        from state: TaskState,
+        on event: TaskEvent,
+        in db: Database,
+        at time: Double,
+        scheduledAt: Double? = nil,
+        log kind: String,
+        message: String = ""
+    ) throws -> Bool {
+        guard let next = TaskStateMachine.transition(from: state, on: event, attempt: 0, maxAttempts: 1) else {
+            return false
+        }
+        try apply(next, to: taskID, in: db, at: time, error: nil, scheduledAt: scheduledAt)
+        try log(db, taskID: taskID, at: time, kind: kind, message: message)
+        return true
+    }
+
     /// Adds a line of `kind` to a held task's history: "silent" for a segment with nothing to speak,
     /// "skipped" for a poison segment left silent (which `status` lists as a warning).
     public func note(_ task: ClaimedTask, kind: String, message: String) async throws(JobError) {

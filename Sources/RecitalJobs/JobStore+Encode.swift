@@ -18,16 +18,18 @@ extension JobStore {
                 arguments: [book, format]
             ) {
                 // Encoded before, failed or cancelled: it starts over; one running now is left alone.
-                guard let state = TaskState(rawValue: existing["state"]),
-                    let next = TaskStateMachine.transition(
+                if let state = TaskState(rawValue: existing["state"]) {
+                    try move(
+                        existing["id"],
                         from: state,
                         on: state == .failed || state == .cancelled ? .retry : .reopen,
-                        attempt: 0,
-                        maxAttempts: 1
+                        in: db,
+                        at: time,
+                        scheduledAt: time,
+                        log: "enqueued",
+                        message: "encode \(format) again"
                     )
-                else { continue }
-                try apply(next, to: existing["id"], in: db, at: time, error: nil, scheduledAt: time)
-                try log(db, taskID: existing["id"], at: time, kind: "enqueued", message: "encode \(format) again")
+                }
                 continue
             }
             try db.execute(

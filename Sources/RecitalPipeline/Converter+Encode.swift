@@ -47,7 +47,7 @@ extension Converter {
     /// How the encoder's group ended: with the files, or stopped (and why, when it was the lease).
     private enum EncodeEnd: Sendable {
         case written(EncodeReport)
-        case stopped(EncodeLeaseEnded?)
+        case stopped(LeaseEnded?)
     }
 
     private func encodeHeld(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
@@ -87,7 +87,7 @@ extension Converter {
                         try await Task.sleep(for: heartbeatInterval)
                         for task in tasks {
                             let status = try await store.heartbeat(task)
-                            if status != .held { throw EncodeLeaseEnded(status: status) }
+                            if status != .held { throw LeaseEnded(status: status) }
                         }
                     }
                 }
@@ -101,14 +101,14 @@ extension Converter {
                     }
                 }
                 defer { group.cancelAll() }
-                var lease: EncodeLeaseEnded?
+                var lease: LeaseEnded?
                 var stopping = false
                 while true {
                     do {
                         guard let result = try await group.next() else { break }
                         // Finished, even if a stop came too late for it: its files are kept.
                         if let report = result { return .written(report) }
-                    } catch let ended as EncodeLeaseEnded {
+                    } catch let ended as LeaseEnded {
                         lease = ended
                         stopping = true
                         group.cancelAll()
@@ -190,14 +190,14 @@ extension Converter {
             }
         }
         let store = self.store
-        let recorded = try await Task {
+        let recorded = try await Blocking.uncancelled {
             var all = true
             for task in tasks {
                 let mine = outputs.filter { $0.format == task.format }
                 if try await !store.completeEncode(task, outputs: mine) { all = false }
             }
             return all
-        }.value
+        }
         guard recorded else {
             // Another worker took the encode over (this one was presumed dead): its result stands.
             progress(.warning(book: id, message: "the encode's lease was lost; another worker encodes the book"))
@@ -215,9 +215,9 @@ extension Converter {
     }
 
     /// Settles held tasks after the book was paused or cancelled, or the lease was lost.
-    private func settle(_ tasks: [ClaimedTask], after ended: EncodeLeaseEnded) async throws {
+    private func settle(_ tasks: [ClaimedTask], after ended: LeaseEnded) async throws {
         let store = self.store
-        try await Task {
+        try await Blocking.uncancelled {
             for task in tasks {
                 switch ended.status {
                 case .cancelled: _ = try await store.cancelHeld(task)
@@ -225,15 +225,15 @@ extension Converter {
                 case .lost, .held: break
                 }
             }
-        }.value
+        }
     }
 
     /// Gives held tasks back without using an attempt, even from a cancelled task.
     private func release(_ tasks: [ClaimedTask], reason: String) async throws {
         let store = self.store
-        try await Task {
+        try await Blocking.uncancelled {
             for task in tasks { try await store.release(task, reason: reason) }
-        }.value
+        }
     }
 
     /// The book's audio in order, from its segments and their checkpoints.
@@ -276,9 +276,4 @@ extension Converter {
             cover: cover
         )
     }
-}
-
-/// The encode's lease ended: the book was paused or cancelled, or another worker took the task.
-struct EncodeLeaseEnded: Error {
-    let status: LeaseStatus
 }

@@ -57,17 +57,8 @@ extension Converter {
             let state = states[format]
             // Still to run (or running): it will write into the folder in the stored settings.
             if state == .available || state == .running { continue }
-            let files = outputs.filter { $0.format == format }
-            let problem: String? =
-                if state == nil || files.isEmpty {
-                    "\(format.rawValue) has not been encoded yet"
-                } else if let elsewhere = files.first(where: {
-                    ($0.path as NSString).deletingLastPathComponent != folder
-                }) {
-                    "\(format.rawValue) was written to \((elsewhere.path as NSString).deletingLastPathComponent), not \(folder)"
-                } else {
-                    Self.unverified(files)
-                }
+            let problem =
+                state == nil ? "\(format.rawValue) has not been encoded yet" : Self.problem(format, outputs, in: folder)
             guard let problem else { continue }
             notes.append(problem)
             formats.append(format)
@@ -81,6 +72,18 @@ extension Converter {
             ? "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from the checkpoints"
             : "\(gone) segment\(gone == 1 ? "'s" : "s'") checkpoint audio is gone: synthesizing \(gone == 1 ? "it" : "them") again, then encoding \(formats.map(\.rawValue).joined(separator: ", "))"
         return notes + [again]
+    }
+
+    /// What stands between a format asked for and a verified file of it in `folder`: never encoded,
+    /// written elsewhere, gone or changed since; nil when its files are there as written.
+    static func problem(_ format: AudioContainer, _ outputs: [OutputRecord], in folder: String) -> String? {
+        let files = outputs.filter { $0.format == format }
+        guard !files.isEmpty else { return "\(format.rawValue) has not been encoded yet" }
+        if let elsewhere = files.first(where: { ($0.path as NSString).deletingLastPathComponent != folder }) {
+            return
+                "\(format.rawValue) was written to \((elsewhere.path as NSString).deletingLastPathComponent), not \(folder)"
+        }
+        return unverified(files)
     }
 
     /// Why recorded files cannot be trusted (missing, or changed since they were written), or nil.

@@ -221,7 +221,9 @@ public struct Converter: Sendable {
         let store = self.store
         let owner = self.owner
         func leave() async {
-            if case .failure(let error) = await Task(operation: { try await store.removeWorker(id: owner) }).result {
+            do {
+                try await Blocking.uncancelled { try await store.removeWorker(id: owner) }
+            } catch {
                 progress(.notice(message: "\(error)"))
             }
         }
@@ -311,7 +313,7 @@ public struct Converter: Sendable {
         for book in books {
             // A finished book converted with --remove-segments has no checkpoint audio on purpose;
             // it needs it again only once a file is asked for again (then it is not finished).
-            if try await store.status(book: book).first?.state == .completed,
+            if try await store.taskStates(book: book).allSatisfy({ $0 == .completed }),
                 ConversionSettings.decode(try await store.book(book).settingsJSON)?.keepSegments == false
             {
                 continue

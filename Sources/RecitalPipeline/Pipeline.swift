@@ -134,18 +134,7 @@ public struct Pipeline: Sendable {
             let settings = try ConversionSettings.decode(try await store.book(book).settingsJSON, book: book)
             let folder = settings.outputDirectory ?? FileManager.default.currentDirectoryPath
             let outputs = try await store.outputs(book: book)
-            var problems: [String] = []
-            for format in settings.encode.formats {
-                let files = outputs.filter {
-                    $0.format == format && ($0.path as NSString).deletingLastPathComponent == folder
-                }
-                if files.isEmpty {
-                    problems.append("no \(format.rawValue) file was written to \(folder)")
-                } else if let problem = Converter.unverified(files) {
-                    problems.append(problem)
-                }
-            }
-            return problems
+            return settings.encode.formats.compactMap { Converter.problem($0, outputs, in: folder) }
         }
     }
 

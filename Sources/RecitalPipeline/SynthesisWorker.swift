@@ -176,7 +176,6 @@ public struct SynthesisWorker: Sendable {
 
     // MARK: - One chapter
 
-    private struct LeaseEnded: Error { let status: LeaseStatus }
     /// A segment that fails the same way every time while its server answers other text.
     private struct BadSegment: Error { let message: String }
 
@@ -298,10 +297,10 @@ public struct SynthesisWorker: Sendable {
     /// the database's reason instead of going on as if it had been recorded.
     private func settle(_ outcome: Outcome, _ record: @escaping @Sendable () async throws -> Bool) async -> Outcome {
         // Written even while the run is cancelled: giving held work back is part of stopping.
-        switch await Task(operation: record).result {
-        case .success:
+        do {
+            _ = try await Blocking.uncancelled(record)
             return outcome
-        case .failure(let error):
+        } catch {
             return .storage("the job table could not record a chapter's outcome: \(error)")
         }
     }

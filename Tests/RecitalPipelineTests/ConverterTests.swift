@@ -113,7 +113,7 @@ struct ConverterTests {
             let converter = harness.converter()
             let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
             async let outcome = converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 1)
-            try await harness.events.waitUntil(deadline: .seconds(30)) { $0.segmentsDone >= 2 }
+            try await Wait.until("two segments", deadline: .seconds(30)) { harness.events.segmentsDone >= 2 }
             try await harness.store.pause(id)
             #expect(try await outcome == .finished)
             let paused = try await harness.store.only(id)
@@ -164,7 +164,7 @@ struct ConverterTests {
             let run = Task {
                 try await converter.synthesize(books: [id], settings: settings, apiKey: nil, concurrency: 2)
             }
-            try await harness.events.waitUntil(deadline: .seconds(30)) { $0.segmentsDone >= 2 }
+            try await Wait.until("two segments", deadline: .seconds(30)) { harness.events.segmentsDone >= 2 }
             run.cancel()
             #expect(try await run.value == .interrupted)
             let claimed = try await harness.store.claim(owner: "check", limit: 10, books: [id])

@@ -131,15 +131,6 @@ final class EventLog: Sendable {
     var all: [ProgressEvent] { events.value }
     var segmentsDone: Int { all.filter { if case .segmentDone = $0 { true } else { false } }.count }
     func record(_ event: ProgressEvent) { events.mutate { $0.append(event) } }
-
-    /// Waits until `condition` holds for the log, failing the test after `deadline`.
-    func waitUntil(deadline: Duration, _ condition: (EventLog) -> Bool) async throws {
-        let end = ContinuousClock.now + deadline
-        while !condition(self) {
-            try #require(ContinuousClock.now < end, "the condition did not hold within \(deadline)")
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
 
 final class MutexBox<Value: Sendable>: Sendable {

@@ -29,7 +29,9 @@ struct SpeechSessionTests {
         let profile = VoiceProfile(name: "builtin", backend: .builtin, sampleRate: 24_000, concurrency: 2)
         for round in 0..<40 {
             let started = ContinuousClock.now
-            let sockets = try await SpeechSession.with(profile, apiKey: nil) { synthesizer in
+            let voice = SpeechRoutes.Voice(book: 0, profile: profile, apiKey: nil)
+            let sockets = try await SpeechRoutes.with([voice], concurrency: nil) { routes in
+                let synthesizer = try #require(routes.route(for: 0)).synthesizer
                 let url = try #require((synthesizer as? HTTPSpeechClient)?.profile.url)
                 let port = try #require(url.split(separator: ":").last.flatMap { Int($0) })
                 // The server really serves, then is knocked on as the session ends.
