@@ -92,13 +92,17 @@ let package = Package(
 
         // MARK: - Front ends
         // `recital watch`: noticing books that arrive in a folder, deciding when they are whole.
-        .target(name: "RecitalWatch", dependencies: ["RecitalZip"], swiftSettings: strictSettings),
+        .target(
+            name: "RecitalWatch",
+            dependencies: ["RecitalZip", "RecitalModel", "RecitalEncode", "RecitalPipeline"],
+            swiftSettings: strictSettings
+        ),
 
         // MARK: - Executable
         .executableTarget(
             name: "recital",
             dependencies: [
-                "RecitalModel", "RecitalIngest", "RecitalPipeline", "RecitalSpeech", argumentParser,
+                "RecitalModel", "RecitalIngest", "RecitalPipeline", "RecitalSpeech", "RecitalWatch", argumentParser,
                 hummingbird, serviceLifecycle, logging,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -186,7 +190,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecitalWatchTests",
-            dependencies: ["RecitalWatch", "RecitalTestSupport"],
+            dependencies: ["RecitalWatch", "RecitalPipeline", "RecitalModel", "RecitalTestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -152,3 +152,35 @@ CREATE INDEX checkpoints_recent ON checkpoints (created_at);
 CREATE INDEX task_events_skipped ON task_events (task_id) WHERE kind = 'skipped';
 -- Tasks counted by book and state without reading the rows.
 CREATE INDEX tasks_by_book_state ON tasks (book_id, kind, state);
+
+-- migration 6: watch
+-- What `recital watch` knows of every book file under its inboxes, so a restart rescans without
+-- reading unchanged files again and no file is converted twice. `state` is settling, queued,
+-- duplicate, held, failed or delivered (`reason` says why for the last three kinds); `book_id` is
+-- the book the file became, or the book it duplicates.
+DROP TABLE watched_files;
+CREATE TABLE watched_files (
+    path TEXT PRIMARY KEY,
+    inbox TEXT NOT NULL,
+    relative_path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    modified_at REAL NOT NULL,
+    changed_at REAL NOT NULL,
+    content_hash TEXT,
+    state TEXT NOT NULL CHECK (state IN ('settling', 'queued', 'duplicate', 'held', 'failed', 'delivered')),
+    reason TEXT,
+    book_id INTEGER REFERENCES books(id) ON DELETE SET NULL,
+    seen_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX watched_files_by_state ON watched_files (state, book_id);
+CREATE INDEX watched_files_by_hash ON watched_files (content_hash);
+-- One process scans an inbox at a time, under a lease it renews; the others only synthesize.
+-- `folders_json` lists the inbox's folders with how each is watched (inotify or polling, and why).
+CREATE TABLE watch_inboxes (
+    path TEXT PRIMARY KEY,
+    owner TEXT,
+    lease_expires_at REAL,
+    folders_json TEXT NOT NULL DEFAULT '[]',
+    updated_at REAL NOT NULL
+);

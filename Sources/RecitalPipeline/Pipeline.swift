@@ -272,7 +272,7 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs `body`, turning job-table failures into ``PipelineError``s.
-    private func jobs<T>(_ body: () async throws -> T) async throws -> T {
+    func jobs<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as PipelineError {

@@ -81,6 +81,9 @@ public struct Completeness: Sendable {
         let window = watch.renamedIntoPlace ? afterRename : settle
         guard now - watch.since >= window else { return .settling(until: watch.since + window) }
         guard let problem = check() else { return .complete }
+        // A file's first bytes arrive first: once they are neither a PDF's nor a ZIP's, no more
+        // arriving makes it a book.
+        if problem == Self.notABook { return .failed(problem) }
         return now - watch.lastChange < grace ? .arriving(problem) : .failed(problem)
     }
 
@@ -109,6 +112,9 @@ public struct Completeness: Sendable {
                 return "the EPUB's ZIP directory does not read yet (\(error))"
             }
         }
-        return "neither a PDF nor an EPUB"
+        return notABook
     }
+
+    /// What ``malformation(of:)`` says of a file that starts as neither a PDF nor a ZIP.
+    public static let notABook = "neither a PDF nor an EPUB (it starts with neither %PDF- nor a ZIP header)"
 }

@@ -42,6 +42,11 @@ public struct InotifyError: Error, Sendable, CustomStringConvertible {
     public var folder: String
     public var message: String
     public var description: String { "\(folder): \(message)" }
+
+    public init(folder: String, message: String) {
+        self.folder = folder
+        self.message = message
+    }
 }
 
 /// Linux inotify over a set of folders: owns the descriptor (closed by `deinit`) and turns the

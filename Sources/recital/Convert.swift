@@ -55,21 +55,9 @@ struct Convert: AsyncParsableCommand {
 
     func run() async throws {
         let paths = global.paths
-        var settings: ConversionSettings
+        let settings: ConversionSettings
         do {
-            let profile = try voiceOptions.profile(home: paths.home)
-            // A missing key is a usage error before any work, not a failure per book later.
-            _ = try VoiceProfiles.apiKey(for: profile, environment: ProcessInfo.processInfo.environment)
-            settings = ConversionSettings(
-                voice: profile,
-                maxSegmentCharacters: voiceOptions.maxSegment,
-                encode: try output.encodeSettings(),
-                outputDirectory: output.directory,
-                speakChapterTitles: !output.noChapterTitles,
-                speakIntro: output.intro,
-                keepSegments: !output.removeSegments
-            )
-            settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
+            settings = try output.conversionSettings(voice: voiceOptions, onBadSegment: onBadSegment, home: paths.home)
         } catch let error as PipelineError {
             throw CommandFailure.report(error)
         }
@@ -225,6 +213,25 @@ struct OutputOptions: ParsableArguments {
     var directory: String {
         let folder = out ?? FileManager.default.currentDirectoryPath
         return URL(fileURLWithPath: folder).standardizedFileURL.path
+    }
+
+    /// What `convert` and `watch` speak and write with: the voice (whose API key must be set
+    /// before any work), these outputs and the poison-segment policy.
+    func conversionSettings(voice: VoiceOptions, onBadSegment: String, home: String) throws -> ConversionSettings {
+        let profile = try voice.profile(home: home)
+        // A missing key is a usage error before any work, not a failure per book later.
+        _ = try VoiceProfiles.apiKey(for: profile, environment: ProcessInfo.processInfo.environment)
+        var settings = ConversionSettings(
+            voice: profile,
+            maxSegmentCharacters: voice.maxSegment,
+            encode: try encodeSettings(),
+            outputDirectory: directory,
+            speakChapterTitles: !noChapterTitles,
+            speakIntro: intro,
+            keepSegments: !removeSegments
+        )
+        settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
+        return settings
     }
 
     func encodeSettings() throws -> EncodeSettings {

@@ -23,15 +23,18 @@ struct Status: AsyncParsableCommand {
         let pipeline = try global.openPipeline()
         do {
             let books = try await pipeline.status(book: book)
+            // Watched folders and files belong to the whole table, not to one book.
+            let inboxes = book == nil ? try await pipeline.watchStatus() : []
             if let book, books.isEmpty {
                 Console.error("error: no book \(book)")
                 throw ExitCode.failure
             }
             if json {
-                Console.output(try StatusReport(books: books).jsonString())
+                Console.output(try StatusReport(books: books, inboxes: inboxes).jsonString())
                 return
             }
             if books.isEmpty { Console.output("no books") }
+            defer { for inbox in inboxes { Console.output(Self.describe(inbox)) } }
             for status in books {
                 let percent = String(format: "%.0f%%", status.progress * 100)
                 var line =
@@ -60,11 +63,29 @@ struct Status: AsyncParsableCommand {
     }
 }
 
-/// `status --json`: `{"books": [...]}` with every key present (null when unknown).
+extension Status {
+    /// An inbox: who scans it, its folders that are polled and why, and each file's state.
+    static func describe(_ inbox: WatchedInbox) -> String {
+        let polled = inbox.folders.filter { $0.mode == .polling }
+        var line = "watched \(inbox.path): \(inbox.owner.map { "scanned by \($0)" } ?? "no watcher running")"
+        line += ", \(inbox.folders.count - polled.count) folders by inotify, \(polled.count) polled"
+        for folder in polled { line += "\n    polled \(folder.path): \(folder.reason ?? "")" }
+        for file in inbox.files {
+            line +=
+                "\n    \(file.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(file.relativePath)"
+            if let book = file.book { line += " (book \(book))" }
+            if let reason = file.reason { line += ": \(reason)" }
+        }
+        return line
+    }
+}
+
+/// `status --json`: `{"books": [...], "watched": [...]}` with every key present (null when unknown).
 struct StatusReport: Encodable {
     let books: [BookStatus]
+    var inboxes: [WatchedInbox] = []
 
-    private enum Keys: String, CodingKey { case books }
+    private enum Keys: String, CodingKey { case books, watched }
     private enum BookKeys: String, CodingKey {
         case id, title, source, state, progress, chaptersDone, chaptersTotal, segmentsDone, segmentsTotal, etaSeconds,
             outputs, missingOutputs, error, warnings
@@ -90,6 +111,8 @@ struct StatusReport: Encodable {
             try item.encode(book.error, forKey: .error)
             try item.encode(book.warnings, forKey: .warnings)
         }
+        // Inboxes, their folders (mode and why) and files (state, reason, book) as the table has them.
+        try container.encode(inboxes, forKey: .watched)
     }
 
     func jsonString() throws -> String {

@@ -69,7 +69,7 @@ struct CompletenessTests {
             ("whole.pdf", pdf, nil),
             ("cut.pdf", pdf.prefix(pdf.count * 9 / 10), "the PDF has no end (%%EOF) yet"),
             ("whole.epub", epub, nil),
-            ("notes.txt", Data("just words".utf8), "neither a PDF nor an EPUB"),
+            ("notes.txt", Data("just words".utf8), Completeness.notABook),
             ("empty.epub", Data(), "is empty"),
         ]
         for (name, bytes, expected) in cases {
@@ -83,5 +83,11 @@ struct CompletenessTests {
         let stamp = try #require(FileStamp.of(cutEPUB))
         #expect(stamp.size == Int64(epub.count / 2))
         #expect(FileStamp.of(folder.appendingPathComponent("gone.pdf").path) == nil)
+    }
+
+    @Test("a quiet file that starts as neither a PDF nor a ZIP has failed at once: no more bytes make it a book")
+    func notABookFailsAtOnce() {
+        let watch = rules.observe(FileStamp(size: 10, modified: 0, changed: 0), at: 0, into: nil)
+        #expect(rules.verdict(watch, at: 15, check: { Completeness.notABook }) == .failed(Completeness.notABook))
     }
 }
