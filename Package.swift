@@ -124,6 +124,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "watch-benchmark",
+            dependencies: [grdb],
+            path: "Benchmarks/WatchBenchmark",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "status-benchmark",
             dependencies: ["RecitalJobs", "RecitalModel", grdb],
             path: "Benchmarks/StatusBenchmark",

@@ -63,7 +63,9 @@ final class MP4AudiobookWriter {
         self.chapters = chapters
         self.cover = cover
         language = Self.packedLanguage(tags.last { $0.0 == "language" }?.1)
-        descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // The process's umask decides the mode, as for every other file (a service with UMask=0002
+        // shares its audiobooks with its group).
+        descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else { throw Self.systemError("create \(path)") }
         let ftyp = MP4Box("ftyp") { box in
             box.fourCC("M4B ")

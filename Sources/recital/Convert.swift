@@ -28,45 +28,22 @@ struct Convert: AsyncParsableCommand {
     @Option(help: "Requests in flight at once (default: the voice profile's).")
     var concurrency: Int?
 
-    @Option(
-        help: "Seconds to wait for transient failures (server down, rate limits) to clear before stopping with exit 75."
-    )
-    var patience: Double = 120
-
-    @Option(help: "Priority 1 (first) to 4.")
-    var priority = 2
-
-    @Option(
-        help: ArgumentHelp(
-            "A segment that fails the same way every time while the server answers other text: 'fail' the book (naming the segment) or 'skip' it as silence with a warning.",
-            valueName: "fail|skip"
-        )
-    )
-    var onBadSegment = BadSegmentPolicy.fail.rawValue
+    @OptionGroup var queue: QueueOptions
 
     func validate() throws {
-        guard (1...4).contains(priority) else { throw ValidationError("--priority must be 1 to 4") }
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-        guard BadSegmentPolicy(rawValue: onBadSegment) != nil else {
-            throw ValidationError("--on-bad-segment takes fail or skip, not '\(onBadSegment)'")
-        }
         _ = try output.encodeSettings()
     }
 
     func run() async throws {
         let paths = global.paths
-        let settings: ConversionSettings
-        do {
-            settings = try output.conversionSettings(voice: voiceOptions, onBadSegment: onBadSegment, home: paths.home)
-        } catch let error as PipelineError {
-            throw CommandFailure.report(error)
-        }
+        let settings = try queue.settings(voice: voiceOptions, output: output, home: paths.home)
         // The first book is read while the job table opens (on a new database, a few fsyncs), so the
         // first request goes out sooner.
         let chosen = settings
         async let firstRead = books.first.map { path in try Pipeline.read(path, settings: chosen) }
         let reporter = ProgressReporter()
-        let pipeline = try global.openPipeline(patience: patience, progress: reporter.handle)
+        let pipeline = try global.openPipeline(patience: queue.patience, progress: reporter.handle)
         var ids: [Int64] = []
         var unreadable = false
         for (position, path) in books.enumerated() {
@@ -80,7 +57,7 @@ struct Convert: AsyncParsableCommand {
                 let added = try await pipeline.add(
                     read,
                     settings: settings,
-                    priority: priority,
+                    priority: queue.priority,
                     overwrite: output.overwrite
                 )
                 let title = added.book.metadata.title ?? path
@@ -215,25 +192,6 @@ struct OutputOptions: ParsableArguments {
         return URL(fileURLWithPath: folder).standardizedFileURL.path
     }
 
-    /// What `convert` and `watch` speak and write with: the voice (whose API key must be set
-    /// before any work), these outputs and the poison-segment policy.
-    func conversionSettings(voice: VoiceOptions, onBadSegment: String, home: String) throws -> ConversionSettings {
-        let profile = try voice.profile(home: home)
-        // A missing key is a usage error before any work, not a failure per book later.
-        _ = try VoiceProfiles.apiKey(for: profile, environment: ProcessInfo.processInfo.environment)
-        var settings = ConversionSettings(
-            voice: profile,
-            maxSegmentCharacters: voice.maxSegment,
-            encode: try encodeSettings(),
-            outputDirectory: directory,
-            speakChapterTitles: !noChapterTitles,
-            speakIntro: intro,
-            keepSegments: !removeSegments
-        )
-        settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
-        return settings
-    }
-
     func encodeSettings() throws -> EncodeSettings {
         var settings = EncodeSettings()
         settings.formats = try format.split(separator: ",").map { name in
@@ -257,5 +215,55 @@ struct OutputOptions: ParsableArguments {
         guard (0.0...500.0).contains(crossfade) else { throw ValidationError("--crossfade must be 0 to 500 ms") }
         settings.crossfade = crossfade / 1000
         return settings
+    }
+}
+
+/// How books are queued and worked on (convert and watch): priority, patience with transient
+/// failures, and what a poison segment does.
+struct QueueOptions: ParsableArguments {
+    @Option(
+        help: "Seconds to wait for transient failures (server down, rate limits) to clear before stopping with exit 75."
+    )
+    var patience: Double = 120
+
+    @Option(help: "Priority 1 (first) to 4.")
+    var priority = 2
+
+    @Option(
+        help: ArgumentHelp(
+            "A segment that fails the same way every time while the server answers other text: 'fail' the book (naming the segment) or 'skip' it as silence with a warning.",
+            valueName: "fail|skip"
+        )
+    )
+    var onBadSegment = BadSegmentPolicy.fail.rawValue
+
+    func validate() throws {
+        guard (1...4).contains(priority) else { throw ValidationError("--priority must be 1 to 4") }
+        guard BadSegmentPolicy(rawValue: onBadSegment) != nil else {
+            throw ValidationError("--on-bad-segment takes fail or skip, not '\(onBadSegment)'")
+        }
+    }
+
+    /// What books are spoken and written with: the voice (whose API key must be set before any
+    /// work), the outputs and the poison-segment policy.
+    func settings(voice: VoiceOptions, output: OutputOptions, home: String) throws -> ConversionSettings {
+        do {
+            let profile = try voice.profile(home: home)
+            // A missing key is a usage error before any work, not a failure per book later.
+            _ = try VoiceProfiles.apiKey(for: profile, environment: ProcessInfo.processInfo.environment)
+            var settings = ConversionSettings(
+                voice: profile,
+                maxSegmentCharacters: voice.maxSegment,
+                encode: try output.encodeSettings(),
+                outputDirectory: output.directory,
+                speakChapterTitles: !output.noChapterTitles,
+                speakIntro: output.intro,
+                keepSegments: !output.removeSegments
+            )
+            settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
+            return settings
+        } catch let error as PipelineError {
+            throw CommandFailure.report(error)
+        }
     }
 }

@@ -56,14 +56,7 @@ struct Watch: AsyncParsableCommand {
     @Option(help: "Requests in flight at once (default: the voice profile's); 0 only queues books for other processes.")
     var workers: Int?
 
-    @Option(help: "Priority 1 (first) to 4 of queued books.")
-    var priority = 2
-
-    @Option(help: "Seconds to wait for transient failures before a round of work stops and waits.")
-    var patience: Double = 120
-
-    @Option(help: ArgumentHelp("A segment that always fails: 'fail' the book or 'skip' it.", valueName: "fail|skip"))
-    var onBadSegment = BadSegmentPolicy.fail.rawValue
+    @OptionGroup var queue: QueueOptions
 
     @Flag(help: "Scan, wait for files to settle, convert what is there, then exit.")
     var once = false
@@ -76,11 +69,7 @@ struct Watch: AsyncParsableCommand {
         if let settle, settle < 0 { throw ValidationError("--settle must be 0 or more seconds") }
         guard pollInterval >= 1 else { throw ValidationError("--poll-interval must be at least 1 second") }
         guard rescan >= 1 else { throw ValidationError("--rescan must be at least 1 second") }
-        guard (1...4).contains(priority) else { throw ValidationError("--priority must be 1 to 4") }
         if let workers, workers < 0 { throw ValidationError("--workers must be 0 or more") }
-        guard BadSegmentPolicy(rawValue: onBadSegment) != nil else {
-            throw ValidationError("--on-bad-segment takes fail or skip, not '\(onBadSegment)'")
-        }
         for inbox in inboxes {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: inbox, isDirectory: &isFolder), isFolder.boolValue else {
@@ -92,19 +81,14 @@ struct Watch: AsyncParsableCommand {
 
     func run() async throws {
         let paths = global.paths
-        let settings: ConversionSettings
-        do {
-            settings = try output.conversionSettings(voice: voiceOptions, onBadSegment: onBadSegment, home: paths.home)
-        } catch let error as PipelineError {
-            throw CommandFailure.report(error)
-        }
+        let settings = try queue.settings(voice: voiceOptions, output: output, home: paths.home)
         var options = WatchOptions(
             inboxes: inboxes.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path },
             output: output.directory,
             settings: settings,
             home: paths.home
         )
-        options.priority = priority
+        options.priority = queue.priority
         options.settle = settle
         options.polling = WatchOptions.Polling(rawValue: poll) ?? .auto
         options.pollInterval = pollInterval
@@ -116,7 +100,7 @@ struct Watch: AsyncParsableCommand {
         options.converts = workers != 0
         options.run = RunOptions(concurrency: workers == 0 ? nil : workers, overwrite: output.overwrite)
 
-        let pipeline = try global.openPipeline(patience: patience, progress: WatchLog.event)
+        let pipeline = try global.openPipeline(patience: queue.patience, progress: WatchLog.event)
         let events: (any FolderEventSource)?
         do {
             events = try Inotify()

@@ -227,7 +227,9 @@ struct WatchCommandTests {
         }
     }
 
-    @Test("--once converts what is there, records a duplicate, reports a DRM book in _failed and exits 1")
+    @Test(
+        "--once converts what is there, records a duplicate, reports a DRM book in _failed and exits 1; files take the umask's mode"
+    )
     func once() async throws {
         let server = FakeTTSServer()
         let setup = try Setup()
@@ -235,7 +237,19 @@ struct WatchCommandTests {
         try setup.copy("epub2-basic.epub", to: "later/good copy.epub")
         try setup.copy("bad/drm.epub", to: "locked/drm.epub")
         let result = try await server.serve { url in
-            try await setup.watch(url, ["--once"]).wait(timeout: .seconds(120))
+            // As the systemd unit runs it: UMask=0002, so the group may manage the files.
+            let command =
+                ([
+                    Fixtures.executable, "watch", setup.inbox, "--out", setup.out, "--tts-url", url, "--settle", "2",
+                    "--once",
+                ])
+                .map { "'\($0)'" }.joined(separator: " ")
+            return try await BackgroundProcess(
+                "/bin/sh",
+                ["-c", "umask 0002; exec \(command)"],
+                environment: setup.environment
+            )
+            .wait(timeout: .seconds(120))
         }
         #expect(result.status == 1, "\(result.stderr)")
         #expect(
@@ -248,5 +262,39 @@ struct WatchCommandTests {
         #expect(report.lowercased().contains("drm"), "\(report)")
         #expect(FileManager.default.fileExists(atPath: setup.out + "/_failed/locked/drm.epub.error.json"))
         #expect(result.stderr.contains("error: locked/drm.epub"), "\(result.stderr)")
+        for file in [
+            setup.out + "/Ada Author - A Basic Book.m4b", setup.out + "/_failed/locked/drm.epub.error.txt",
+            setup.out + "/_failed/locked",
+        ] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode.map { $0 & 0o022 } == 0o020, "\(file): \(String(mode ?? 0, radix: 8))")
+        }
+    }
+}
+
+@Suite("The systemd unit for recital watch")
+struct ServiceUnitTests {
+    @Test("it runs recital watch as its own user, after the folders are mounted, with UMask 0002 and a graceful stop")
+    func unit() throws {
+        let text = try String(
+            contentsOf: Fixtures.root.appendingPathComponent("contrib/recital-watch.service"),
+            encoding: .utf8
+        )
+        var keys: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { keys[parts[0]] = parts[1] }
+        }
+        #expect(keys["ExecStart"]?.contains("recital watch ") == true)
+        #expect(keys["User"] == "recital")
+        #expect(keys["UMask"] == "0002")
+        #expect(keys["KillSignal"] == "SIGTERM")
+        let mounts = try #require(keys["RequiresMountsFor"]).split(separator: " ").map(String.init)
+        // Both folders the command names are ones systemd waits for.
+        let exec = try #require(keys["ExecStart"]).split(separator: " ").map(String.init)
+        let inbox = try #require(exec.firstIndex(of: "watch").map { exec[$0 + 1] })
+        let out = try #require(exec.firstIndex(of: "--out").map { exec[$0 + 1] })
+        #expect(Set(mounts) == [inbox, out])
+        #expect(keys["RestartPreventExitStatus"] == "64")
     }
 }
