@@ -196,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RecitalWatchTests",
-            dependencies: ["RecitalWatch", "RecitalPipeline", "RecitalModel", "RecitalTestSupport"],
+            dependencies: ["RecitalWatch", "RecitalPipeline", "RecitalModel", "RecitalSpeech", "RecitalTestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -279,3 +279,64 @@ struct WatcherTests {
         #expect(try await other.pipeline.watchStatus().first?.owner == other.pipeline.owner)
     }
 }
+
+@Suite("What a watcher does once a book is queued")
+struct WatcherAfterQueueingTests {
+    @Test("--after move puts the source under the done folder by its relative path; delete removes it; keep keeps it")
+    func afterQueueing() async throws {
+        let h = try WatchHarness()
+        try h.write("recital-folder.json", json: #"{"after": "move"}"#)
+        try h.write("sf/moved.epub", WatchHarness.book)
+        try h.write("gone/recital-folder.json", json: #"{"after": "delete"}"#)
+        try h.write("gone/deleted.epub", WatchHarness.otherBook)
+        try h.write("stay/recital-folder.json", json: #"{"after": "keep"}"#)
+        try h.write("stay/kept.epub", try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("scene-breaks.epub"))))
+        try await h.watcher.claimInboxes()
+        try await h.tick(after: 15)
+        #expect(try await h.pipeline.watchedFiles().map(\.state) == [.queued, .queued, .queued])
+        #expect(!FileManager.default.fileExists(atPath: h.path("sf/moved.epub")))
+        #expect(FileManager.default.contents(atPath: "\(h.output)/_done/sf/moved.epub") == WatchHarness.book)
+        #expect(!FileManager.default.fileExists(atPath: h.path("gone/deleted.epub")))
+        #expect(FileManager.default.fileExists(atPath: h.path("stay/kept.epub")))
+        // The source going away does not undo its row: the book is queued.
+        try await h.watcher.handle([h.event("sf/moved.epub", .removed)])
+        #expect(try await h.state("sf/moved.epub") == .queued)
+    }
+
+    @Test("a book that fails in the job table gets a report naming the retry; once retried it is queued again")
+    func failedInTheJobTable() async throws {
+        let server = FakeTTSServer()
+        try await server.serve { url in
+            let h = try WatchHarness { options in
+                options.settings.voice = VoiceProfile(
+                    name: "fake",
+                    backend: .openai,
+                    url: url,
+                    voice: "v",
+                    format: "wav"
+                )
+            }
+            try h.write("refused.epub", WatchHarness.book)
+            try await h.watcher.claimInboxes()
+            try await h.tick(after: 15)
+            let book = try #require(try await h.row("refused.epub")?.book)
+            // The server refuses the book's first request outright: a permanent failure.
+            server.fail(next: [.status(400, body: #"{"error": "voice v does not exist"}"#)])
+            _ = try await h.pipeline.run(books: [book])
+            try await h.watcher.deliver()
+            let failed = try #require(try await h.row("refused.epub"))
+            #expect(failed.state == .failed)
+            #expect(failed.reason?.contains("voice v does not exist") == true)
+            let report = try String(contentsOfFile: "\(h.output)/_failed/refused.epub.error.txt", encoding: .utf8)
+            #expect(report.contains("retry:    recital retry \(book)"))
+            #expect(report.contains("\"voice\""))
+            _ = try await h.pipeline.retry(book)
+            try await h.watcher.deliver()
+            #expect(try await h.state("refused.epub") == .queued)
+            _ = try await h.pipeline.run(books: [book])
+            try await h.watcher.deliver()
+            #expect(try await h.state("refused.epub") == .delivered)
+            #expect(!FileManager.default.fileExists(atPath: "\(h.output)/_failed/refused.epub.error.txt"))
+        }
+    }
+}

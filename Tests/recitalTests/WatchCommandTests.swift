@@ -272,6 +272,46 @@ struct WatchCommandTests {
     }
 }
 
+extension WatchCommandTests {
+    @Test("a TTS server that does not answer keeps the books queued and writes no report (--once exits 75)")
+    func serverDown() async throws {
+        let setup = try Setup()
+        try setup.copy("epub2-basic.epub", to: "waiting.epub")
+        // Port 9 (discard) on loopback: nothing listens, every request is refused.
+        let result = try await setup.watch("http://127.0.0.1:9", ["--once", "--patience", "1"]).wait(
+            timeout: .seconds(120)
+        )
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(try setup.states() == ["waiting.epub": "queued"])
+        #expect(!FileManager.default.fileExists(atPath: setup.out + "/_failed"))
+        #expect(result.stderr.contains("the books stay queued"), "\(result.stderr)")
+    }
+
+    @Test("a second signal during the graceful stop exits at once; a restart carries on")
+    func secondSignal() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(20))
+        let setup = try Setup()
+        try setup.copy("novella.epub", to: "novella.epub")
+        try await server.serve { url in
+            let watcher = try setup.watch(url, ["--workers", "2"])
+            try await Wait.until("the watcher scanning") { watcher.stderrSoFar.contains("scanning") }
+            try await Wait.until("some segments done") { try setup.count("SELECT COUNT(*) FROM checkpoints") > 10 }
+            // Both signals wait while the process is stopped, so the second arrives while the first
+            // is being handled (in either order).
+            watcher.signal(SIGSTOP)
+            watcher.signal(SIGINT)
+            watcher.signal(SIGTERM)
+            watcher.signal(SIGCONT)
+            let result = try await watcher.wait(timeout: .seconds(60))
+            #expect([130, 143].contains(result.status), "\(result.stderr.suffix(600))")
+            #expect(result.stderr.contains("again; exiting at once"), "\(result.stderr.suffix(600))")
+            let again = try setup.watch(url, ["--workers", "2"])
+            try await setup.waitDelivered(["novella.epub"], by: [again])
+            #expect(try await setup.stop(again).status == 0)
+        }
+    }
+}
+
 @Suite("The systemd unit for recital watch")
 struct ServiceUnitTests {
     @Test("it runs recital watch as its own user, after the folders are mounted, with UMask 0002 and a graceful stop")
