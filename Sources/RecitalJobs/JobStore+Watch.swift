@@ -12,12 +12,21 @@ extension JobStore {
         }
     }
 
-    /// Every file recorded under `inbox`, or under every inbox.
-    public func watchedFiles(inbox: String? = nil) async throws(JobError) -> [WatchedFile] {
-        try await read { db in
+    /// Every file recorded under `inbox` (under every inbox when nil), in these states (in any
+    /// when nil).
+    public func watchedFiles(
+        inbox: String? = nil,
+        states: [WatchedFileState]? = nil
+    ) async throws(JobError) -> [WatchedFile] {
+        // States are an enum's raw values, so listing them inline is safe.
+        let stateFilter = states.map { " AND state IN (\($0.map { "'\($0.rawValue)'" }.joined(separator: ",")))" } ?? ""
+        return try await read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM watched_files WHERE ?1 IS NULL OR inbox = ?1 ORDER BY inbox, relative_path",
+                sql: """
+                    SELECT * FROM watched_files WHERE (?1 IS NULL OR inbox = ?1)\(stateFilter)
+                    ORDER BY inbox, relative_path
+                    """,
                 arguments: [inbox]
             ).map(Self.watchedFile)
         }

@@ -11,9 +11,9 @@ extension Pipeline {
         try await jobs { try await store.watchedFile(path) }
     }
 
-    /// Every file recorded under `inbox` (every inbox when nil).
-    public func watchedFiles(inbox: String? = nil) async throws -> [WatchedFile] {
-        try await jobs { try await store.watchedFiles(inbox: inbox) }
+    /// Every file recorded under `inbox` (every inbox when nil), in these states (any when nil).
+    public func watchedFiles(inbox: String? = nil, states: [WatchedFileState]? = nil) async throws -> [WatchedFile] {
+        try await jobs { try await store.watchedFiles(inbox: inbox, states: states) }
     }
 
     public func recordWatched(_ file: WatchedFile) async throws {

@@ -36,16 +36,24 @@ extension Watcher {
             continuation.onTermination = { _ in stopped.store(true, ordering: .relaxed) }
             thread.start()
         }
-        let ending = try await withThrowingTaskGroup(of: Ending?.self) { group in
-            group.addTask { try await self.detect(pump) }
-            group.addTask { try await self.work() }
-            var ending: Ending = .done
-            for try await result in group {
-                if let result, result != .done { ending = result }
+        let ending: Ending
+        do {
+            ending = try await withThrowingTaskGroup(of: Ending?.self) { group in
+                group.addTask { try await self.detect(pump) }
+                group.addTask { try await self.work() }
+                var ending: Ending = .done
+                for try await result in group {
+                    if let result, result != .done { ending = result }
+                }
+                return ending
             }
-            return ending
+        } catch {
+            // Stopped by a signal (a sleep or a read cancelled) or failed: the inboxes are given
+            // back either way, so another watcher takes them at once.
+            try await Task { try await self.releaseInboxes() }.value
+            if Task.isCancelled { return .stopped }
+            throw error
         }
-        // Given back even when stopped by a signal, so another watcher takes the inboxes at once.
         try await Task { try await self.releaseInboxes() }.value
         if Task.isCancelled { return .stopped }
         return ending == .done && !problems.isEmpty ? .problems : ending
@@ -53,7 +61,6 @@ extension Watcher {
 
     /// Detection: events as they come, and timers (settling, polling, rescans, the lease).
     private func detect(_ pump: AsyncStream<[FolderEvent]>) async throws -> Ending? {
-        var lastLease = now()
         if options.once {
             // Scan, wait for what is there to settle, queue it.
             while !settled, !Task.isCancelled {
@@ -75,10 +82,7 @@ extension Watcher {
             guard let batch else { break }
             if !batch.isEmpty { try await handle(batch) }
             try await tick()
-            if now() - lastLease >= Self.leaseRenewal {
-                lastLease = now()
-                try await claimInboxes()
-            }
+            if now() - lastLease >= Self.leaseRenewal { try await claimInboxes() }
         }
         return nil
     }
@@ -140,8 +144,9 @@ extension Watcher {
     /// scanner of an inbox writes its rows.
     public func deliver() async throws {
         let scanned = Set(inboxes.values.filter(\.scanning).map(\.path))
-        let rows = try await pipeline.watchedFiles().filter { scanned.contains($0.inbox) && $0.book != nil }
-        let open = rows.filter { $0.state == .queued || $0.state == .failed }
+        let open = try await pipeline.watchedFiles(states: [.queued, .failed]).filter {
+            scanned.contains($0.inbox) && $0.book != nil
+        }
         guard !open.isEmpty else { return }
         let statuses = Dictionary(uniqueKeysWithValues: try await pipeline.status().map { ($0.id, $0) })
         for var file in open {

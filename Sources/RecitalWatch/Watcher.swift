@@ -83,6 +83,8 @@ public actor Watcher {
         /// Whether this process holds the lease to scan it.
         var scanning = false
         var folders: [String: WatchedFolder] = [:]
+        /// Folders on network or FUSE filesystems (a longer settle window).
+        var remote: Set<String> = []
         var lastScan: Double = -.infinity
         var lastPoll: Double = -.infinity
         var polled: Bool { folders.values.contains { $0.mode == .polling } }
@@ -109,6 +111,8 @@ public actor Watcher {
     var queuedSinceLastLook = false
     /// `--once`: everything found is decided, so the workers may stop when the books are done.
     var onceDetected = false
+    /// When the scanning leases were last renewed.
+    var lastLease = -Double.infinity
     /// Files that failed or were held in this run (for `--once`'s exit status).
     public internal(set) var problems: [String] = []
 
@@ -145,6 +149,7 @@ public actor Watcher {
     /// Takes or renews the scanning lease of every inbox; an inbox newly taken is scanned at once.
     /// Another live watcher's inbox is left to it (this one still synthesizes).
     public func claimInboxes() async throws {
+        lastLease = now()
         for path in options.inboxes {
             let held = try await pipeline.claimInbox(path)
             let was = inboxes[path]?.scanning ?? false
@@ -173,7 +178,8 @@ public actor Watcher {
 
     /// What the job table knows of the inbox's files, so that unchanged decided files are not read.
     func loadDecided(inbox: String) async throws {
-        for file in try await pipeline.watchedFiles(inbox: inbox) where file.state != .settling {
+        // Held files wait for their folder settings to be fixed, maybe while no watcher ran.
+        for file in try await pipeline.watchedFiles(inbox: inbox) where file.state != .settling && file.state != .held {
             decided[file.path] = FileStamp(size: file.size, modified: file.modified, changed: file.changed)
         }
     }
@@ -191,17 +197,25 @@ public actor Watcher {
             log("\(inbox) is not there (unmounted or removed?); looking again every \(Int(options.pollInterval)) s")
         }
         let known = Set(result.folders)
+        let before = state.folders
         state.folders = state.folders.filter { known.contains($0.key) }
-        for folder in result.folders where state.folders[folder] == nil {
-            state.folders[folder] = watch(folder)
+        state.remote = state.remote.intersection(known)
+        for folder in result.folders {
+            // A folder inotify refused (gone for a moment, the watch limit) is tried again.
+            if let recorded = state.folders[folder], recorded.mode == .inotify || !recorded.retriesInotify { continue }
+            let (watched, remote) = watch(folder, retry: state.folders[folder] != nil)
+            state.folders[folder] = watched
+            if remote { state.remote.insert(folder) }
         }
         inboxes[inbox] = state
-        try await pipeline.recordFolders(state.folders.values.sorted { $0.path < $1.path }, inbox: inbox)
+        if state.folders != before {
+            try await pipeline.recordFolders(state.folders.values.sorted { $0.path < $1.path }, inbox: inbox)
+        }
         let present = Set(result.books.map(\.path))
         for book in result.books {
             try await consider(book.path, inbox: inbox, relativePath: book.relativePath, renamed: false)
         }
-        for file in try await pipeline.watchedFiles(inbox: inbox) where file.state == .settling {
+        for file in try await pipeline.watchedFiles(inbox: inbox, states: [.settling]) {
             if !present.contains(file.path) {
                 candidates[file.path] = nil
                 try await pipeline.forgetWatched(file.path)
@@ -210,31 +224,37 @@ public actor Watcher {
     }
 
     /// How one folder is watched: inotify, or polling (a network or FUSE filesystem, `--poll
-    /// always`, or inotify refusing), logged once with the reason.
-    func watch(_ folder: String) -> WatchedFolder {
+    /// always`, or inotify refusing), logged once with the reason (not again on a retry).
+    /// - Returns: the folder's mode, and whether it is on a network or FUSE filesystem.
+    func watch(_ folder: String, retry: Bool = false) -> (WatchedFolder, remote: Bool) {
+        let source = FolderSource.of(folder, mounts: options.mounts)
+        let remote = source != .local
         if options.polling == .always {
-            return WatchedFolder(path: folder, mode: .polling, reason: "--poll always")
+            return (WatchedFolder(path: folder, mode: .polling, reason: "--poll always"), remote)
         }
-        if case .remote(let type) = FolderSource.of(folder, mounts: options.mounts), options.polling == .auto {
+        if case .remote(let type) = source, options.polling == .auto {
             let reason = "on a \(type) filesystem, whose changes by other machines inotify does not see"
             log("polling \(folder) every \(Int(options.pollInterval)) s: \(reason)")
-            return WatchedFolder(path: folder, mode: .polling, reason: reason)
+            return (WatchedFolder(path: folder, mode: .polling, reason: reason), remote)
         }
         guard let events else {
-            return WatchedFolder(path: folder, mode: .polling, reason: "inotify is not available")
+            return (WatchedFolder(path: folder, mode: .polling, reason: "inotify is not available"), remote)
         }
         do {
             try events.watch(folder)
-            return WatchedFolder(path: folder, mode: .inotify)
+            if retry { log("watching \(folder) with inotify again") }
+            return (WatchedFolder(path: folder, mode: .inotify), remote)
         } catch {
             let mode: FolderMode = options.polling == .never ? .inotify : .polling
-            let reason = "inotify cannot watch it: \(error.message)"
-            log(
-                mode == .polling
-                    ? "polling \(folder) every \(Int(options.pollInterval)) s: \(reason)"
-                    : "\(folder): \(reason); only the rescan every \(Int(options.rescan)) s will see it (--poll never)"
-            )
-            return WatchedFolder(path: folder, mode: mode, reason: reason)
+            let reason = WatchedFolder.inotifyRefused + error.message
+            if !retry {
+                log(
+                    mode == .polling
+                        ? "polling \(folder) every \(Int(options.pollInterval)) s: \(reason)"
+                        : "\(folder): \(reason); only the rescan every \(Int(options.rescan)) s will see it (--poll never)"
+                )
+            }
+            return (WatchedFolder(path: folder, mode: mode, reason: reason), remote)
         }
     }
 
@@ -243,7 +263,7 @@ public actor Watcher {
         guard let stamp = FileStamp.of(path) else { return }
         if decided[path] == stamp { return }
         let time = now()
-        let remote = FolderSource.of((path as NSString).deletingLastPathComponent, mounts: options.mounts) != .local
+        let remote = inboxes[inbox]?.remote.contains((path as NSString).deletingLastPathComponent) ?? false
         let completeness = completeness(remote: remote)
         var watch = completeness.observe(stamp, at: time, renamed: renamed, into: candidates[path]?.watch)
         // The grace period runs from the file's last change on this machine (its ctime, which
@@ -355,6 +375,8 @@ public actor Watcher {
         }
         for (path, candidate) in candidates.sorted(by: { $0.key < $1.key }) where candidate.nextLook <= time {
             try await look(at: path, candidate)
+            // Reading a long run of books must not let the scanning lease run out.
+            if now() - lastLease >= Self.leaseRenewal { try await claimInboxes() }
         }
         return candidates.values.map(\.nextLook).min()
     }
@@ -433,6 +455,12 @@ public actor Watcher {
             book: book
         )
     }
+}
+
+extension WatchedFolder {
+    /// The reason a folder is polled because inotify refused it (tried again at every scan).
+    static let inotifyRefused = "inotify cannot watch it: "
+    var retriesInotify: Bool { reason?.hasPrefix(Self.inotifyRefused) == true }
 }
 
 extension Completeness {

@@ -14,13 +14,20 @@ final class ManualClock: Sendable {
 
 /// Events the test hands in itself; watches beyond `limit` fail as the kernel's do at its watch limit.
 final class ScriptedEvents: FolderEventSource {
-    let limit: Int
+    private let limitValue: Mutex<Int>
     private let folders = Mutex<[String]>([])
-    init(limit: Int = .max) { self.limit = limit }
+    init(limit: Int = .max) { limitValue = Mutex(limit) }
+
+    /// The watch limit, which a test may raise as `sysctl` would.
+    var limit: Int {
+        get { limitValue.withLock { $0 } }
+        set { limitValue.withLock { $0 = newValue } }
+    }
 
     var watched: [String] { folders.withLock { $0 } }
 
     func watch(_ folder: String) throws(InotifyError) {
+        let limit = self.limit
         let full = folders.withLock { list in
             guard list.count < limit else { return true }
             list.append(folder)

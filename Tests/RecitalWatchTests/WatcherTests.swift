@@ -171,7 +171,9 @@ struct WatcherTests {
         #expect(try await h.state("lost/one.epub") == .queued)
     }
 
-    @Test("a folder past the inotify watch limit is polled, the log names the sysctl, and its books are found")
+    @Test(
+        "a folder past the inotify watch limit is polled, the log names the sysctl, its books are found, and it is watched once the limit is raised"
+    )
     func watchLimit() async throws {
         let h = try WatchHarness(events: ScriptedEvents(limit: 1)) { $0.pollInterval = 30 }
         try FileManager.default.createDirectory(atPath: h.path("deep"), withIntermediateDirectories: true)
@@ -188,6 +190,13 @@ struct WatcherTests {
         #expect(try await h.state("deep/quiet.epub") == .settling)
         try await h.tick(after: 15)
         #expect(try await h.state("deep/quiet.epub") == .queued)
+        h.events.limit = 10
+        try await h.tick(after: 30)  // the next poll tries inotify again
+        let watched = try #require(
+            try await h.pipeline.watchStatus().first?.folders.first { $0.path == h.path("deep") }
+        )
+        #expect(watched.mode == .inotify)
+        #expect(h.lines.text.contains("watching \(h.path("deep")) with inotify again"))
     }
 
     @Test("a folder on a network filesystem is polled and settles for 60 s")
@@ -238,9 +247,27 @@ struct WatcherTests {
             held.reason
                 == "\(h.path("odd/recital-folder.json")): unknown key \"formt\" (known: voice, format, output, priority, after)"
         )
-        try h.write("odd/recital-folder.json", json: #"{"format": "mp3"}"#)
+        // Fixed while the watcher runs: the event on the settings file has it look again at once.
+        try h.write("odd/late/recital-folder.json", json: #"{"format": "flac"}"#)
+        try h.write(
+            "odd/late/d.epub",
+            try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("epub3-fragments.epub")))
+        )
+        try await h.watcher.handle([h.event("odd/late/d.epub")])
+        try await h.tick(after: 15)
+        #expect(try await h.state("odd/late/d.epub") == .held)
+        try h.write("odd/recital-folder.json", json: #"{"priority": 3}"#)
         try await h.watcher.handle([h.event("odd/recital-folder.json")])
         try await h.tick(after: 0)
+        #expect(try await h.state("odd/late/d.epub") == .queued)
+        #expect(try await h.settings(of: "odd/late/d.epub")?.encode.formats == [.flac])
+        // Fixed while no watcher runs: the next one takes the held book.
+        try h.write("odd/recital-folder.json", json: #"{"formt": "mp3"}"#)
+        try await h.watcher.releaseInboxes()
+        try h.write("odd/recital-folder.json", json: #"{"format": "mp3"}"#)
+        let next = try h.second()
+        try await next.watcher.claimInboxes()
+        try await next.tick(after: 15)
         #expect(try await h.state("odd/c.epub") == .queued)
         #expect(try await h.settings(of: "odd/c.epub")?.outputDirectory == "\(h.output)/odd")
     }
