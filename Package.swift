@@ -21,6 +21,7 @@ let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
 let nioHTTP: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
 let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let httpTypes: Target.Dependency = .product(name: "HTTPTypes", package: "swift-http-types")
 
 let package = Package(
     name: "Recital",
@@ -37,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: - C libraries (one target each; only their wrapper imports them)
@@ -98,11 +100,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // `recital serve`: the JSON API over the job table.
+        .target(
+            name: "RecitalServer",
+            dependencies: [
+                "RecitalModel", "RecitalPipeline", "RecitalIngest", "RecitalEncode", hummingbird, httpTypes, nioCore,
+                nioPosix,
+                logging, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "recital",
             dependencies: [
-                "RecitalModel", "RecitalIngest", "RecitalPipeline", "RecitalSpeech", "RecitalWatch", argumentParser,
+                "RecitalModel", "RecitalIngest", "RecitalPipeline", "RecitalSpeech", "RecitalWatch", "RecitalServer",
+                argumentParser,
                 hummingbird, serviceLifecycle, logging,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -197,6 +211,14 @@ let package = Package(
         .testTarget(
             name: "RecitalWatchTests",
             dependencies: ["RecitalWatch", "RecitalPipeline", "RecitalModel", "RecitalSpeech", "RecitalTestSupport"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RecitalServerTests",
+            dependencies: [
+                "RecitalServer", "RecitalPipeline", "RecitalModel", "RecitalSpeech", "RecitalTestSupport", httpClient,
+                nioCore, nioHTTP,
+            ],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -184,3 +184,13 @@ CREATE TABLE watch_inboxes (
     folders_json TEXT NOT NULL DEFAULT '[]',
     updated_at REAL NOT NULL
 );
+
+-- migration 7: request keys
+-- `Idempotency-Key`s of uploads to `recital serve`: a retried upload with the same key answers with
+-- the job it made; the same key with other bytes is refused.
+CREATE TABLE request_keys (
+    key TEXT PRIMARY KEY,
+    book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,
+    created_at REAL NOT NULL
+);

@@ -14,8 +14,9 @@ packages=(
   zip
 )
 if [ "${1:-}" = "--test" ]; then
-  # Tools the tests use as independent referees (ffprobe reads our output).
-  packages+=(ffmpeg)
+  # Tools the tests use as independent referees (ffprobe reads our output; curl is the HTTP
+  # client that talks to `recital serve`).
+  packages+=(ffmpeg curl)
 fi
 
 missing=()

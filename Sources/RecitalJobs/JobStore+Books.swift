@@ -202,3 +202,24 @@ extension JobStore {
         guard found else { throw JobError(.notFound, "no such book", bookID: book) }
     }
 }
+
+/// Idempotency keys of uploads.
+extension JobStore {
+    /// The book a key made, and the bytes it was made from.
+    public func requestKey(_ key: String) async throws(JobError) -> (book: Int64, contentHash: String)? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT book_id, content_hash FROM request_keys WHERE key = ?", arguments: [key])
+                .map { ($0["book_id"], $0["content_hash"]) }
+        }
+    }
+
+    public func recordRequestKey(_ key: String, book: Int64, contentHash: String) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO request_keys (key, book_id, content_hash, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [key, book, contentHash, time]
+            )
+        }
+    }
+}

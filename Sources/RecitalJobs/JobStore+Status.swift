@@ -13,7 +13,7 @@ extension JobStore {
             let books = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, title, source_path, paused_at, cancelled_at FROM books
+                    SELECT id, title, authors, priority, created_at, source_path, paused_at, cancelled_at FROM books
                     \(book.map { " WHERE id = \($0)" } ?? "") ORDER BY id
                     """
             )
@@ -97,7 +97,7 @@ extension JobStore {
                     cancelled: (row["cancelled_at"] as Double?) != nil
                 )
                 let error = failures[id]
-                return BookStatus(
+                var status = BookStatus(
                     id: id,
                     title: row["title"],
                     source: row["source_path"],
@@ -112,6 +112,10 @@ extension JobStore {
                     error: state == .failed ? error : nil,
                     warnings: warnings[id] ?? []
                 )
+                status.authors = (row["authors"] as String? ?? "").split(separator: "\n").map(String.init)
+                status.priority = row["priority"]
+                status.createdAt = row["created_at"]
+                return status
             }
         }
     }
@@ -182,6 +186,43 @@ extension JobStore {
                 arguments: [book]
             )
             .compactMap(TaskState.init(rawValue:))
+        }
+    }
+
+    /// Every chapter of a book with its synthesis task's state, checkpoints and attempts.
+    public func chapters(book: Int64) async throws(JobError) -> [ChapterStatus] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.idx, c.title, c.segment_count, t.state, t.attempt, t.max_attempts, t.last_error,
+                        (SELECT COUNT(*) FROM checkpoints k WHERE k.book_id = c.book_id AND k.chapter_idx = c.idx)
+                            AS done
+                    FROM chapters c LEFT JOIN tasks t
+                        ON t.book_id = c.book_id AND t.kind = 'synthesize' AND t.chapter_idx = c.idx
+                    WHERE c.book_id = ? ORDER BY c.idx
+                    """,
+                arguments: [book]
+            ).map { row in
+                let state: ChapterStatus.State =
+                    switch TaskState(rawValue: row["state"] ?? "") {
+                    case .running: .running
+                    case .completed: .done
+                    case .failed: .failed
+                    case .cancelled: .cancelled
+                    case .available, nil: .waiting
+                    }
+                return ChapterStatus(
+                    index: row["idx"],
+                    title: row["title"],
+                    state: state,
+                    segmentsDone: row["done"],
+                    segmentsTotal: row["segment_count"],
+                    attempt: row["attempt"] ?? 0,
+                    maxAttempts: row["max_attempts"] ?? 0,
+                    lastError: row["last_error"]
+                )
+            }
         }
     }
 }

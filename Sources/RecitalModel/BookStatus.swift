@@ -27,6 +27,11 @@ public struct BookStatus: Sendable, Codable, Equatable {
     public var error: String?
     /// Problems that did not stop the book (a poison segment left silent).
     public var warnings: [String] = []
+    public var authors: [String] = []
+    /// 1 (first) to 4.
+    public var priority = 2
+    /// When it was queued (Unix seconds).
+    public var createdAt: Double = 0
 
     public init(
         id: Int64,
@@ -71,5 +76,78 @@ public struct TaskEventRecord: Sendable, Equatable {
         self.at = at
         self.kind = kind
         self.message = message
+    }
+}
+
+/// Where one chapter of a book stands (its synthesis task).
+public struct ChapterStatus: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable, CaseIterable {
+        case waiting
+        case running
+        case done
+        case failed
+        case cancelled
+    }
+
+    public var index: Int
+    public var title: String
+    public var state: State
+    public var segmentsDone: Int
+    public var segmentsTotal: Int
+    /// Attempts used, and how many it may use.
+    public var attempt: Int
+    public var maxAttempts: Int
+    public var lastError: String?
+
+    public init(
+        index: Int,
+        title: String,
+        state: State,
+        segmentsDone: Int,
+        segmentsTotal: Int,
+        attempt: Int,
+        maxAttempts: Int,
+        lastError: String?
+    ) {
+        self.index = index
+        self.title = title
+        self.state = state
+        self.segmentsDone = segmentsDone
+        self.segmentsTotal = segmentsTotal
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.lastError = lastError
+    }
+}
+
+/// What a user may ask of a book, and in which of its states each makes sense.
+public enum BookAction: String, Sendable, Codable, CaseIterable {
+    case pause
+    case unpause
+    case cancel
+    case retry
+    case delete
+    case setPriority
+
+    /// Whether the action applies to a book in `state`; nil when it does, else why not.
+    public func refusal(in state: BookState) -> String? {
+        let allowed: Set<BookState> =
+            switch self {
+            case .pause: [.queued, .running]
+            case .unpause: [.paused]
+            case .cancel: [.queued, .running, .paused]
+            case .retry: [.failed, .cancelled]
+            case .delete: [.queued, .paused, .completed, .failed, .cancelled]
+            case .setPriority: [.queued, .running, .paused]
+            }
+        guard !allowed.contains(state) else { return nil }
+        let advice =
+            switch self {
+            case .delete: "; cancel or pause it first"
+            case .retry: "; only failed or cancelled books are retried"
+            default: ""
+            }
+        return
+            "a \(state.rawValue) book cannot be asked to \(self == .setPriority ? "change priority" : rawValue)\(advice)"
     }
 }

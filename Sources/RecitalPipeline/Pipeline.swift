@@ -252,6 +252,24 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// Does `action` to a book if its state allows it (``BookAction/refusal(in:)``), for front ends
+    /// that answer a request the state does not allow with why (the API's 409).
+    /// - Throws: ``PipelineError`` `.notFound`, or `.invalidRequest` with the reason.
+    public func control(_ action: BookAction, book: Int64, priority: Int? = nil) async throws {
+        guard let state = try await status(book: book).first?.state else {
+            throw PipelineError(.notFound, "no such book", book: book)
+        }
+        if let refusal = action.refusal(in: state) { throw PipelineError(.invalidRequest, refusal, book: book) }
+        switch action {
+        case .pause: try await pause(book)
+        case .unpause: try await unpause(book)
+        case .cancel: try await cancel(book)
+        case .retry: _ = try await retry(book)
+        case .delete: try await delete(book)
+        case .setPriority: try await setPriority(book, priority ?? 2)
+        }
+    }
+
     // MARK: - Reading
 
     /// Where one book, or every book, stands; recorded files that are no longer there are listed as
@@ -263,6 +281,23 @@ public struct Pipeline: Sendable {
                 status.missingOutputs = status.outputs.filter { !FileManager.default.fileExists(atPath: $0) }
                 return status
             }
+        }
+    }
+
+    /// Every chapter of a book: its state, checkpoints and attempts.
+    public func chapters(book: Int64) async throws -> [ChapterStatus] {
+        try await jobs {
+            _ = try await store.book(book)
+            return try await store.chapters(book: book)
+        }
+    }
+
+    /// The files recorded for a book, by format (parts in order).
+    public func outputFiles(book: Int64) async throws -> [AudioContainer: [String]] {
+        try await jobs {
+            var files: [AudioContainer: [String]] = [:]
+            for output in try await store.outputs(book: book) { files[output.format, default: []].append(output.path) }
+            return files
         }
     }
 

@@ -100,7 +100,7 @@ struct Watch: AsyncParsableCommand {
         options.converts = workers != 0
         options.run = RunOptions(concurrency: workers == 0 ? nil : workers, overwrite: output.overwrite)
 
-        let pipeline = try global.openPipeline(patience: queue.patience, progress: WatchLog.event)
+        let pipeline = try global.openPipeline(patience: queue.patience, progress: ServiceLog.event)
         let events: (any FolderEventSource)?
         do {
             events = try Inotify()
@@ -108,7 +108,7 @@ struct Watch: AsyncParsableCommand {
             Console.error("watch: inotify is not available (\(error)); every folder is polled")
             events = nil
         }
-        let watcher = Watcher(pipeline: pipeline, options: options, events: events, log: WatchLog.line)
+        let watcher = Watcher(pipeline: pipeline, options: options, events: events, log: ServiceLog.line)
         Console.error("watching \(options.inboxes.joined(separator: ", ")) → \(options.output)")
 
         let work = Task { try await watcher.run() }
@@ -147,24 +147,24 @@ struct Watch: AsyncParsableCommand {
     }
 }
 
-/// What a watcher prints: one line per decision, and per book a line when it starts and ends.
-enum WatchLog {
+/// What a long-running command (watch, serve) prints: one line per decision, and a line per book
+/// when its files are written or it fails.
+enum ServiceLog {
     @Sendable static func line(_ text: String) { Console.error("watch: \(text)") }
 
     @Sendable static func event(_ event: ProgressEvent) {
+        describe(event).map { Console.error($0) }
+    }
+
+    static func describe(_ event: ProgressEvent) -> String? {
         switch event {
-        case .encoded(let book, let files):
-            line("book \(book): written \(files.joined(separator: ", "))")
+        case .encoded(let book, let files): "book \(book): written \(files.joined(separator: ", "))"
         case .chapterFailed(let book, let chapter, let message, true):
-            line("book \(book), chapter \(chapter): failed: \(message)")
-        case .encodeFailed(let book, let message):
-            line("book \(book): encode failed: \(message)")
-        case .warning(let book, let message):
-            line("book \(book): warning: \(message)")
-        case .notice(let message):
-            line(message)
-        default:
-            break
+            "book \(book), chapter \(chapter): failed: \(message)"
+        case .encodeFailed(let book, let message): "book \(book): encode failed: \(message)"
+        case .warning(let book, let message): "book \(book): warning: \(message)"
+        case .notice(let message): message
+        default: nil
         }
     }
 }

@@ -338,3 +338,57 @@ struct ServiceUnitTests {
         #expect(keys["RestartPreventExitStatus"] == "64")
     }
 }
+
+@Suite("recital serve, run as a process")
+struct ServeCommandTests {
+    @Test("an uploaded book is converted by the server's workers and downloaded; SIGTERM exits 0")
+    func uploadToDownload() async throws {
+        let home = try Fixtures.temporaryDirectory().path
+        let server = FakeTTSServer()
+        try await server.serve { url in
+            let child = try BackgroundProcess(
+                Fixtures.executable,
+                ["serve", "--port", "0", "--tts-url", url, "--out", home + "/out"],
+                environment: ["RECITAL_HOME": home, "RECITAL_DB": ""]
+            )
+            try await Wait.until("the server listening") { child.stderrSoFar.contains("serving http://127.0.0.1:") }
+            let line = try #require(child.stderrSoFar.split(separator: "\n").first { $0.contains("serving http://") })
+            let base = String(line.split(separator: " ").last ?? "")
+            let curl = try ProcessResult.run(
+                "/usr/bin/curl",
+                [
+                    "-s", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary",
+                    "@" + Fixtures.path("epub2-basic.epub"),
+                    base + "/jobs?filename=basic.epub",
+                ]
+            )
+            #expect(curl.stdout == "202", "\(curl.stderr)")
+            try await Wait.until("the book converted", deadline: .seconds(120)) {
+                try ProcessResult.run(
+                    "/usr/bin/curl",
+                    ["-s", "-o", "/dev/null", "-w", "%{http_code}", base + "/jobs/1/result.m4b"]
+                )
+                .stdout == "200"
+            }
+            let download = home + "/download.m4b"
+            _ = try ProcessResult.run("/usr/bin/curl", ["-s", "-o", download, base + "/jobs/1/result.m4b"])
+            let probe = try MediaProbe(download)
+            #expect(probe.chapters.count == 3)
+            child.signal(SIGTERM)
+            let stopped = try await child.wait(timeout: .seconds(60))
+            #expect(stopped.status == 0, "\(stopped.stderr.suffix(600))")
+        }
+    }
+
+    @Test("listening beyond loopback without a token file is refused before anything starts")
+    func tokenRequired() async throws {
+        let home = try Fixtures.temporaryDirectory().path
+        let result = try await ProcessResult.launch(
+            Fixtures.executable,
+            ["serve", "--host", "0.0.0.0", "--port", "0"],
+            environment: ["RECITAL_HOME": home, "RECITAL_DB": ""]
+        )
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("needs --token-file"), "\(result.stderr)")
+    }
+}
