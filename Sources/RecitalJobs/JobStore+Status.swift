@@ -225,4 +225,32 @@ extension JobStore {
             }
         }
     }
+
+    /// Books changed after `since` (Unix seconds): their flags or priority, a task's state, or a
+    /// new checkpoint; and every book id, to tell which were deleted. Cheap enough to poll: the
+    /// checkpoints and task events are found by the indexes on their times.
+    public func changes(since: Double) async throws(JobError) -> (changed: Set<Int64>, all: Set<Int64>) {
+        try await read { db in
+            var changed = Set(
+                try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id FROM books WHERE updated_at > ?1 OR created_at > ?1
+                        UNION SELECT DISTINCT book_id FROM checkpoints WHERE created_at > ?1
+                        """,
+                    arguments: [since]
+                )
+            )
+            changed.formUnion(
+                try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT t.book_id FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.at > ?
+                        """,
+                    arguments: [since]
+                )
+            )
+            return (changed, Set(try Int64.fetchAll(db, sql: "SELECT id FROM books")))
+        }
+    }
 }

@@ -202,5 +202,9 @@ enum Schema {
             created_at REAL NOT NULL
         );
 
+        -- migration 8: task events by time
+        -- Live views (`recital serve`'s event stream) ask which books changed since a moment.
+        CREATE INDEX task_events_by_time ON task_events (at);
+
         """#
 }

@@ -301,6 +301,12 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The books changed after `since` (Unix seconds), and every book there is (so a reader can
+    /// tell which were deleted): what a live view polls.
+    public func changes(since: Double) async throws -> (changed: Set<Int64>, all: Set<Int64>) {
+        try await jobs { try await store.changes(since: since) }
+    }
+
     /// Every task's history of a book, oldest first.
     public func history(book: Int64) async throws -> [TaskEventRecord] {
         try await jobs { try await store.events(book: book) }

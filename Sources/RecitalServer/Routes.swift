@@ -12,11 +12,13 @@ public struct APIRoutes: Sendable {
     let options: ServerOptions
     /// Told when a book is queued, so the workers start at once.
     let queued: @Sendable () -> Void
+    let feed: LiveFeed
 
     public init(pipeline: Pipeline, options: ServerOptions, queued: @escaping @Sendable () -> Void = {}) {
         self.pipeline = pipeline
         self.options = options
         self.queued = queued
+        feed = LiveFeed(pipeline: pipeline)
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -73,6 +75,12 @@ public struct APIRoutes: Sendable {
         }
         api.get("/jobs/{id}/result.{format}") { request, context in try await result(request, context: context) }
         api.head("/jobs/{id}/result.{format}") { request, context in try await result(request, context: context) }
+        api.get("/events") { request, _ in try await events(request, book: nil) }
+        api.get("/jobs/{id}/events") { request, context in
+            let id = try context.parameters.require("id", as: Int64.self)
+            _ = try await job(id)
+            return try await events(request, book: id)
+        }
         api.get("/stats") { request, _ in
             let statuses = try await facade { try await pipeline.status() }
             var byState = Dictionary(uniqueKeysWithValues: BookState.allCases.map { ($0.rawValue, 0) })
@@ -110,7 +118,9 @@ public struct APIRoutes: Sendable {
     }
 
     /// The formats a book was asked for (its stored settings).
-    func formats(of id: Int64) async throws -> [AudioContainer] {
+    func formats(of id: Int64) async throws -> [AudioContainer] { try await Self.formats(of: id, in: pipeline) }
+
+    static func formats(of id: Int64, in pipeline: Pipeline) async throws -> [AudioContainer] {
         guard let json = try await pipeline.storedSettings(book: id) else { return [] }
         return try ConversionSettings.decode(json, book: id).encode.formats
     }
