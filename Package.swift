@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // MARK: - C libraries (one target each; only their wrapper imports them)
@@ -105,7 +106,7 @@ let package = Package(
             name: "RecitalServer",
             dependencies: [
                 "RecitalModel", "RecitalPipeline", "RecitalIngest", "RecitalEncode", hummingbird, httpTypes, nioCore,
-                nioPosix,
+                nioPosix, .product(name: "MultipartKit", package: "multipart-kit"),
                 logging, serviceLifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

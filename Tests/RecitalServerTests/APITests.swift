@@ -134,6 +134,47 @@ struct APITests {
         #expect(h.uploads.allSatisfy { $0.hasSuffix(".epub") && !$0.contains("basic") })
     }
 
+    @Test("a book sent as multipart/form-data is queued with the form's fields; a form without a file is refused")
+    func multipart() async throws {
+        let h = try APIHarness()
+        try await h.serve { send in
+            let boundary = "----recital-test-boundary"
+            func form(_ parts: [(name: String, fileName: String?, bytes: [UInt8])]) -> [UInt8] {
+                var body: [UInt8] = []
+                for part in parts {
+                    var header = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\""
+                    if let fileName = part.fileName {
+                        header += "; filename=\"\(fileName)\"\r\nContent-Type: application/epub+zip"
+                    }
+                    body += Array((header + "\r\n\r\n").utf8) + part.bytes + Array("\r\n".utf8)
+                }
+                return body + Array("--\(boundary)--\r\n".utf8)
+            }
+            let type = [("Content-Type", "multipart/form-data; boundary=\(boundary)")]
+            let book = try APIHarness.book("scene-breaks.epub")
+            let reply = try await send(
+                .post(
+                    "/api/v1/jobs",
+                    form([
+                        ("format", nil, Array("mp3".utf8)), ("priority", nil, Array("3".utf8)),
+                        ("file", "story.epub", book),
+                    ]),
+                    type
+                )
+            )
+            #expect(reply.status == 202, "\(reply.text)")
+            #expect(reply.json["priority"] as? Int == 3)
+            #expect(
+                (reply.json["links"] as? [String: Any])?["results"] as? [String: String] == [
+                    "mp3": "/api/v1/jobs/1/result.mp3"
+                ]
+            )
+            let empty = try await send(.post("/api/v1/jobs", form([("format", nil, Array("mp3".utf8))]), type))
+            #expect(empty.status == 400)
+        }
+        #expect(h.uploads.count == 1)
+    }
+
     @Test("refused uploads get 400, 413, 415 or 422 with the reason, and leave nothing on disk")
     func refusals() async throws {
         let h = try APIHarness { $0.maxUpload = 100_000 }
