@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --test
+# The dashboard's browser test drives Debian's Chromium through Playwright.
+RECITAL_BROWSER_PYTHON="$(./scripts/install-browser.sh)"
+export RECITAL_BROWSER_PYTHON
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build --disable-xctest

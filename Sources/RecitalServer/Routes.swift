@@ -30,7 +30,23 @@ public struct APIRoutes: Sendable {
             _ = try await pipeline.status(book: -1)
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready")))
         }
+        addDashboard(to: router)
+        addLogin(to: router)
         let api = router.group("/api/v1")
+        api.post("/jobs/bulk") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+                let name = object["action"] as? String, let action = BookAction(rawValue: name),
+                let ids = object["ids"] as? [Int], ids.count <= 1000
+            else {
+                throw Problem(
+                    .badRequest,
+                    "send {\"action\": pause|unpause|cancel|retry|delete|setPriority, \"ids\": [up to 1000 ids], \"priority\": 1-4}"
+                )
+            }
+            let results = await bulk(action, ids: ids.map(Int64.init), priority: object["priority"] as? Int)
+            return try JSONReply.response(["results": results], request: request)
+        }
         api.post("/jobs") { request, context in try await upload(request, context: context) }
         api.get("/jobs") { request, _ in try await list(request) }
         api.get("/jobs/{id}") { request, context in

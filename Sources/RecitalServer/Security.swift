@@ -19,6 +19,9 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
         token = options.token
     }
 
+    /// The cookie a browser signs in with (the token itself, readable by no script).
+    static var cookie: String { "recital_token" }
+
     func handle(
         _ request: Request,
         context: Context,
@@ -26,17 +29,39 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
     ) async throws
         -> Response
     {
-        let host = Self.hostName(request.head.authority ?? "")
+        let authority = request.head.authority ?? ""
+        let host = Self.hostName(authority)
         guard allowedHosts.contains(host) else {
             throw Problem(
                 .forbidden,
                 "Host '\(host)' is not served here; start recital serve with --allowed-host \(host) to allow it"
             )
         }
+        // A page of another site cannot make this browser act here: unsafe requests must come from
+        // this origin (the browser says so in Sec-Fetch-Site, or else in Origin). API clients send
+        // neither.
+        if ![.get, .head, .options].contains(request.method) {
+            // Sec-Fetch-Site is the browser's own verdict; Origin is looked at only without it
+            // (older browsers), and "null" (a sandboxed or privacy-stripped origin) is foreign.
+            if let site = request.headers[.secFetchSite] {
+                guard site == "same-origin" || site == "none" else {
+                    throw Problem(.forbidden, "a request from another site (\(site)) cannot change jobs here")
+                }
+            } else if let origin = request.headers[.origin], URL(string: origin)?.hostAndPort != authority.lowercased()
+            {
+                throw Problem(.forbidden, "a request from \(origin) cannot change jobs here")
+            }
+        }
         let path = request.uri.path
-        if let token, path != "/healthz", path != "/readyz" {
-            let given = request.headers[.authorization] ?? ""
-            guard given.hasPrefix("Bearer "), Self.equalInConstantTime(String(given.dropFirst(7)), token) else {
+        if let token, !["/healthz", "/readyz", "/login"].contains(path), !path.hasPrefix("/assets/") {
+            let bearer = request.headers[.authorization].flatMap {
+                $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil
+            }
+            let cookie = request.cookies[Self.cookie]?.value
+            guard let given = bearer ?? cookie, Self.equalInConstantTime(given, token) else {
+                if request.method == .get, !path.hasPrefix("/api/") {
+                    return Response(status: .seeOther, headers: [.location: "/login"])
+                }
                 throw Problem(
                     .unauthorized,
                     "this server needs its token: send Authorization: Bearer <token> (from --token-file)",
@@ -63,5 +88,18 @@ struct AccessMiddleware<Context: RequestContext>: RouterMiddleware {
             difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
         }
         return difference == 0
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSite = Self("Sec-Fetch-Site")!
+}
+
+extension URL {
+    /// `host:port` as a `Host` header carries it (the port only when the URL has one).
+    var hostAndPort: String? {
+        guard let host = host?.lowercased() else { return nil }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        return port.map { "\(shown):\($0)" } ?? shown
     }
 }

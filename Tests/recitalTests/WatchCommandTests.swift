@@ -392,3 +392,52 @@ struct ServeCommandTests {
         #expect(result.stderr.contains("needs --token-file"), "\(result.stderr)")
     }
 }
+
+@Suite("The dashboard in a real browser")
+struct DashboardBrowserTests {
+    @Test(
+        "two books uploaded in Chromium: one paused, unpaused and finished live, one cancelled, the result played and seeked; screenshots at desktop and phone sizes"
+    )
+    func dashboard() async throws {
+        let python =
+            ProcessInfo.processInfo.environment["RECITAL_BROWSER_PYTHON"]
+            ?? NSHomeDirectory() + "/.cache/recital-browser/bin/python"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("no Playwright at \(python): run scripts/install-browser.sh (scripts/test.sh does)")
+            return
+        }
+        let home = try Fixtures.temporaryDirectory().path
+        // Slow enough that the first book is still running when the browser pauses it.
+        let tts = FakeTTSServer(latency: .milliseconds(120))
+        try await tts.serve { url in
+            let server = try BackgroundProcess(
+                Fixtures.executable,
+                ["serve", "--port", "0", "--tts-url", url, "--workers", "2", "--out", home + "/out"],
+                environment: ["RECITAL_HOME": home, "RECITAL_DB": ""]
+            )
+            try await Wait.until("the server listening") { server.stderrSoFar.contains("serving http://127.0.0.1:") }
+            let line = try #require(server.stderrSoFar.split(separator: "\n").first { $0.contains("serving http://") })
+            let api = String(line.split(separator: " ").last ?? "")
+            let base = String(api.dropLast("/api/v1".count))
+            let shots = ProcessInfo.processInfo.environment["RECITAL_SCREENSHOTS"] ?? home + "/screenshots"
+            let driver = try BackgroundProcess(
+                python,
+                [
+                    Fixtures.root.appendingPathComponent("Tests/browser/dashboard.py").path, base, shots,
+                    Fixtures.path("novella.epub"), Fixtures.path("many-chapters.epub"),
+                ]
+            )
+            let result = try await driver.wait(timeout: .seconds(400))
+            #expect(
+                result.status == 0,
+                "\(result.stdout)\n\(result.stderr.suffix(3000))\nserver: \(server.stderrSoFar.suffix(1500))"
+            )
+            for name in ["jobs-desktop", "job-desktop", "jobs-phone", "job-phone"] {
+                #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name).png"), "\(name).png")
+            }
+            server.signal(SIGTERM)
+            let stopped = try await server.wait(timeout: .seconds(60))
+            #expect(stopped.status == 0, "\(stopped.stderr.suffix(600))")
+        }
+    }
+}
