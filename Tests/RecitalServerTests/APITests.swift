@@ -69,12 +69,20 @@ struct APIHarness {
         }
     }
 
+    /// A client that shows redirects instead of following them (the dashboard answers forms with 303).
+    /// It lives as long as the test process.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     static func send(_ request: Request, port: Int) async throws -> Reply {
         var outgoing = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(request.path)")
         outgoing.method = request.method
         for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await HTTPClient.shared.execute(outgoing, timeout: .seconds(30))
+        let response = try await client.execute(outgoing, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         var headers: [String: String] = [:]
         for header in response.headers { headers[header.name.lowercased()] = header.value }
@@ -368,5 +376,84 @@ struct APITests {
         #expect(!read.created)
         try "short\n".write(toFile: folder + "/weak", atomically: true, encoding: .utf8)
         #expect(throws: ServerSetupError.self) { try Server.token(file: folder + "/weak", needed: false) }
+    }
+}
+
+@Suite("The dashboard's pages and forms, over real HTTP")
+struct DashboardTests {
+    @Test("pages carry CSP and no-store; every action works as a form POST answered with 303; bulk answers per job")
+    func forms() async throws {
+        let h = try APIHarness()
+        try await h.serve { send in
+            for name in ["epub2-basic.epub", "scene-breaks.epub"] {
+                _ = try await send(.post("/api/v1/jobs", try APIHarness.book(name)))
+            }
+            let page = try await send(.get("/"))
+            #expect(page.status == 200)
+            #expect(page.headers["content-security-policy"]?.contains("default-src 'self'") == true)
+            #expect(page.headers["cache-control"] == "no-store")
+            #expect(page.text.contains("data-job=\"1\"") && page.text.contains("data-job=\"2\""))
+            #expect(page.text.contains("Queued <b>2</b>"))
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            let paused = try await send(.post("/jobs/1/pause", [], form))
+            #expect(paused.status == 303)
+            #expect(paused.headers["location"] == "/jobs/1")
+            #expect(try await send(.get("/jobs/1")).text.contains("data-field=\"state\">paused</span>"))
+            let priority = try await send(.post("/jobs/2/priority", Array("priority=1".utf8), form))
+            #expect(priority.status == 303)
+            #expect(try await h.pipeline.status(book: 2).first?.priority == 1)
+            let bulk = try await send(.post("/jobs/bulk", Array("id=1&id=2&action=cancel".utf8), form))
+            #expect(bulk.headers["location"] == "/?done=2&skipped=0")
+            let again = try await send(.post("/jobs/bulk", Array("id=1&id=2&action=pause".utf8), form))
+            #expect(again.headers["location"] == "/?done=0&skipped=2")
+            let api = try await send(
+                .post("/api/v1/jobs/bulk", Array(#"{"action": "retry", "ids": [1, 2, 99]}"#.utf8))
+            )
+            let results = (api.json["results"] as? [[String: Any]])?.map { $0["status"] as? Int }
+            #expect(results == [200, 200, 404])
+            #expect(try await send(.get("/upload")).text.contains("enctype=\"multipart/form-data\""))
+            #expect(try await send(.get("/health")).text.contains("Job table"))
+            let script = try await send(.get("/assets/app.js"))
+            #expect(script.headers["content-type"] == "text/javascript; charset=utf-8")
+            #expect(script.text.contains("EventSource"))
+        }
+    }
+
+    @Test("another site cannot make a browser act here; a browser signs in once with the token and gets an HttpOnly cookie")
+    func browserSecurity() async throws {
+        let open = try APIHarness()
+        try await open.serve { send in
+            _ = try await send(.post("/api/v1/jobs", try APIHarness.book("epub2-basic.epub")))
+            let crossSite = try await send(.post("/jobs/1/cancel", [], [("Sec-Fetch-Site", "cross-site")]))
+            #expect(crossSite.status == 403)
+            let sameSite = try await send(.post("/jobs/1/cancel", [], [("Sec-Fetch-Site", "same-site")]))
+            #expect(sameSite.status == 403)
+            let foreign = try await send(.post("/jobs/1/cancel", [], [("Origin", "http://evil.example")]))
+            #expect(foreign.status == 403)
+            let null = try await send(.post("/jobs/1/cancel", [], [("Origin", "null")]))
+            #expect(null.status == 403)
+            #expect(try await open.pipeline.status(book: 1).first?.state == .queued)
+            let own = try await send(.post("/jobs/1/pause", [], [("Sec-Fetch-Site", "same-origin"), ("Origin", "null")]))
+            #expect(own.status == 303)
+        }
+        let token = "0123456789abcdef0123456789abcdef"
+        let guarded = try APIHarness { $0.token = token }
+        try await guarded.serve { send in
+            let page = try await send(.get("/"))
+            #expect(page.status == 303)
+            #expect(page.headers["location"] == "/login")
+            #expect(try await send(.get("/login")).text.contains("type=\"password\""))
+            #expect(try await send(.get("/assets/app.css")).status == 200)
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            #expect(try await send(.post("/login", Array("token=wrong".utf8), form)).status == 401)
+            let signedIn = try await send(.post("/login", Array("token=\(token)".utf8), form))
+            #expect(signedIn.status == 303)
+            let cookie = try #require(signedIn.headers["set-cookie"])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
+            let value = String(cookie.split(separator: ";")[0])
+            #expect(try await send(.get("/", [("Cookie", value)])).status == 200)
+            #expect(try await send(.get("/api/v1/jobs", [("Cookie", value)])).status == 200)
+            #expect(try await send(.get("/api/v1/jobs", [("Cookie", "recital_token=guess")])).status == 401)
+        }
     }
 }
