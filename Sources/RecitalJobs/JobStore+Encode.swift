@@ -163,3 +163,36 @@ extension JobStore {
         }
     }
 }
+
+/// Retention: finished books whose files are removed after a while.
+extension JobStore {
+    /// Completed books whose last file was written before `time` and that are not purged yet.
+    public func finished(before time: Double) async throws(JobError) -> [Int64] {
+        try await read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT o.book_id FROM outputs o JOIN books b ON b.id = o.book_id
+                    WHERE b.purged_at IS NULL
+                        AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.book_id = o.book_id AND t.state <> 'completed')
+                    GROUP BY o.book_id HAVING MAX(o.created_at) < ?
+                    """,
+                arguments: [time]
+            )
+        }
+    }
+
+    public func markPurged(_ book: Int64) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            try db.execute(sql: "UPDATE books SET purged_at = ?, updated_at = ? WHERE id = ?", arguments: [time, time, book])
+        }
+    }
+
+    /// When a book's files were purged, if they were.
+    public func purgedAt(_ book: Int64) async throws(JobError) -> Double? {
+        try await read { db in
+            try Double.fetchOne(db, sql: "SELECT purged_at FROM books WHERE id = ?", arguments: [book])
+        }
+    }
+}

@@ -206,5 +206,10 @@ enum Schema {
         -- Live views (`recital serve`'s event stream) ask which books changed since a moment.
         CREATE INDEX task_events_by_time ON task_events (at);
 
+        -- migration 9: retention
+        -- When `recital serve --retention-hours` removed a finished book's files and checkpoint audio; the
+        -- book stays listed and its results answer 410 Gone.
+        ALTER TABLE books ADD COLUMN purged_at REAL;
+
         """#
 }

@@ -270,6 +270,31 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// Removes the files and checkpoint audio of every book finished before `time` (its files
+    /// written then), keeping the book listed; returns the books purged.
+    public func purge(finishedBefore time: Double) async throws -> [Int64] {
+        let books = try await jobs { try await store.finished(before: time) }
+        for book in books {
+            let outputs = try await jobs { try await store.outputs(book: book) }
+            var doomed = outputs.map(\.path)
+            doomed.append(CheckpointFiles(root: paths.audio).directory(book: book))
+            for path in doomed where FileManager.default.fileExists(atPath: path) {
+                do {
+                    try FileManager.default.removeItem(atPath: path)
+                } catch {
+                    throw PipelineError(.storage, "cannot remove \(path) after its retention", book: book, cause: error)
+                }
+            }
+            try await jobs { try await store.markPurged(book) }
+        }
+        return books
+    }
+
+    /// When retention removed a book's files, if it did.
+    public func purgedAt(book: Int64) async throws -> Double? {
+        try await jobs { try await store.purgedAt(book) }
+    }
+
     // MARK: - Reading
 
     /// Where one book, or every book, stands; recorded files that are no longer there are listed as

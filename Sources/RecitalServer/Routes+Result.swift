@@ -31,6 +31,12 @@ extension APIRoutes {
         case .completed:
             break
         }
+        if let purged = try await facade({ try await pipeline.purgedAt(book: id) }) {
+            throw Problem(
+                .gone,
+                "job \(id)'s files were removed on \(Self.iso(purged)), \(options.retentionHours.map { "\($0.formatted()) hours" } ?? "some time") after it finished (--retention-hours)"
+            )
+        }
         let files = try await facade { try await pipeline.outputFiles(book: id) }[format] ?? []
         let part = Int(request.uri.queryParameters.get("part") ?? "1") ?? 0
         guard !files.isEmpty else { throw Problem(.notFound, "job \(id) was not asked for \(name)") }

@@ -108,6 +108,31 @@ public struct Server: Sendable {
 }
 
 extension Server {
+    /// Removes the files of books finished longer ago than the retention; returns which.
+    @discardableResult
+    public func purgeExpired(now: Double? = nil) async throws -> [Int64] {
+        guard let hours = options.retentionHours else { return [] }
+        return try await pipeline.purge(finishedBefore: (now ?? Date().timeIntervalSince1970) - hours * 3600)
+    }
+
+    /// Purges every ten minutes (and at start) until shut down.
+    struct Retention: Service {
+        let server: Server
+
+        func run() async throws {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try await server.purgeExpired()
+                        try await Task.sleep(for: .seconds(600))
+                    }
+                }
+            } catch is CancellationError {
+                // Shut down while waiting.
+            }
+        }
+    }
+
     /// The token of `--token-file`: read when the file exists; otherwise, when one is needed (off
     /// loopback), made, written with mode 0600 and returned as `created`.
     public static func token(file: String?, needed: Bool) throws -> (token: String?, created: Bool) {

@@ -19,6 +19,8 @@ public struct ServerOptions: Sendable {
     /// Whether this process converts books (`--workers 0`: it only takes uploads).
     public var converts = true
     public var run = RunOptions()
+    /// Hours a finished book's files are kept (nil: forever); then results answer 410.
+    public var retentionHours: Double?
 
     public init(settings: ConversionSettings, home: String) {
         self.settings = settings

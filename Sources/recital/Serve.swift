@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Largest upload, MiB.")
     var maxUploadMb = 512
 
+    @Option(help: "Hours a finished book's files are kept; then its results answer 410 Gone (default: forever).")
+    var retentionHours: Double?
+
     @Option(help: "Requests in flight at once (default: the voice profile's); 0 serves the API only.")
     var workers: Int?
 
@@ -42,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
         if let workers, workers < 0 { throw ValidationError("--workers must be 0 or more") }
+        if let retentionHours, retentionHours <= 0 { throw ValidationError("--retention-hours must be positive") }
         _ = try output.encodeSettings()
     }
 
@@ -55,6 +59,7 @@ struct Serve: AsyncParsableCommand {
         options.priority = queue.priority
         options.maxUpload = maxUploadMb << 20
         options.converts = workers != 0
+        options.retentionHours = retentionHours
         options.run = RunOptions(concurrency: workers == 0 ? nil : workers, overwrite: output.overwrite)
         do {
             let (token, created) = try Server.token(file: tokenFile, needed: !options.isLoopback)

@@ -327,8 +327,19 @@ struct APITests {
                 )
                 #expect(stale.status == 200)
                 #expect(try await send(.get("/api/v1/jobs/1/result.mp3")).status == 404)
-                try FileManager.default.removeItem(atPath: file)
+                try FileManager.default.moveItem(atPath: file, toPath: file + ".aside")
                 #expect(try await send(.get("/api/v1/jobs/1/result.m4b")).status == 410)
+                try FileManager.default.moveItem(atPath: file + ".aside", toPath: file)
+
+                // Past its retention the file is removed and the job stays listed.
+                let server = Server(pipeline: h.pipeline, options: { var o = h.options; o.retentionHours = 1; return o }())
+                #expect(try await server.purgeExpired(now: Date().timeIntervalSince1970 + 1800).isEmpty)
+                #expect(try await server.purgeExpired(now: Date().timeIntervalSince1970 + 3700) == [1])
+                let gone = try await send(.get("/api/v1/jobs/1/result.m4b"))
+                #expect(gone.status == 410)
+                #expect((gone.json["detail"] as? String)?.contains("--retention-hours") == true)
+                #expect(try await send(.get("/api/v1/jobs/1")).json["state"] as? String == "completed")
+                #expect(!FileManager.default.fileExists(atPath: h.home + "/audio/book-1"))
 
                 tts.fail(next: [.status(400, body: #"{"error": "no such voice"}"#)])
                 _ = try await send(.post("/api/v1/jobs", try APIHarness.book("scene-breaks.epub")))
