@@ -185,7 +185,10 @@ extension JobStore {
     public func markPurged(_ book: Int64) async throws(JobError) {
         let time = now()
         try await write { db in
-            try db.execute(sql: "UPDATE books SET purged_at = ?, updated_at = ? WHERE id = ?", arguments: [time, time, book])
+            try db.execute(
+                sql: "UPDATE books SET purged_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [time, time, book]
+            )
         }
     }
 

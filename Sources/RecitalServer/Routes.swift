@@ -25,6 +25,13 @@ public struct APIRoutes: Sendable {
         let router = Router()
         router.add(middleware: AccessMiddleware(options: options))
         router.get("/healthz") { _, _ in "ok" }
+        router.get("/openapi.yaml") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/yaml"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPI.yaml))
+            )
+        }
         router.get("/readyz") { _, _ -> Response in
             // Ready when the job table answers.
             _ = try await pipeline.status(book: -1)

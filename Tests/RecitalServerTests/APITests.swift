@@ -7,6 +7,7 @@ import RecitalPipeline
 import RecitalServer
 import RecitalSpeech
 import RecitalTestSupport
+import Synchronization
 import Testing
 
 /// The server on a loopback port with a real job table, spoken to over real HTTP. Books are
@@ -16,6 +17,14 @@ struct APIHarness {
     let pipeline: Pipeline
     let options: ServerOptions
     let home: String
+    /// The port of the running server, for clients that need more than `send`.
+    let boundPort = BoundPort()
+
+    final class BoundPort: Sendable {
+        private let port = Mutex<Int?>(nil)
+        var value: Int? { port.withLock { $0 } }
+        func set(_ value: Int) { port.withLock { $0 = value } }
+    }
 
     struct Reply {
         var status: Int
@@ -51,7 +60,8 @@ struct APIHarness {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Server(pipeline: pipeline, options: options).application { continuation.yield($0) }
         return try await withRunningApplication(app, ports: ports, grace: .seconds(1)) { port in
-            try await body { request in try await Self.send(request, port: port) }
+            boundPort.set(port)
+            return try await body { request in try await Self.send(request, port: port) }
         }
     }
 
@@ -332,7 +342,12 @@ struct APITests {
                 try FileManager.default.moveItem(atPath: file + ".aside", toPath: file)
 
                 // Past its retention the file is removed and the job stays listed.
-                let server = Server(pipeline: h.pipeline, options: { var o = h.options; o.retentionHours = 1; return o }())
+                let server = Server(
+                    pipeline: h.pipeline,
+                    options: {
+                        var o = h.options; o.retentionHours = 1; return o
+                    }()
+                )
                 #expect(try await server.purgeExpired(now: Date().timeIntervalSince1970 + 1800).isEmpty)
                 #expect(try await server.purgeExpired(now: Date().timeIntervalSince1970 + 3700) == [1])
                 let gone = try await send(.get("/api/v1/jobs/1/result.m4b"))
@@ -430,7 +445,9 @@ struct DashboardTests {
         }
     }
 
-    @Test("another site cannot make a browser act here; a browser signs in once with the token and gets an HttpOnly cookie")
+    @Test(
+        "another site cannot make a browser act here; a browser signs in once with the token and gets an HttpOnly cookie"
+    )
     func browserSecurity() async throws {
         let open = try APIHarness()
         try await open.serve { send in
@@ -444,7 +461,9 @@ struct DashboardTests {
             let null = try await send(.post("/jobs/1/cancel", [], [("Origin", "null")]))
             #expect(null.status == 403)
             #expect(try await open.pipeline.status(book: 1).first?.state == .queued)
-            let own = try await send(.post("/jobs/1/pause", [], [("Sec-Fetch-Site", "same-origin"), ("Origin", "null")]))
+            let own = try await send(
+                .post("/jobs/1/pause", [], [("Sec-Fetch-Site", "same-origin"), ("Origin", "null")])
+            )
             #expect(own.status == 303)
         }
         let token = "0123456789abcdef0123456789abcdef"

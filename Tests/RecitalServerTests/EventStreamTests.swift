@@ -105,3 +105,60 @@ struct EventStreamTests {
         }
     }
 }
+
+@Suite("The OpenAPI description of recital serve")
+struct OpenAPITests {
+    @Test("every operation /openapi.yaml names is routed by the server")
+    func described() async throws {
+        let h = try APIHarness()
+        try await h.serve { send in
+            _ = try await send(.post("/api/v1/jobs", try APIHarness.book("epub2-basic.epub")))
+            let document = try await send(.get("/openapi.yaml"))
+            #expect(document.status == 200)
+            #expect(document.headers["content-type"] == "application/yaml")
+            var operations: [(method: String, path: String)] = []
+            var path: String?
+            var inPaths = false
+            for line in document.text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line == "paths:" { inPaths = true; continue }
+                guard inPaths else { continue }
+                if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()); continue }
+                let method = line.trimmingCharacters(in: .whitespaces).dropLast()
+                if line.hasPrefix("    "), !line.hasPrefix("     "), line.hasSuffix(":"),
+                    ["get", "post", "patch", "delete", "head"].contains(method), let path
+                {
+                    operations.append((String(method), path))
+                }
+            }
+            #expect(operations.count >= 20, "\(operations.count) operations found")
+            // What an unrouted request looks like, so the check below can tell.
+            let unrouted = try await send(.get("/api/v1/nothing-here"))
+            #expect(unrouted.status == 404 && unrouted.headers["content-type"] != "application/problem+json")
+            // The delete last, so every other operation finds the job.
+            for (method, template) in operations.sorted(by: {
+                ($0.method == "delete" ? 1 : 0) < ($1.method == "delete" ? 1 : 0)
+            }) {
+                let path = template.replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(
+                    of: "{format}",
+                    with: "m4b"
+                )
+                if path.hasSuffix("/events") {
+                    // A stream: its headers are enough.
+                    let response = try await APIHarness.client.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(try #require(h.boundPort.value))\(path)"),
+                        timeout: .seconds(10)
+                    )
+                    #expect(response.status.code == 200, "\(method) \(path)")
+                    continue
+                }
+                var request = APIHarness.Request(method: .init(rawValue: method.uppercased()), path: path)
+                if method == "post" || method == "patch" { request.body = Array("{}".utf8) }
+                let reply = try await send(request)
+                // A route the server does not have answers Hummingbird's bare 404; the API's own
+                // answers are JSON or problem+json.
+                let bare = reply.status == 404 && reply.headers["content-type"] != "application/problem+json"
+                #expect(!bare, "\(method.uppercased()) \(path) is described but not routed")
+            }
+        }
+    }
+}
