@@ -139,6 +139,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "serve-benchmark",
+            dependencies: ["RecitalTestSupport", httpClient, nioCore, nioHTTP],
+            path: "Benchmarks/ServeBenchmark",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "watch-benchmark",
             dependencies: [grdb],
             path: "Benchmarks/WatchBenchmark",
