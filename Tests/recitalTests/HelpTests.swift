@@ -6,7 +6,8 @@ import Testing
 @Suite("Help texts and the README")
 struct HelpTests {
     static let commands = [
-        "inspect", "convert", "watch", "resume", "encode", "delete", "status", "cancel", "pause", "unpause", "retry",
+        "inspect", "convert", "watch", "serve", "resume", "encode", "delete", "status", "cancel", "pause", "unpause",
+        "retry",
         "priority",
         "speech-server",
     ]
