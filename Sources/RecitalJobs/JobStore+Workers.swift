@@ -18,3 +18,54 @@ extension JobStore {
         try await write { db in try db.execute(sql: "DELETE FROM workers WHERE id = ?", arguments: [id]) }
     }
 }
+
+/// What `stats` shows of the work being done.
+extension JobStore {
+    /// Every registered worker with what it holds and when it last renewed a lease.
+    public func workers() async throws(JobError) -> [WorkerStatus] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT w.id, w.host, w.pid, w.started_at,
+                        MAX(w.heartbeat_at, COALESCE(MAX(t.lease_expires_at) - ?, 0)) AS heartbeat,
+                        COUNT(t.id) AS holding
+                    FROM workers w LEFT JOIN tasks t ON t.lease_owner = w.id AND t.state = 'running'
+                    GROUP BY w.id ORDER BY w.host, w.started_at
+                    """,
+                arguments: [Self.leaseDuration]
+            ).map {
+                WorkerStatus(
+                    id: $0["id"],
+                    host: $0["host"],
+                    pid: $0["pid"],
+                    startedAt: $0["started_at"],
+                    heartbeatAt: $0["heartbeat"],
+                    holding: $0["holding"]
+                )
+            }
+        }
+    }
+
+    /// Characters of text synthesized per second over the last `window` seconds (nil when nothing
+    /// was).
+    public func charactersPerSecond(window: Double) async throws(JobError) -> Double? {
+        let since = now() - window
+        return try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT SUM(LENGTH(s.text)) AS characters, MIN(c.created_at) AS first, MAX(c.created_at) AS last
+                        FROM checkpoints c JOIN segments s
+                            ON s.book_id = c.book_id AND s.chapter_idx = c.chapter_idx AND s.idx = c.idx
+                        WHERE c.created_at > ?
+                        """,
+                    arguments: [since]
+                ), let characters = row["characters"] as Int?, let first = row["first"] as Double?,
+                let last = row["last"] as Double?, last > first
+            else { return nil }
+            return Double(characters) / (last - first)
+        }
+    }
+}

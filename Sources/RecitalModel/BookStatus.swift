@@ -151,3 +151,24 @@ public enum BookAction: String, Sendable, Codable, CaseIterable {
             "a \(state.rawValue) book cannot be asked to \(self == .setPriority ? "change priority" : rawValue)\(advice)"
     }
 }
+
+/// A process working on the job table, as `stats` shows it.
+public struct WorkerStatus: Sendable, Codable, Equatable {
+    public var id: String
+    public var host: String
+    public var pid: Int32
+    public var startedAt: Double
+    /// When it last renewed a lease (or registered, holding nothing).
+    public var heartbeatAt: Double
+    /// Chapters and encodes it holds now.
+    public var holding: Int
+
+    public init(id: String, host: String, pid: Int32, startedAt: Double, heartbeatAt: Double, holding: Int) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+        self.holding = holding
+    }
+}

@@ -332,6 +332,16 @@ public struct Pipeline: Sendable {
         try await jobs { try await store.changes(since: since) }
     }
 
+    /// The processes working on the job table, with what each holds and its last heartbeat.
+    public func workers() async throws -> [WorkerStatus] {
+        try await jobs { try await store.workers() }
+    }
+
+    /// Characters synthesized per second over the last ten minutes (nil when nothing was).
+    public func charactersPerSecond() async throws -> Double? {
+        try await jobs { try await store.charactersPerSecond(window: 600) }
+    }
+
     /// Every task's history of a book, oldest first.
     public func history(book: Int64) async throws -> [TaskEventRecord] {
         try await jobs { try await store.events(book: book) }

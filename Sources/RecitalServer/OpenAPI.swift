@@ -163,6 +163,17 @@ enum OpenAPI {
               responses:
                 '200': { description: "[{index, title, state, segmentsDone, segmentsTotal, attempt, maxAttempts, lastError}]" }
                 '404': { $ref: '#/components/responses/Problem' }
+          /api/v1/jobs/{id}/chapters/{index}/audio:
+            parameters:
+              - { $ref: '#/components/parameters/id' }
+              - { name: index, in: path, required: true, schema: { type: integer }, description: the chapter's index }
+            get:
+              summary: A synthesized chapter as WAV, before the book is done (byte ranges)
+              responses:
+                '200': { description: audio/wav }
+                '206': { description: A range of it }
+                '404': { $ref: '#/components/responses/Problem' }
+                '425': { $ref: '#/components/responses/Problem' }
           /api/v1/jobs/{id}/log:
             parameters: [{ $ref: '#/components/parameters/id' }]
             get:
@@ -200,7 +211,7 @@ enum OpenAPI {
           /api/v1/stats:
             get:
               responses:
-                '200': { description: "{byState, oldestQueuedAgeSeconds}" }
+                '200': { description: "{byState, oldestQueuedAgeSeconds, charactersPerSecond, workers: [{id, host, pid, heartbeatAgeSeconds, holding}]}" }
           /healthz:
             get:
               security: [{}]

@@ -44,22 +44,50 @@ extension APIRoutes {
             throw Problem(.notFound, "job \(id)'s \(name) has parts 1 to \(files.count)")
         }
         let path = files[part - 1]
+        return try await serveFile(path, request: request, context: context, mediaType: format.mediaType) {
+            Problem(.gone, "job \(id)'s \(name) is no longer on the server (deleted or purged)")
+        }
+    }
+
+    /// `GET|HEAD /api/v1/jobs/{id}/chapters/{index}/audio`: a synthesized chapter as WAV, before the
+    /// book is done (425 until the chapter is).
+    func chapterAudio(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id", as: Int64.self)
+        let chapter = try context.parameters.require("index", as: Int.self)
+        let path: String
+        do {
+            path = try await pipeline.chapterAudio(book: id, chapter: chapter)
+        } catch let error as PipelineError where error.kind == .invalidRequest {
+            throw Problem(.tooEarly, error.message, headers: [.retryAfter: "10"])
+        } catch let error as PipelineError {
+            throw Self.problem(error)
+        }
+        return try await serveFile(path, request: request, context: context, mediaType: "audio/wav") {
+            Problem(.gone, "the preview of chapter \(chapter) is gone; ask again")
+        }
+    }
+
+    /// A file with byte ranges: 200, 206 for one range, 416 past the end, `If-Range` honoured.
+    func serveFile(
+        _ path: String,
+        request: Request,
+        context: BasicRequestContext,
+        mediaType: String,
+        missing: () -> Problem
+    ) async throws -> Response {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let size = (attributes[.size] as? NSNumber)?.intValue
-        else {
-            throw Problem(.gone, "job \(id)'s \(name) is no longer on the server (deleted or purged)")
-        }
+        else { throw missing() }
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         var headers = HTTPFields()
         headers[.acceptRanges] = "bytes"
-        headers[.contentType] = format.mediaType
+        headers[.contentType] = mediaType
         headers[.eTag] = "\"\(size)-\(Int(modified * 1000))\""
         headers[.cacheControl] = "private"
         let fileName = (path as NSString).lastPathComponent
-        let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "audiobook.\(name)"
+        let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "audio"
         let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
         headers[.contentDisposition] = "\(disposition); filename*=UTF-8''\(encoded)"
-
         var range: ClosedRange<Int>?
         if let header = request.headers[.range], request.headers[.ifRange].map({ $0 == headers[.eTag] }) ?? true {
             switch Self.byteRange(header, size: size) {

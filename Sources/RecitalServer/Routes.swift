@@ -98,6 +98,12 @@ public struct APIRoutes: Sendable {
         }
         api.get("/jobs/{id}/result.{format}") { request, context in try await result(request, context: context) }
         api.head("/jobs/{id}/result.{format}") { request, context in try await result(request, context: context) }
+        api.get("/jobs/{id}/chapters/{index}/audio") { request, context in
+            try await chapterAudio(request, context: context)
+        }
+        api.head("/jobs/{id}/chapters/{index}/audio") { request, context in
+            try await chapterAudio(request, context: context)
+        }
         api.get("/events") { request, _ in try await events(request, book: nil) }
         api.get("/jobs/{id}/events") { request, context in
             let id = try context.parameters.require("id", as: Int64.self)
@@ -108,11 +114,24 @@ public struct APIRoutes: Sendable {
             let statuses = try await facade { try await pipeline.status() }
             var byState = Dictionary(uniqueKeysWithValues: BookState.allCases.map { ($0.rawValue, 0) })
             for status in statuses { byState[status.state.rawValue, default: 0] += 1 }
+            let now = Date().timeIntervalSince1970
             let oldest = statuses.filter { $0.state == .queued }.map(\.createdAt).min()
+            let workers = try await facade { try await pipeline.workers() }.map { worker in
+                Stats.Worker(
+                    id: worker.id,
+                    host: worker.host,
+                    pid: worker.pid,
+                    heartbeatAgeSeconds: max(0, (now - worker.heartbeatAt).rounded()),
+                    holding: worker.holding
+                )
+            }
+            let rate = try await facade { try await pipeline.charactersPerSecond() }
             return try JSONReply.response(
                 Stats(
                     byState: byState,
-                    oldestQueuedAgeSeconds: oldest.map { (Date().timeIntervalSince1970 - $0).rounded() }
+                    oldestQueuedAgeSeconds: oldest.map { (now - $0).rounded() },
+                    charactersPerSecond: rate.map { ($0 * 10).rounded() / 10 },
+                    workers: workers
                 ),
                 request: request
             )
@@ -121,7 +140,14 @@ public struct APIRoutes: Sendable {
     }
 
     struct LogLine: Codable { var task: Int64, at: String, kind: String, message: String }
-    struct Stats: Codable { var byState: [String: Int], oldestQueuedAgeSeconds: Double? }
+    struct Stats: Codable {
+        struct Worker: Codable { var id: String, host: String, pid: Int32, heartbeatAgeSeconds: Double, holding: Int }
+        var byState: [String: Int]
+        var oldestQueuedAgeSeconds: Double?
+        /// Over the last ten minutes.
+        var charactersPerSecond: Double?
+        var workers: [Worker]
+    }
     struct Page: Codable { var items: [JobJSON], nextCursor: String? }
 
     static func iso(_ seconds: Double) -> String {
@@ -213,13 +239,24 @@ public struct APIRoutes: Sendable {
         do {
             return try await body()
         } catch let error as PipelineError {
-            switch error.kind {
-            case .notFound: throw Problem(.notFound, error.bookID.map { "there is no job \($0)" } ?? error.message)
-            case .invalidRequest: throw Problem(.conflict, error.message)
-            case .database, .storage:
-                throw Problem(.serviceUnavailable, "\(error)", headers: [.retryAfter: "5"])
-            case .configuration: throw Problem(.internalServerError, "\(error)")
-            }
+            throw Self.problem(error)
+        }
+    }
+
+    static func problem(_ error: PipelineError) -> Problem {
+        switch error.kind {
+        case .notFound:
+            // "no such book" for the job itself; anything missing inside it says what.
+            Problem(
+                .notFound,
+                error.bookID.map {
+                    error.message.hasPrefix("has no") ? "job \($0) \(error.message)" : "there is no job \($0)"
+                }
+                    ?? error.message
+            )
+        case .invalidRequest: Problem(.conflict, error.message)
+        case .database, .storage: Problem(.serviceUnavailable, "\(error)", headers: [.retryAfter: "5"])
+        case .configuration: Problem(.internalServerError, "\(error)")
         }
     }
 }

@@ -306,7 +306,21 @@ struct APITests {
                 let early = try await send(.get("/api/v1/jobs/1/result.m4b"))
                 #expect(early.status == 425)
                 #expect(early.headers["retry-after"] == "30")
+                let notYet = try await send(.get("/api/v1/jobs/1/chapters/0/audio"))
+                #expect(notYet.status == 425, "\(notYet.text)")
+                #expect((notYet.json["detail"] as? String)?.contains("chapter 1 is not synthesized yet") == true)
                 #expect(try await h.pipeline.run(books: [1]) == .finished)
+                // A finished chapter plays as WAV, with ranges, before (and after) the book is done.
+                let chapter = try await send(.get("/api/v1/jobs/1/chapters/1/audio"))
+                #expect(chapter.status == 200)
+                #expect(chapter.headers["content-type"] == "audio/wav")
+                #expect(chapter.body.starts(with: Array("RIFF".utf8)))
+                let chapterRange = try await send(.get("/api/v1/jobs/1/chapters/1/audio", [("Range", "bytes=0-43")]))
+                #expect(chapterRange.status == 206)
+                #expect(chapterRange.body == Array(chapter.body.prefix(44)))
+                let noChapter = try await send(.get("/api/v1/jobs/1/chapters/99/audio"))
+                #expect(noChapter.status == 404)
+                #expect(noChapter.json["detail"] as? String == "job 1 has no chapter 100")
                 let whole = try await send(.get("/api/v1/jobs/1/result.m4b"))
                 #expect(whole.status == 200)
                 #expect(whole.headers["accept-ranges"] == "bytes")
@@ -362,6 +376,32 @@ struct APITests {
                 let failed = try await send(.get("/api/v1/jobs/2/result.m4b"))
                 #expect(failed.status == 409)
                 #expect((failed.json["detail"] as? String)?.contains("/api/v1/jobs/2/retry") == true)
+            }
+        }
+    }
+
+    @Test(
+        "stats show jobs by state, the characters spoken per second, and each worker with what it holds and its heartbeat"
+    )
+    func stats() async throws {
+        let tts = FakeTTSServer(latency: .milliseconds(100))
+        try await tts.serve { url in
+            let h = try APIHarness(ttsURL: url)
+            try await h.serve { send in
+                _ = try await send(.post("/api/v1/jobs", try APIHarness.book("novella.epub")))
+                let run = Task { try await h.pipeline.run(books: [1]) }
+                try await Wait.until("some segments spoken") {
+                    (try await h.pipeline.status(book: 1).first?.segmentsDone ?? 0) > 10
+                }
+                let stats = try await send(.get("/api/v1/stats"))
+                let workers = try #require(stats.json["workers"] as? [[String: Any]])
+                #expect(workers.count == 1)
+                #expect((workers.first?["holding"] as? Int ?? 0) >= 1)
+                #expect((workers.first?["heartbeatAgeSeconds"] as? Double ?? 99) < 15)
+                #expect((stats.json["charactersPerSecond"] as? Double ?? 0) > 0)
+                #expect((stats.json["byState"] as? [String: Int])?["running"] == 1)
+                run.cancel()
+                _ = try await run.value
             }
         }
     }

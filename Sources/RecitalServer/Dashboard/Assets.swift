@@ -156,6 +156,42 @@ enum Assets {
             if (!confirm(action + " " + chosen + " job" + (chosen === 1 ? "" : "s") + "? Jobs whose state does not allow it are left as they are.")) e.preventDefault();
           });
 
+          // ▶ plays a finished chapter in the page's own player (without script the link opens it).
+          const preview = document.getElementById("preview");
+          document.querySelectorAll("a[data-preview]").forEach((link) => {
+            link.addEventListener("click", (e) => {
+              if (!preview) return;
+              e.preventDefault();
+              preview.hidden = false;
+              preview.src = link.dataset.preview;
+              preview.play();
+            });
+          });
+
+          // The log tail follows the job while it runs.
+          const log = document.querySelector("ol.log");
+          if (log && scope && scope !== "all") {
+            setInterval(async () => {
+              if (document.hidden) return;
+              const state = document.querySelector('.summary [data-field="state"]');
+              if (!state || !["running", "queued"].includes(state.textContent)) return;
+              try {
+                const reply = await fetch("/api/v1/jobs/" + scope + "/log", { headers: { Accept: "application/json" } });
+                if (!reply.ok) return;
+                const lines = (await reply.json()).slice(-50).reverse();
+                log.replaceChildren(...lines.map((line) => {
+                  const item = document.createElement("li");
+                  const time = document.createElement("time");
+                  time.textContent = line.at;
+                  const kind = document.createElement("b");
+                  kind.textContent = line.kind;
+                  item.append(time, " ", kind, " ", line.message);
+                  return item;
+                }));
+              } catch (e) { /* the next tick tries again */ }
+            }, 3000);
+          }
+
           const upload = document.getElementById("upload");
           if (upload) {
             const input = upload.querySelector('input[type="file"]');

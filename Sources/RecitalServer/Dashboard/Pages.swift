@@ -231,7 +231,13 @@ extension APIRoutes {
             if let error = chapter.lastError, chapter.state != .done {
                 body += "<div class=\"error\">\(HTML.escape(error))</div>"
             }
-            body += "</td><td><span class=\"state c-\(chapter.state.rawValue)\">\(chapter.state.rawValue)</span></td>"
+            body += "</td><td><span class=\"state c-\(chapter.state.rawValue)\">\(chapter.state.rawValue)</span>"
+            if chapter.state == .done {
+                let link = "/api/v1/jobs/\(id)/chapters/\(chapter.index)/audio"
+                body +=
+                    " <a class=\"play\" href=\"\(link)\" data-preview=\"\(link)\" aria-label=\"Play chapter \(chapter.index + 1)\">▶</a>"
+            }
+            body += "</td>"
             body +=
                 "<td>\(chapter.segmentsDone)/\(chapter.segmentsTotal)</td><td>\(chapter.attempt)/\(chapter.maxAttempts)</td></tr>\n"
         }
