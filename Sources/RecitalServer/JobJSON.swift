@@ -28,6 +28,8 @@ struct JobJSON: Codable, Equatable {
     var etaSeconds: Double?
     /// 1 for the next queued job to be taken; null unless queued.
     var queuePosition: Int?
+    /// Attempts its chapters have used (shown for one job, not in lists).
+    var attempts: Int?
     var createdAt: String
     var error: String?
     var warnings: [String]

@@ -56,6 +56,7 @@ enum OpenAPI {
                 segmentsTotal: { type: integer }
                 etaSeconds: { type: [number, "null"] }
                 queuePosition: { type: [integer, "null"] }
+                attempts: { type: [integer, "null"], description: attempts its chapters used (one job only) }
                 createdAt: { type: string, format: date-time }
                 error: { type: [string, "null"] }
                 warnings: { type: array, items: { type: string } }

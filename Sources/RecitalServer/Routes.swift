@@ -163,7 +163,9 @@ public struct APIRoutes: Sendable {
             throw Problem(.notFound, "there is no job \(id)")
         }
         let formats = try await facade { try await self.formats(of: id) }
-        return JobJSON(status, queuePosition: JobJSON.queuePositions(statuses)[id], formats: formats)
+        var job = JobJSON(status, queuePosition: JobJSON.queuePositions(statuses)[id], formats: formats)
+        job.attempts = try await facade { try await pipeline.chapters(book: id) }.reduce(0) { $0 + $1.attempt }
+        return job
     }
 
     /// The formats a book was asked for (its stored settings).

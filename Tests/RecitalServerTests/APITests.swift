@@ -224,6 +224,19 @@ struct APITests {
         #expect(try await h.pipeline.status().isEmpty)
     }
 
+    @Test("an upload that fills the disk answers 507 and leaves nothing behind", .enabled(if: SmallDisk.available))
+    func fullDisk() async throws {
+        let h = try APIHarness()
+        let disk = try SmallDisk(kilobytes: 16, at: h.home + "/uploads")
+        try await h.serve { send in
+            let reply = try await send(.post("/api/v1/jobs", try APIHarness.book("many-chapters.epub")))
+            #expect(reply.status == 507, "\(reply.text)")
+            #expect((reply.json["detail"] as? String)?.contains("No space left on device") == true)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path).isEmpty)
+        #expect(try await h.pipeline.status().isEmpty)
+    }
+
     @Test("jobs are listed newest first, filtered by state and text, a page at a time; a job's ETag answers 304")
     func listing() async throws {
         let h = try APIHarness()
@@ -321,6 +334,8 @@ struct APITests {
                 let noChapter = try await send(.get("/api/v1/jobs/1/chapters/99/audio"))
                 #expect(noChapter.status == 404)
                 #expect(noChapter.json["detail"] as? String == "job 1 has no chapter 100")
+                let finished = try await send(.get("/api/v1/jobs/1"))
+                #expect(finished.json["attempts"] as? Int == 3)
                 let whole = try await send(.get("/api/v1/jobs/1/result.m4b"))
                 #expect(whole.status == 200)
                 #expect(whole.headers["accept-ranges"] == "bytes")
