@@ -223,3 +223,12 @@ extension JobStore {
         }
     }
 }
+
+extension JobStore {
+    /// Records that a book's source file now lives at `path` (an upload renamed after its job).
+    public func updateSource(_ book: Int64, path: String) async throws(JobError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE books SET source_path = ? WHERE id = ?", arguments: [path, book])
+        }
+    }
+}

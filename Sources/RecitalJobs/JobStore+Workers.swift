@@ -69,3 +69,25 @@ extension JobStore {
         }
     }
 }
+
+extension JobStore {
+    /// Each book's last finished piece of work: whether it succeeded, its error, and when.
+    public func lastResults() async throws(JobError) -> [Int64: (ok: Bool, message: String?, at: Double)] {
+        try await read { db in
+            var results: [Int64: (ok: Bool, message: String?, at: Double)] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.book_id, e.kind, e.message, e.at FROM task_events e JOIN tasks t ON t.id = e.task_id
+                    WHERE e.id IN (
+                        SELECT MAX(e2.id) FROM task_events e2 JOIN tasks t2 ON t2.id = e2.task_id
+                        WHERE e2.kind IN ('succeed', 'failTransient', 'failPermanent') GROUP BY t2.book_id)
+                    """
+            ) {
+                let ok = (row["kind"] as String) == "succeed"
+                results[row["book_id"]] = (ok, ok ? nil : row["message"], row["at"])
+            }
+            return results
+        }
+    }
+}

@@ -172,3 +172,20 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
         self.holding = holding
     }
 }
+
+/// A TTS server books are spoken through, with the last answer any worker recorded from it.
+public struct BackendStatus: Sendable, Codable, Equatable {
+    public var url: String
+    /// Whether the last recorded result was a success.
+    public var ok: Bool
+    /// The error of a failed last result.
+    public var message: String?
+    public var at: Double
+
+    public init(url: String, ok: Bool, message: String?, at: Double) {
+        self.url = url
+        self.ok = ok
+        self.message = message
+        self.at = at
+    }
+}

@@ -20,6 +20,11 @@ extension Pipeline {
         return read
     }
 
+    /// Records that a book's source now lives at `path` (an upload renamed after its job).
+    public func moveSource(book: Int64, to path: String) async throws {
+        try await jobs { try await store.updateSource(book, path: path) }
+    }
+
     /// The book an upload's `Idempotency-Key` made, and the bytes it was made from.
     public func requestKey(_ key: String) async throws -> (book: Int64, contentHash: String)? {
         try await jobs { try await store.requestKey(key) }

@@ -337,6 +337,21 @@ public struct Pipeline: Sendable {
         try await jobs { try await store.workers() }
     }
 
+    /// The TTS servers of the books in the table (by the URL each was queued with), each with the
+    /// newest result any worker recorded from it.
+    public func backends() async throws -> [BackendStatus] {
+        try await jobs {
+            var newest: [String: BackendStatus] = [:]
+            for (book, result) in try await store.lastResults() {
+                let settings = ConversionSettings.decode(try await store.book(book).settingsJSON)
+                let url = settings?.voice.url ?? "built-in voice"
+                guard (newest[url]?.at ?? -.infinity) < result.at else { continue }
+                newest[url] = BackendStatus(url: url, ok: result.ok, message: result.message, at: result.at)
+            }
+            return newest.values.sorted { $0.url < $1.url }
+        }
+    }
+
     /// Characters synthesized per second over the last ten minutes (nil when nothing was).
     public func charactersPerSecond() async throws -> Double? {
         try await jobs { try await store.charactersPerSecond(window: 600) }

@@ -212,7 +212,7 @@ enum OpenAPI {
           /api/v1/stats:
             get:
               responses:
-                '200': { description: "{byState, oldestQueuedAgeSeconds, charactersPerSecond, workers: [{id, host, pid, heartbeatAgeSeconds, holding}]}" }
+                '200': { description: "{byState, oldestQueuedAgeSeconds, charactersPerSecond, workers: [{id, host, pid, heartbeatAgeSeconds, holding}], backends: [{url, ok, message, at}]}" }
           /healthz:
             get:
               security: [{}]

@@ -208,7 +208,13 @@ extension APIRoutes {
             throw Problem(error.code == .unsupportedFormat ? .unsupportedMediaType : .unprocessableContent, reason)
         }
         let added = try await facade { try await pipeline.add(read, settings: settings, priority: priority) }
-        try await file.keep()
+        if added.created {
+            // Named after its job from now on; a book that was there (another format of the same
+            // bytes) keeps its own source, and this copy goes.
+            try file.rename(to: "\(options.uploads)/book-\(added.bookID).\(kind)")
+            try await file.keep()
+            try await facade { try await pipeline.moveSource(book: added.bookID, to: file.path) }
+        }
         if let key = upload.key {
             try await facade { try await pipeline.recordRequestKey(key, book: added.bookID, contentHash: hash) }
         }

@@ -126,12 +126,16 @@ public struct APIRoutes: Sendable {
                 )
             }
             let rate = try await facade { try await pipeline.charactersPerSecond() }
+            let backends = try await facade { try await pipeline.backends() }.map { backend in
+                Stats.Backend(url: backend.url, ok: backend.ok, message: backend.message, at: Self.iso(backend.at))
+            }
             return try JSONReply.response(
                 Stats(
                     byState: byState,
                     oldestQueuedAgeSeconds: oldest.map { (now - $0).rounded() },
                     charactersPerSecond: rate.map { ($0 * 10).rounded() / 10 },
-                    workers: workers
+                    workers: workers,
+                    backends: backends
                 ),
                 request: request
             )
@@ -147,6 +151,9 @@ public struct APIRoutes: Sendable {
         /// Over the last ten minutes.
         var charactersPerSecond: Double?
         var workers: [Worker]
+        struct Backend: Codable { var url: String, ok: Bool, message: String?, at: String }
+        /// Each TTS server with the newest result recorded from it.
+        var backends: [Backend]
     }
     struct Page: Codable { var items: [JobJSON], nextCursor: String? }
 

@@ -147,9 +147,9 @@ struct APITests {
                 ]
             )
         }
-        // Only the two books' files are kept, named by the server.
-        #expect(h.uploads.count == 2)
-        #expect(h.uploads.allSatisfy { $0.hasSuffix(".epub") && !$0.contains("basic") })
+        // Only the two books' files are kept, named after their jobs.
+        #expect(h.uploads.sorted() == ["book-1.epub", "book-2.epub"])
+        #expect(try await h.pipeline.status(book: 1).first?.source == h.home + "/uploads/book-1.epub")
     }
 
     @Test("a book sent as multipart/form-data is queued with the form's fields; a form without a file is refused")
@@ -190,7 +190,7 @@ struct APITests {
             let empty = try await send(.post("/api/v1/jobs", form([("format", nil, Array("mp3".utf8))]), type))
             #expect(empty.status == 400)
         }
-        #expect(h.uploads.count == 1)
+        #expect(h.uploads == ["book-1.epub"])
     }
 
     @Test("refused uploads get 400, 413, 415 or 422 with the reason, and leave nothing on disk")
@@ -405,8 +405,9 @@ struct APITests {
             try await h.serve { send in
                 _ = try await send(.post("/api/v1/jobs", try APIHarness.book("novella.epub")))
                 let run = Task { try await h.pipeline.run(books: [1]) }
-                try await Wait.until("some segments spoken") {
-                    (try await h.pipeline.status(book: 1).first?.segmentsDone ?? 0) > 10
+                // A finished chapter is the first result recorded from the server.
+                try await Wait.until("a chapter spoken") {
+                    (try await h.pipeline.status(book: 1).first?.chaptersDone ?? 0) >= 1
                 }
                 let stats = try await send(.get("/api/v1/stats"))
                 let workers = try #require(stats.json["workers"] as? [[String: Any]])
@@ -415,6 +416,9 @@ struct APITests {
                 #expect((workers.first?["heartbeatAgeSeconds"] as? Double ?? 99) < 15)
                 #expect((stats.json["charactersPerSecond"] as? Double ?? 0) > 0)
                 #expect((stats.json["byState"] as? [String: Int])?["running"] == 1)
+                let backends = try #require(stats.json["backends"] as? [[String: Any]])
+                #expect(backends.map { $0["url"] as? String } == [url])
+                #expect(backends.first?["ok"] as? Bool == true)
                 run.cancel()
                 _ = try await run.value
             }
