@@ -248,5 +248,10 @@ try await tts.serve { url in
     )
     child.signal(SIGTERM)
     _ = try await child.wait(timeout: .seconds(60))
+    // Lost events or failed requests are errors, not figures.
+    if complete < histories.count || monotonic < histories.count || failures > 0 {
+        print("FAILED: an event client lost the job's end or saw progress go back, or a status request failed")
+        exit(1)
+    }
 }
 try await client.shutdown()
