@@ -456,6 +456,49 @@ def scene_breaks():
               ("content.opf", opf), ("nav.xhtml", nav)] + chapters)
 
 
+def fixed_layout():
+    """A pre-paginated (fixed-layout) picture book whose text lives only in SVG <text> lines: an
+    <svg> wrapping a page image with text over it, a line broken with a hyphen (res- / tait), lines
+    written out of reading order, a page that is only a picture, an SVG spine document, and a nav
+    with one entry for the whole story."""
+    ns = 'xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+    def page(svg):
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+                '<head><title>Page</title><meta name="viewport" content="width=600, height=800"/></head>'
+                f'<body>{svg}</body></html>')
+    page1 = page(f"""<svg {ns} viewBox="0 0 600 800"><image width="600" height="800" xlink:href="p1.jpg"/>
+<text x="40" y="60">Once upon a time a little fox</text>
+<text x="40" y="90">lived under the old oak tree fl101.</text>
+<text x="40" y="160">Every morning she ran to the river</text>
+<text x="40" y="190">to drink and to watch the fish fl102.</text></svg>""")
+    page2 = page(f"""<svg {ns} viewBox="0 0 600 800"><text x="40" y="60"><tspan x="40" y="60">One day the river was quiet and the fox res-</tspan><tspan x="40" y="90">tait on the bank for a long while fl103.</tspan></text>
+<text x="40" y="160">When the sun went down she went home fl104.</text></svg>""")
+    # Written bottom line first: document order is clearly not reading order here.
+    page3 = page(f"""<svg {ns} viewBox="0 0 600 800"><text x="40" y="190">and the stars came out one by one fl106.</text>
+<text x="40" y="160">The night was cold and clear fl105.</text>
+<text x="40" y="250">The owl called twice from the oak fl107.</text>
+<text x="40" y="220">Somewhere far away a dog barked fl108.</text></svg>""")
+    picture = page(f"""<svg {ns} viewBox="0 0 600 800"><image width="600" height="800" xlink:href="p1.jpg"/></svg>""")
+    last = f"""<?xml version="1.0" encoding="UTF-8"?>
+<svg {ns} viewBox="0 0 600 800"><text x="40" y="60">The fox slept until morning.</text>
+<text x="40" y="90">The End fl109.</text></svg>"""
+    pages = [("p1.xhtml", page1), ("p2.xhtml", page2), ("p3.xhtml", page3), ("p4.xhtml", picture)]
+    items = "".join(f'<item id="p{i + 1}" href="{name}" media-type="application/xhtml+xml" properties="svg"/>'
+                    for i, (name, _) in enumerate(pages))
+    items += '<item id="p5" href="p5.svg" media-type="image/svg+xml"/><item id="img" href="p1.jpg" media-type="image/jpeg"/>'
+    spine = "".join(f'<itemref idref="p{i}"/>' for i in range(1, 6))
+    opf = f"""<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">fixed</dc:identifier>
+  <dc:title>The Little Fox</dc:title><dc:creator>Pia Pictures</dc:creator><dc:language>en</dc:language>
+  <meta property="rendition:layout">pre-paginated</meta></metadata>
+ <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>{items}</manifest>
+ <spine>{spine}</spine></package>"""
+    nav = XHTML.format(title="Contents", body='<nav epub:type="toc"><ol><li><a href="p1.xhtml">The Little Fox</a></li></ol></nav>')
+    write_zip(os.path.join(ROOT, "fixed-layout.epub"), [("META-INF/container.xml", CONTAINER.format(opf="content.opf")),
+              ("content.opf", opf), ("nav.xhtml", nav), ("p1.jpg", JPEG_TINY), ("p5.svg", last)] + pages)
+
+
 def many_chapters():
     """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
     large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
@@ -464,6 +507,7 @@ def many_chapters():
 
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
+        fixed_layout()
         many_chapters()
         pdf_untitled()
         scene_breaks()
@@ -490,5 +534,6 @@ if __name__ == "__main__":
     large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
     many_chapters()
     scene_breaks()
+    fixed_layout()
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

@@ -36,6 +36,27 @@ struct EPUBTests {
         expectMarkers(book, spoken: (1...3).flatMap { c in (1...3).map { "mk\(c)0\($0)" } })
     }
 
+    @Test(
+        "fixed layout: SVG text lines in page order, hyphenated line ends rejoined, lines into paragraphs, a picture-only page noted, one TOC entry one chapter"
+    )
+    func fixedLayout() throws {
+        let book = try ingester.read(Fixtures.path("fixed-layout.epub"))
+        #expect(book.chapters.map(\.title) == ["The Little Fox"])
+        let text = try #require(book.chapters.first?.text)
+        #expect(text.contains("the fox restait on the bank"))
+        #expect(!text.contains("res-"))
+        // Lines close together are one paragraph; a wider gap starts the next.
+        #expect(text.contains("a little fox lived under the old oak tree fl101."))
+        #expect(text.contains("fl103.\n\nWhen the sun went down"))
+        // Page 3 was written bottom line first: read top to bottom by position.
+        let order = ["fl101", "fl102", "fl103", "fl104", "fl105", "fl106", "fl108", "fl107", "fl109"]
+        let positions = order.compactMap { text.range(of: $0)?.lowerBound }
+        #expect(positions.count == order.count)
+        #expect(positions == positions.sorted())
+        #expect(book.diagnostics.contains { $0.message == "left out 1 picture-only page" })
+        expectMarkers(book, spoken: order)
+    }
+
     @Test("EPUB 3: fragments in one file, nested nav, odd file names, notes and invisible characters")
     func epub3() throws {
         let book = try ingester.read(Fixtures.path("epub3-fragments.epub"))

@@ -35,7 +35,7 @@ struct ContentText {
     ]
     /// Elements whose content is never spoken.
     static let silentElements: Set<String> = [
-        "head", "script", "style", "noscript", "template", "rt", "rp", "svg", "annotation", "annotation-xml",
+        "head", "script", "style", "noscript", "template", "rt", "rp", "annotation", "annotation-xml",
         "object", "iframe", "audio", "video", "canvas", "map", "button", "select", "textarea", "input",
     ]
     /// `epub:type` / `role` values of content a listener should not hear.
@@ -149,6 +149,17 @@ struct ContentText {
                         skippedCharacters += element.textContent.utf8.count
                     }
                     if Self.blockElements.contains(name) { pending = .paragraph }
+                    return .skipChildren
+                }
+                if name == "svg" {
+                    // Fixed-layout pages keep their text in SVG lines, often over the page's picture.
+                    let drawing = SVGText(element)
+                    if drawing.pictureOnly { skipped["picture-only page", default: 0] += 1 }
+                    for paragraph in drawing.paragraphs {
+                        pending = .paragraph
+                        append(paragraph)
+                    }
+                    pending = .paragraph
                     return .skipChildren
                 }
                 if name == "br" {

@@ -130,7 +130,8 @@ struct EPUBReader {
                 diagnostics.append(.note("skipped \(item.path): marked linear=\"no\""))
                 continue
             }
-            guard item.isContentDocument else {
+            // SVG spine documents are the pages of fixed-layout books; their text is read from <text>.
+            guard item.isContentDocument || item.mediaType == "image/svg+xml" else {
                 diagnostics.append(.note("skipped \(item.path): spine item of type \(item.mediaType) has no text"))
                 continue
             }
