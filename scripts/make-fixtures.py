@@ -203,18 +203,21 @@ def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=Tr
         return len(objects)
 
     font = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    bold = add("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>")
     pages_id = len(objects) + 1
     objects.append(b"")  # placeholder for the pages tree
     page_ids = []
     for lines in pages:
         if text_layer:
-            ops = "".join(f"BT /F1 {s} Tf {x} {y} Td ({pdf_escape(t)}) Tj ET\n" for x, y, s, t in lines)
+            # A fifth field "bold" sets the line in Helvetica-Bold, as word processors set headings.
+            ops = "".join(f"BT /{'F2' if len(line) > 4 and line[4] == 'bold' else 'F1'} {line[2]} Tf {line[0]} {line[1]} Td "
+                          f"({pdf_escape(line[3])}) Tj ET\n" for line in lines)
         else:
             ops = "0.5 g 50 50 500 700 re f\n"
         stream = ops.encode("cp1252")
         content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         page_ids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 612 792] "
-                            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {content} 0 R >>"))
+                            f"/Resources << /Font << /F1 {font} 0 R /F2 {bold} 0 R >> >> /Contents {content} 0 R >>"))
     objects[pages_id - 1] = (f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] "
                              f"/Count {len(page_ids)} >>").encode()
     catalog_extra = ""
@@ -294,6 +297,32 @@ def pdf_no_outline():
     pages.append(running(3) + [(72, 700, 14, "CHAPTER II.")] + [(72, 680, 14, "Dusk")] + body_lines(650, [
         ["The sun set in chapter two mk503."]]))
     write_pdf(os.path.join(ROOT, "pdf-no-outline.pdf"), pages, info={"Title": "Headings Only", "Author": "Janet Maker"})
+
+
+def pdf_anthology():
+    """A word-processor anthology with no outline: each story is a bold title a little larger than
+    the text, then a byline, then the story; a printed contents page lists them; stories start mid-page."""
+    stories = [
+        ("The Miller's Daughter", "Ann Author", [["At dawn the mill wheel turned an1 and the daughter woke.", "She went down to the river."],
+                                                ["The water was high that spring an2."]]),
+        ("A Winter Crossing", "Ben Writer", [["Snow lay on the pass an3 when the travellers came.", "They did not stop."],
+                                              ["By night they reached the inn an4."]]),
+        ("The Last Lantern", "Cy Storyteller", [["In the village one lantern still burned an5.", "Nobody knew who kept it lit."]]),
+    ]
+    contents = [(72, 620, 11, title) for title, _, _ in stories]
+    contents = [(72, 620 - 18 * n, 11, title) for n, (title, _, _) in enumerate(stories)]
+    pages = [[(150, 720, 22, "Tales of the Valley", "bold"), (200, 690, 12, "Collected Stories"), (72, 650, 12, "Contents")] + contents]
+    y, current = 720, []
+    for title, author, paragraphs in stories:
+        if y < 300:
+            pages.append(current)
+            y, current = 720, []
+        current += [(72, y, 13, title, "bold"), (72, y - 18, 11, f"by {author}")]
+        body = body_lines(y - 44, paragraphs)
+        current += body
+        y = body[-1][1] - 40
+    pages.append(current)
+    write_pdf(os.path.join(ROOT, "pdf-anthology.pdf"), pages, info={"Title": "Tales of the Valley"})
 
 
 def pdf_numbered():
@@ -508,6 +537,7 @@ def many_chapters():
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
         fixed_layout()
+        pdf_anthology()
         many_chapters()
         pdf_untitled()
         scene_breaks()
@@ -528,6 +558,7 @@ if __name__ == "__main__":
     pdf_outline()
     pdf_no_outline()
     pdf_numbered()
+    pdf_anthology()
     pdf_plain()
     pdf_untitled()
     # A small novel for conversion tests: a few hundred segments in a handful of chapters.

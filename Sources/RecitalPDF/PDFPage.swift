@@ -34,7 +34,7 @@ public final class PDFPage {
         var rectangleCount: guint = 0
         let hasLayout = poppler_page_get_text_layout(pointer, &rectangles, &rectangleCount) != 0
         defer { if let rectangles { g_free(rectangles) } }
-        let sizes = fontSizes(count: characters.count)
+        let (sizes, boldness) = fonts(count: characters.count)
 
         var lines: [PDFTextLine] = []
         var current = String.UnicodeScalarView()
@@ -42,6 +42,8 @@ public final class PDFPage {
         var bottom = 0.0
         var left = Double.greatestFiniteMagnitude
         var fontSize = 0.0
+        var boldCharacters = 0
+        var letters = 0
         func flush() {
             let text = String(current)
             if !text.allSatisfy({ $0.isWhitespace }) {
@@ -51,10 +53,13 @@ public final class PDFPage {
                         top: top == .greatestFiniteMagnitude ? 0 : top,
                         bottom: bottom,
                         left: left == .greatestFiniteMagnitude ? 0 : left,
-                        fontSize: fontSize
+                        fontSize: fontSize,
+                        isBold: letters > 0 && boldCharacters * 2 > letters
                     )
                 )
             }
+            boldCharacters = 0
+            letters = 0
             current = String.UnicodeScalarView()
             top = .greatestFiniteMagnitude
             bottom = 0
@@ -74,27 +79,39 @@ public final class PDFPage {
                 left = min(left, min(rect.x1, rect.x2))
             }
             if index < sizes.count { fontSize = max(fontSize, sizes[index]) }
+            if scalar.properties.isAlphabetic {
+                letters += 1
+                if index < boldness.count, boldness[index] { boldCharacters += 1 }
+            }
         }
         flush()
         return lines
     }
 
-    private func fontSizes(count: Int) -> [Double] {
-        guard let list = poppler_page_get_text_attributes(pointer) else { return [] }
+    /// Each character's font size, and whether its font is a bold one (by the font's name, which is
+    /// all a PDF says of weight: "Helvetica-Bold", "Arial,Bold", "…-Semibold").
+    private func fonts(count: Int) -> (sizes: [Double], bold: [Bool]) {
+        guard let list = poppler_page_get_text_attributes(pointer) else { return ([], []) }
         defer { poppler_page_free_text_attributes(list) }
         var sizes = [Double](repeating: 0, count: count)
+        var bold = [Bool](repeating: false, count: count)
         var node: UnsafeMutablePointer<GList>? = list
         while let current = node {
             if let attributes = current.pointee.data?.assumingMemoryBound(to: PopplerTextAttributes.self) {
                 let start = max(0, Int(attributes.pointee.start_index))
                 let end = min(count - 1, Int(attributes.pointee.end_index))
+                let name = attributes.pointee.font_name.map { String(cString: $0).lowercased() } ?? ""
+                let heavy = ["bold", "black", "heavy", "semibold", "demi"].contains { name.contains($0) }
                 if start <= end {
-                    for index in start...end { sizes[index] = attributes.pointee.font_size }
+                    for index in start...end {
+                        sizes[index] = attributes.pointee.font_size
+                        bold[index] = heavy
+                    }
                 }
             }
             node = current.pointee.next
         }
-        return sizes
+        return (sizes, bold)
     }
 }
 
@@ -105,4 +122,6 @@ public struct PDFTextLine: Sendable, Equatable {
     public var bottom: Double
     public var left: Double
     public var fontSize: Double
+    /// Most of its letters are set in a bold font.
+    public var isBold: Bool = false
 }

@@ -34,6 +34,24 @@ struct PDFTests {
         )
     }
 
+    @Test(
+        "an anthology with no outline: one chapter per story from its bold title, the byline kept in its text, matched against the printed contents"
+    )
+    func anthology() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-anthology.pdf"))
+        #expect(
+            book.chapters.map(\.title) == [
+                "Tales of the Valley", "The Miller's Daughter", "A Winter Crossing", "The Last Lantern",
+            ]
+        )
+        #expect(book.chapters[1].text.contains("by Ann Author\n\nAt dawn the mill wheel turned an1"))
+        #expect(book.chapters[2].text.contains("an3") && book.chapters[2].text.contains("an4"))
+        #expect(book.chapters[3].text.contains("an5") && !book.chapters[3].text.contains("an4"))
+        let notes = book.diagnostics.map(\.message)
+        #expect(notes.contains("chapters come from heading lines set larger or bolder than the text"))
+        #expect(notes.contains("a printed contents page lists 3 of the 3 headings found"))
+    }
+
     @Test("numbered headings in a larger font are chapters when there is no outline")
     func numberedHeadings() throws {
         let book = try Ingester().read(Fixtures.path("pdf-numbered.pdf"))

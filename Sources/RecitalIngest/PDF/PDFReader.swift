@@ -21,6 +21,7 @@ struct PDFReader {
         var bottom: Double
         var left: Double
         var fontSize: Double
+        var bold = false
         /// Starts a paragraph (set by ``PDFReader/markParagraphs(_:)``).
         var opensParagraph = false
     }
@@ -67,7 +68,8 @@ struct PDFReader {
                     top: line.top,
                     bottom: line.bottom,
                     left: line.left,
-                    fontSize: line.fontSize
+                    fontSize: line.fontSize,
+                    bold: line.isBold
                 )
             }.filter { !$0.text.isEmpty }
             visible += lines.reduce(0) { $0 + $1.text.count }
@@ -93,7 +95,23 @@ struct PDFReader {
             if outline.isEmpty {
                 diagnostics.append(.note("the PDF has no outline; chapters come from headings in the text"))
             }
-            spans = Self.headingSpans(lines)
+            spans = Self.typographySpans(lines)
+            if spans.count >= 2 {
+                diagnostics.append(.note("chapters come from heading lines set larger or bolder than the text"))
+                let listed = Self.contentsMatches(spans, lines: lines)
+                if listed > 0 {
+                    diagnostics.append(
+                        .note("a printed contents page lists \(listed) of the \(spans.count) headings found")
+                    )
+                }
+            } else {
+                spans = Self.headingSpans(lines)
+                if spans.count >= 2 {
+                    diagnostics.append(
+                        .note("chapters come from chapter headings in the text (\"Chapter N\", numbered)")
+                    )
+                }
+            }
             if spans.count < 2 {
                 diagnostics.append(
                     .warning("no chapter headings found; chapters are ranges of \(Self.pagesPerFallbackChapter) pages")
@@ -303,6 +321,64 @@ struct PDFReader {
             }
         }
         return large.count >= 2 ? large : spans
+    }
+
+    /// Chapters from typography: heading lines set clearly larger than the body text, or bold where
+    /// the body is not, opening a block and followed by body text (a "by Author" line may come
+    /// between: it stays in the text). Consecutive heading lines of one size are one title.
+    static func typographySpans(_ lines: [Line]) -> [Span] {
+        var weights: [Double: Int] = [:]
+        var boldCharacters = 0
+        var characters = 0
+        for line in lines where line.fontSize > 0 {
+            weights[(line.fontSize * 2).rounded() / 2, default: 0] += line.text.count
+            characters += line.text.count
+            if line.bold { boldCharacters += line.text.count }
+        }
+        guard let body = weights.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key, body > 0 else { return [] }
+        let bodyBold = boldCharacters * 2 > characters
+        func isBody(_ line: Line) -> Bool { abs(line.fontSize - body) < 0.75 && (bodyBold || !line.bold) }
+        func isHeading(_ line: Line) -> Bool {
+            guard line.text.count <= 100, line.text.contains(where: \.isLetter) else { return false }
+            return line.fontSize >= body * 1.15 || (line.bold && !bodyBold && line.fontSize >= body - 0.5)
+        }
+        var spans: [Span] = []
+        var index = 0
+        while index < lines.count {
+            let line = lines[index]
+            guard isHeading(line) else {
+                index += 1
+                continue
+            }
+            let opens = index == 0 || lines[index - 1].page != line.page || line.opensParagraph
+            var end = index + 1
+            var title = line.text
+            while end < lines.count, lines[end].page == line.page, isHeading(lines[end]),
+                abs(lines[end].fontSize - line.fontSize) < 0.5, lines[end].bold == line.bold, title.count < 120
+            {
+                title += " " + lines[end].text
+                end += 1
+            }
+            var next = end
+            if next < lines.count, lines[next].text.lowercased().hasPrefix("by "), lines[next].text.count <= 60 {
+                next += 1
+            }
+            if opens, next < lines.count, isBody(lines[next]) {
+                spans.append(Span(title: TextNormalizer.cleanTitle(title), line: index))
+            }
+            index = end
+        }
+        return spans.count >= 2 ? spans : []
+    }
+
+    /// How many of the headings a printed contents page (body-size lines before them) names.
+    static func contentsMatches(_ spans: [Span], lines: [Line]) -> Int {
+        guard let first = spans.first?.line, first > 0 else { return 0 }
+        let listed = Set(lines[0..<first].map { matchKey($0.text) })
+        return spans.filter { span in
+            let key = matchKey(span.title)
+            return !key.isEmpty && listed.contains { $0.hasPrefix(key) || (key.hasPrefix($0) && $0.count >= 4) }
+        }.count
     }
 
     static func pageRangeSpans(_ lines: [Line], pageCount: Int) -> [Span] {
