@@ -528,6 +528,49 @@ def fixed_layout():
               ("content.opf", opf), ("nav.xhtml", nav), ("p1.jpg", JPEG_TINY), ("p5.svg", last)] + pages)
 
 
+def languages():
+    """Short books in several languages with no dc:language (and one whose metadata says English
+    over French text), for language detection."""
+    texts = {
+        "fr": "Le matin, la petite ville se réveille lentement. Les enfants vont à l'école et les boulangers ouvrent "
+              "leurs portes. Il fait froid, mais le soleil est déjà dans le ciel. Elle marche dans la rue avec son chien "
+              "et pense à la lettre qu'elle doit écrire. Le facteur passe devant la fontaine et salue tout le monde.",
+        "es": "La casa de mi abuela está en un pueblo pequeño. En verano los niños juegan en la plaza y las mujeres "
+              "hablan en la puerta. El río pasa cerca de la iglesia y por la noche se oyen las ranas. No hay mucho "
+              "ruido, pero la vida es buena y la comida es la mejor del mundo.",
+        "de": "Der Zug kam spät in der Stadt an, und die Reisenden waren müde. Es regnete, und die Straßen waren "
+              "leer. Sie nahm ihren Koffer und ging zu dem kleinen Hotel am Markt. Der Wirt war freundlich und gab "
+              "ihr ein Zimmer mit einem Fenster auf den Platz. Das Essen war einfach, aber gut.",
+        "ru": "Утром в деревне было тихо. Он вышел из дома и пошёл к реке, как делал это каждый день. Она ждала его "
+              "на мосту, и они долго говорили о том, что было летом. Потом пошёл снег, и всё вокруг стало белым. "
+              "Это была самая длинная зима в его жизни.",
+        "ar": "في الصباح خرج الصياد إلى البحر مع ابنه. كان الجو هادئا والماء صافيا. قال الأب إن هذا اليوم سيكون جيدا، "
+              "وكان على حق. عادا إلى البيت قبل الغروب ومعهما سمك كثير. فرحت الأم كثيرا وأعدت العشاء للجميع.",
+        "ja": "朝早く、少女は駅へ向かいました。雨が降っていましたが、彼女は傘を持っていませんでした。電車の中で、"
+              "古い友だちに会いました。二人は昔の話をして、たくさん笑いました。駅を出ると、空はもう晴れていました。",
+        "hi": "गाँव में एक छोटा सा स्कूल था। बच्चे हर सुबह पैदल वहाँ जाते थे। शिक्षक बहुत अच्छे थे और सब उनसे प्यार करते थे। "
+              "एक दिन बारिश बहुत तेज़ हुई, पर कोई भी बच्चा घर पर नहीं रुका। यह बात पूरे गाँव में सबको याद है।",
+    }
+    folder = os.path.join(ROOT, "languages")
+    os.makedirs(folder, exist_ok=True)
+    def book(name, title, text, language=None):
+        meta = f"<dc:language>{language}</dc:language>" if language else ""
+        opf = f"""<?xml version="1.0" encoding="UTF-8"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">lang-{name}</dc:identifier>
+  <dc:title>{title}</dc:title><dc:creator>Lena Lingua</dc:creator>{meta}</metadata>
+ <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+  <item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest>
+ <spine><itemref idref="c1"/></spine></package>"""
+        nav = XHTML.format(title="Contents", body='<nav epub:type="toc"><ol><li><a href="c1.xhtml">One</a></li></ol></nav>')
+        chapter = XHTML.format(title=title, body=f"<h1>{title}</h1><p>{text}</p><p>{text}</p>")
+        write_zip(os.path.join(folder, f"{name}.epub"), [("META-INF/container.xml", CONTAINER.format(opf="content.opf")),
+                  ("content.opf", opf.encode("utf-8")), ("nav.xhtml", nav), ("c1.xhtml", chapter.encode("utf-8"))])
+    for code, text in texts.items():
+        book(code, f"Book {code}", text)
+    book("fr-labelled-en", "Mislabelled", texts["fr"], language="en")
+
+
 def many_chapters():
     """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
     large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
@@ -538,6 +581,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
         fixed_layout()
         pdf_anthology()
+        languages()
         many_chapters()
         pdf_untitled()
         scene_breaks()
@@ -566,5 +610,6 @@ if __name__ == "__main__":
     many_chapters()
     scene_breaks()
     fixed_layout()
+    languages()
     bad_inputs()
     print("fixtures written to", os.path.normpath(ROOT))

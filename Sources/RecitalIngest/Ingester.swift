@@ -28,7 +28,32 @@ public struct Ingester: Sendable {
                 .note("the book's metadata has no title; it is titled “\(title)” after its file name")
             )
         }
+        Self.settleLanguage(&book)
         return book
+    }
+
+    /// A language for every book: the metadata's, or the one its text is written in (noted as
+    /// detected); metadata the text clearly contradicts gets a warning.
+    static func settleLanguage(_ book: inout Book) {
+        let sample = book.chapters.prefix(30).map(\.text).joined(separator: "\n")
+        let detected = LanguageDetector.detect(sample)
+        let declared = book.metadata.language?.trimmingCharacters(in: .whitespaces) ?? ""
+        if declared.isEmpty {
+            if let detected {
+                book.metadata.language = detected.code
+                book.diagnostics.append(
+                    .note("the book's metadata names no language; its text reads as \(detected.code) (detected)")
+                )
+            } else {
+                book.diagnostics.append(.note("the book's metadata names no language, and its text does not tell"))
+            }
+        } else if let detected, detected.confidence >= 0.5,
+            declared.lowercased().split(separator: "-").first.map(String.init) != detected.code
+        {
+            book.diagnostics.append(
+                .warning("the metadata says the book is in \(declared), but its text reads as \(detected.code)")
+            )
+        }
     }
 
     /// A title from a file name: no folder or extension, underscores and dashes read as spaces
