@@ -194,7 +194,7 @@ def pdf_escape(text):
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True):
+def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True, xmp_language=None):
     """pages: list of lists of (x, y, size, text). outline: list of (title, page_index, top_y)."""
     objects = []  # index -> bytes
 
@@ -237,6 +237,14 @@ def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=Tr
         objects[outlines_id - 1] = (f"<< /Type /Outlines /First {item_ids[0]} 0 R /Last {item_ids[-1]} 0 R "
                                     f"/Count {len(outline)} >>").encode()
         catalog_extra = f" /Outlines {outlines_id} 0 R /PageMode /UseOutlines"
+    if xmp_language:
+        packet = ('<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+                  '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+                  'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:language><rdf:Bag>'
+                  f'<rdf:li>{xmp_language}</rdf:li></rdf:Bag></dc:language></rdf:Description></rdf:RDF></x:xmpmeta>'
+                  '<?xpacket end="w"?>').encode()
+        metadata = add(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(packet) + packet + b"\nendstream")
+        catalog_extra += f" /Metadata {metadata} 0 R"
     catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R{catalog_extra} >>")
     info_id = add("<< " + "".join(f"/{k} ({pdf_escape(v)}) " for k, v in (info or {}).items()) + ">>")
     encrypt_id = None
@@ -322,7 +330,8 @@ def pdf_anthology():
         current += body
         y = body[-1][1] - 40
     pages.append(current)
-    write_pdf(os.path.join(ROOT, "pdf-anthology.pdf"), pages, info={"Title": "Tales of the Valley"})
+    # Its XMP says English: the language comes from there, not from the text.
+    write_pdf(os.path.join(ROOT, "pdf-anthology.pdf"), pages, info={"Title": "Tales of the Valley"}, xmp_language="en-GB")
 
 
 def pdf_numbered():

@@ -47,6 +47,8 @@ public final class PDFDocument {
     public var keywords: String? { Self.take(poppler_document_get_keywords(pointer)) }
     public var creator: String? { Self.take(poppler_document_get_creator(pointer)) }
     public var producer: String? { Self.take(poppler_document_get_producer(pointer)) }
+    /// The catalog's XMP metadata packet (XML), if the document has one.
+    public var xmpMetadata: String? { Self.take(poppler_document_get_metadata(pointer)) }
 
     /// Seconds since 1970 of the creation date, if the document has one.
     public var creationDate: Int? {

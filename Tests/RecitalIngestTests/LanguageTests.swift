@@ -38,6 +38,17 @@ struct LanguageTests {
         }
     }
 
+    @Test("a PDF without language metadata gets its text's language; XMP's dc:language is read")
+    func pdfLanguage() {
+        #expect(
+            PDFReader.xmpLanguage("<dc:language><rdf:Bag><rdf:li>de-AT</rdf:li></rdf:Bag></dc:language>") == "de-AT"
+        )
+        #expect(
+            PDFReader.xmpLanguage("<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">T</rdf:li></rdf:Alt></dc:title>")
+                == nil
+        )
+    }
+
     @Test("too little text, or no clear leader, tells no language")
     func undecided() {
         #expect(LanguageDetector.detect("Hello there.") == nil)

@@ -50,6 +50,9 @@ struct PDFTests {
         let notes = book.diagnostics.map(\.message)
         #expect(notes.contains("chapters come from heading lines set larger or bolder than the text"))
         #expect(notes.contains("a printed contents page lists 3 of the 3 headings found"))
+        // The language comes from the PDF's XMP metadata, not from detection.
+        #expect(book.metadata.language == "en-GB")
+        #expect(!notes.contains { $0.contains("(detected)") })
     }
 
     @Test("numbered headings in a larger font are chapters when there is no outline")

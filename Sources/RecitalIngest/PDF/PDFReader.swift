@@ -556,6 +556,17 @@ struct PDFReader {
         return cleaned.hasPrefix("microsoft word - ")
     }
 
+    /// The first `dc:language` of an XMP packet (`<dc:language><rdf:Bag><rdf:li>fr</rdf:li>…`).
+    static func xmpLanguage(_ xmp: String) -> String? {
+        guard let block = xmp.range(of: #"<dc:language>[\s\S]*?</dc:language>"#, options: .regularExpression),
+            let item = xmp[block].range(of: #"<rdf:li[^>]*>[^<]+</rdf:li>"#, options: .regularExpression)
+        else { return nil }
+        let element = xmp[item]
+        guard let open = element.firstIndex(of: ">"), let close = element.range(of: "</rdf:li>") else { return nil }
+        let value = element[element.index(after: open)..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+        return value.isEmpty || value == "x-default" ? nil : value
+    }
+
     private func readMetadata(_ document: PDFDocument, lines: [Line], diagnostics: inout [Diagnostic]) -> BookMetadata {
         var metadata = BookMetadata()
         var title = document.title.map(TextNormalizer.clean)
@@ -575,6 +586,7 @@ struct PDFReader {
         }
         metadata.title = title
         if title == nil { diagnostics.append(.warning("the PDF has no title")) }
+        metadata.language = document.xmpMetadata.flatMap(Self.xmpLanguage)
 
         let opening = lines.prefix(400).map(\.text).joined(separator: " ").lowercased()
         if let author = document.author.map(TextNormalizer.clean), !author.isEmpty {
