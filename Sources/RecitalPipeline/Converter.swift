@@ -54,21 +54,26 @@ public struct Converter: Sendable {
     /// Reads a book as `settings` will speak it. It needs no database, so a command can read its
     /// first book while the job table opens.
     /// - Throws: ``IngestError`` for unreadable books.
-    public static func read(_ path: String, settings: ConversionSettings) throws -> ReadBook {
+    /// - Parameter contentHash: the file's fingerprint when the caller has it already (a watcher
+    ///   or an upload hashes a file before deciding to read it), so the bytes are not read twice.
+    public static func read(_ path: String, settings: ConversionSettings, contentHash: String? = nil) throws -> ReadBook
+    {
         let limit = settings.voice.maxCharacters ?? (settings.voice.backend == .openai ? 4096 : nil)
         let ingester = Ingester(
             segmentation: SegmentationOptions(maxCharacters: settings.maxSegmentCharacters).limited(to: limit)
         )
         var book = try ingester.read(path)
         book.chapters = Self.spoken(book, settings: settings)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw IngestError(.unreadable, file: path, "cannot be read")
+        let hash: String
+        if let contentHash {
+            hash = contentHash
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw IngestError(.unreadable, file: path, "cannot be read")
+            }
+            hash = ContentHash.bytes([UInt8](data))
         }
-        return ReadBook(
-            path: URL(fileURLWithPath: path).standardizedFileURL.path,
-            book: book,
-            contentHash: ContentHash.bytes([UInt8](data))
-        )
+        return ReadBook(path: URL(fileURLWithPath: path).standardizedFileURL.path, book: book, contentHash: hash)
     }
 
     /// Reads a book and puts it in the job table, unless the same file with the same settings is there.

@@ -11,9 +11,10 @@ extension Pipeline {
     public static func readUpload(
         _ path: String,
         clientName: String?,
-        settings: ConversionSettings
+        settings: ConversionSettings,
+        contentHash: String? = nil
     ) async throws -> Converter.ReadBook {
-        var read = try await readInBackground(path, settings: settings)
+        var read = try await readInBackground(path, settings: settings, contentHash: contentHash)
         if let clientName, read.book.metadata.title == Ingester.title(fromFileName: path) {
             read.book.metadata.title = Ingester.title(fromFileName: clientName)
         }

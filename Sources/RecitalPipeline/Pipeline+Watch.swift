@@ -60,9 +60,14 @@ extension Pipeline {
     /// ``read(_:settings:)`` off the cooperative pool, for a front end that keeps serving while a
     /// long PDF is read.
     /// - Throws: `IngestError` for unreadable books.
-    public static func readInBackground(_ path: String, settings: ConversionSettings) async throws -> Converter.ReadBook
-    {
-        try await Blocking.io { try Converter.read(path, settings: settings) }
+    /// - Parameter contentHash: the file's ``contentHash(ofFile:)`` when the caller has it, so the
+    ///   bytes are not read and hashed twice.
+    public static func readInBackground(
+        _ path: String,
+        settings: ConversionSettings,
+        contentHash: String? = nil
+    ) async throws -> Converter.ReadBook {
+        try await Blocking.io { try Converter.read(path, settings: settings, contentHash: contentHash) }
     }
 
     /// The settings a book was queued with, as stored (JSON), for reports; nil for no book.

@@ -202,7 +202,12 @@ extension APIRoutes {
         }
         let read: Converter.ReadBook
         do {
-            read = try await Pipeline.readUpload(file.path, clientName: clientName, settings: settings)
+            read = try await Pipeline.readUpload(
+                file.path,
+                clientName: clientName,
+                settings: settings,
+                contentHash: hash
+            )
         } catch let error as IngestError {
             let reason = "\(error)".replacingOccurrences(of: file.path, with: clientName ?? "the upload")
             throw Problem(error.code == .unsupportedFormat ? .unsupportedMediaType : .unprocessableContent, reason)

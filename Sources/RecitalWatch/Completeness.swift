@@ -66,9 +66,11 @@ public struct Completeness: Sendable {
     }
 
     /// Folds a new look at the file into what was known (a changed stamp starts the window again).
+    /// The grace period runs from the file's last change on this machine: its ctime, which copies
+    /// cannot carry over, so a watcher that starts again does not give a broken file a new one.
     public func observe(_ stamp: FileStamp, at now: Double, renamed: Bool = false, into known: Watch?) -> Watch {
         guard let known, known.stamp == stamp else {
-            return Watch(stamp: stamp, since: now, renamedIntoPlace: renamed, lastChange: now)
+            return Watch(stamp: stamp, since: now, renamedIntoPlace: renamed, lastChange: min(now, stamp.changed))
         }
         var updated = known
         updated.renamedIntoPlace = known.renamedIntoPlace || renamed

@@ -94,7 +94,7 @@ extension Watcher {
         if state == .queued {
             let read: Converter.ReadBook
             do {
-                read = try await Pipeline.readInBackground(path, settings: settings)
+                read = try await Pipeline.readInBackground(path, settings: settings, contentHash: hash)
             } catch {
                 try await fail(
                     path,

@@ -265,10 +265,7 @@ public actor Watcher {
         let time = now()
         let remote = inboxes[inbox]?.remote.contains((path as NSString).deletingLastPathComponent) ?? false
         let completeness = completeness(remote: remote)
-        var watch = completeness.observe(stamp, at: time, renamed: renamed, into: candidates[path]?.watch)
-        // The grace period runs from the file's last change on this machine (its ctime, which
-        // copies cannot carry over), so a restart does not give a broken file a new one.
-        watch.lastChange = min(watch.lastChange, stamp.changed)
+        let watch = completeness.observe(stamp, at: time, renamed: renamed, into: candidates[path]?.watch)
         if candidates[path] == nil {
             try await pipeline.recordWatched(
                 WatchedFile(
@@ -396,7 +393,6 @@ public actor Watcher {
         let completeness = completeness(remote: candidate.remote)
         var current = candidate
         current.watch = completeness.observe(stamp, at: time, into: candidate.watch)
-        current.watch.lastChange = min(current.watch.lastChange, stamp.changed)
         switch completeness.verdict(current.watch, at: time, check: { Completeness.malformation(of: path) }) {
         case .settling(let until):
             current.nextLook = until
