@@ -50,6 +50,7 @@ let package = Package(
         // targets with a loader each.
         .target(name: "CRecitalEspeak"),
         .target(name: "CRecitalFFmpeg"),
+        .target(name: "CRecitalTesseract"),
 
         // MARK: - Safe wrappers over the C libraries
         .target(name: "RecitalXML", dependencies: ["CRecitalXML2"], swiftSettings: strictSettings),
@@ -57,12 +58,13 @@ let package = Package(
         .target(name: "RecitalPDF", dependencies: ["CRecitalPoppler"], swiftSettings: strictSettings),
         .target(name: "RecitalMedia", dependencies: ["CRecitalFFmpeg", "RecitalModel"], swiftSettings: strictSettings),
         .target(name: "RecitalEspeak", dependencies: ["CRecitalEspeak"], swiftSettings: strictSettings),
+        .target(name: "RecitalOCR", dependencies: ["CRecitalTesseract"], swiftSettings: strictSettings),
 
         // MARK: - Core
         .target(name: "RecitalModel", swiftSettings: strictSettings),
         .target(
             name: "RecitalIngest",
-            dependencies: ["RecitalModel", "RecitalXML", "RecitalZip", "RecitalPDF"],
+            dependencies: ["RecitalModel", "RecitalXML", "RecitalZip", "RecitalPDF", "RecitalOCR"],
             swiftSettings: strictSettings
         ),
         .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
@@ -198,6 +200,11 @@ let package = Package(
                 "RecitalPipeline", "RecitalJobs", "RecitalSpeech", "RecitalIngest", "RecitalModel",
                 "RecitalTestSupport",
             ],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "RecitalOCRTests",
+            dependencies: ["RecitalOCR", "RecitalPDF", "RecitalTestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -11,6 +11,9 @@ packages=(
   libpoppler-glib-dev
   libavformat-dev libavcodec-dev libavutil-dev libswresample-dev
   libespeak-ng-dev espeak-ng-data
+  # OCR of scanned PDFs: the library and the English model; the German one reads the German scan
+  # fixture (tesseract-ocr-LANG adds any other language).
+  libtesseract-dev tesseract-ocr-eng tesseract-ocr-deu
   zip
 )
 if [ "${1:-}" = "--test" ]; then

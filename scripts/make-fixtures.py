@@ -194,8 +194,15 @@ def pdf_escape(text):
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
+class Raster:
+    """A full-page scanned image: width x height pixels, 8-bit gray (bits=8) or packed 1-bit (bits=1)."""
+    def __init__(self, width, height, data, bits=8):
+        self.width, self.height, self.data, self.bits = width, height, data, bits
+
+
 def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True, xmp_language=None):
-    """pages: list of lists of (x, y, size, text). outline: list of (title, page_index, top_y)."""
+    """pages: list of lists of (x, y, size, text), or Raster for a scanned page.
+    outline: list of (title, page_index, top_y)."""
     objects = []  # index -> bytes
 
     def add(body):
@@ -208,6 +215,16 @@ def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=Tr
     objects.append(b"")  # placeholder for the pages tree
     page_ids = []
     for lines in pages:
+        if isinstance(lines, Raster):
+            pixels = zlib.compress(lines.data, 9)
+            image = add(f"<< /Type /XObject /Subtype /Image /Width {lines.width} /Height {lines.height} "
+                        f"/ColorSpace /DeviceGray /BitsPerComponent {lines.bits} /Filter /FlateDecode "
+                        f"/Length {len(pixels)} >>\nstream\n".encode() + pixels + b"\nendstream")
+            stream = b"q 612 0 0 792 0 0 cm /Im1 Do Q\n"
+            content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+            page_ids.append(add(f"<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 612 792] "
+                                f"/Resources << /XObject << /Im1 {image} 0 R >> >> /Contents {content} 0 R >>"))
+            continue
         if text_layer:
             # A fifth field "bold" sets the line in Helvetica-Bold, as word processors set headings.
             ops = "".join(f"BT /{'F2' if len(line) > 4 and line[4] == 'bold' else 'F1'} {line[2]} Tf {line[0]} {line[1]} Td "
@@ -580,6 +597,215 @@ def languages():
     book("fr-labelled-en", "Mislabelled", texts["fr"], language="en")
 
 
+SCAN_TEXT = [
+    ("Chapter One", [
+        "The lighthouse stood at the end of a long spit of shingle, and for thirty years Tobias Wren had kept "
+        "its lamp burning through every storm the northern sea could raise.",
+        "He rose each evening before dusk, climbed the hundred and twelve steps with a can of oil in one hand and "
+        "a lantern in the other, trimmed the wick, polished the great lens until it shone, and then sat by the "
+        "window with his logbook open on his knees.",
+        "Ships passed in the night like slow thoughts. Some of them he knew by the rhythm of their engines, and "
+        "some he named himself, after birds, because no one had ever told him what they were called.",
+        "In the spring a letter came from the harbour office. It was short and polite, and it said that the "
+        "light would be made automatic before the winter, and that his services would no longer be required.",
+        "He did not answer it at once. Instead he walked the length of the spit at low tide, counting the posts "
+        "of the old jetty, most of which were green with weed and leaning towards the land.",
+        "His sister wrote from the town every month. She had a spare room above the bakery, she said, with a "
+        "view of the market square and a bed that did not smell of salt.",
+    ]),
+    ("Chapter Two", [
+        "Tobias read the letter three times and then folded it into his logbook, where it stayed for a week "
+        "while he went about his work as though nothing had changed.",
+        "The engineers arrived on a grey morning in June. They were young and cheerful, they carried boxes of "
+        "cables and small humming machines, and they called him sir, which nobody had done for a long time.",
+        "By August the new lamp turned by itself. Tobias still climbed the stairs each evening, out of habit, "
+        "and watched the beam sweep across the water without any help from him at all.",
+        "On his last night he wrote a final entry in the logbook: wind westerly, sea moderate, visibility good, "
+        "all ships safely past. Then he closed the book, left it on the table, and walked home along the shore.",
+        "The room above the bakery was warm and bright. In the mornings the smell of bread came up through the "
+        "floorboards, and in the evenings the square filled with people he did not know.",
+    ]),
+    ("Chapter Three", [
+        "For a month he slept badly. He woke at the hour when the lamp had needed trimming, listened for the "
+        "wind, and found only the quiet of the town and the ticking of a clock on the landing.",
+        "One evening he walked up to the headland above the harbour. From there he could see the lighthouse, "
+        "small and far away, its beam turning patiently across the dark water exactly as it always had.",
+        "He stood there until the first ship came round the point, a low freighter with a single light at her "
+        "masthead, and he watched her pass the rocks and turn towards the open sea.",
+        "After that he slept well. He helped his sister in the bakery, learned the names of the people in the "
+        "square, and on clear nights he climbed the headland to count the ships going by.",
+        "When the children of the town asked him what he had done before, he told them that he had kept a light, "
+        "and that the light was keeping itself now, which was the best thing a keeper could hope for.",
+    ]),
+]
+
+
+def scan_source_pages(chapters, title, author, running_title):
+    """Lays a short book out as text pages: a title page, then chapters opening a third of the way down a
+    page with an 18 pt heading, 13 pt body wrapped at 56 characters, a running title at the top and a page
+    number at the bottom."""
+    import textwrap
+    pages = [[(150, 560, 24, title), (220, 520, 14, f"by {author}")]]
+    number = 1
+    for heading, paragraphs in chapters:
+        number += 1
+        current, y = [(72, 760, 9, running_title), (300, 40, 9, str(number)), (72, 600, 18, heading)], 560
+        for paragraph in paragraphs:
+            wrapped = hyphenate(textwrap.wrap(paragraph, 56), 56)
+            if y - 20 * len(wrapped) < 80:
+                pages.append(current)
+                number += 1
+                current, y = [(72, 760, 9, running_title), (300, 40, 9, str(number))], 720
+            for n, text in enumerate(wrapped):
+                current.append((90 if n == 0 else 72, y, 13, text))
+                y -= 20
+            y -= 8
+        pages.append(current)
+    return pages
+
+
+def hyphenate(lines, width):
+    """Breaks a long word that opens a line after its fifth letter when the piece fits on the line before,
+    as a typesetter would ("auto-" / "matic")."""
+    for n in range(len(lines) - 1):
+        first, _, rest = lines[n + 1].partition(" ")
+        word = first.rstrip(".,;:")
+        if len(word) >= 10 and word.isalpha() and len(lines[n]) + 7 <= width:
+            lines[n] += " " + first[:5] + "-"
+            lines[n + 1] = (first[5:] + " " + rest).strip()
+    return lines
+
+
+def rasterise(pages, dpi, tmp):
+    """Draws text pages with poppler's pdftoppm (poppler-utils) and returns each as (width, height, gray
+    bytes): the fixture's scans are real renderings of text whose words are known."""
+    import subprocess, tempfile
+    with tempfile.TemporaryDirectory(dir=tmp) as folder:
+        source = os.path.join(folder, "source.pdf")
+        write_pdf(source, pages)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", source, os.path.join(folder, "p")], check=True)
+        images = []
+        for name in sorted(os.listdir(folder), key=lambda n: (len(n), n)):
+            if not name.endswith(".pgm"):
+                continue
+            data = open(os.path.join(folder, name), "rb").read()
+            # P5 header: magic, width, height, maxval, each followed by whitespace.
+            fields, position = [], 0
+            while len(fields) < 4:
+                end = position
+                while data[end:end + 1] not in (b" ", b"\n", b"\r", b"\t"):
+                    end += 1
+                if end > position:
+                    fields.append(data[position:end])
+                position = end + 1
+            width, height = int(fields[1]), int(fields[2])
+            images.append((width, height, data[position:position + width * height]))
+        return images
+
+
+def bilevel(width, height, gray):
+    """An 8-bit page thresholded to 1 bit per pixel, packed as PDF wants (1 = white), as office scanners
+    store text pages."""
+    row_bytes = (width + 7) // 8
+    out = bytearray(row_bytes * height)
+    for y in range(height):
+        row = gray[y * width:(y + 1) * width]
+        for x in range(width):
+            if row[x] >= 128:
+                out[y * row_bytes + x // 8] |= 0x80 >> (x % 8)
+    return Raster(width, height, bytes(out), bits=1)
+
+
+def faded(width, height, gray):
+    """A poor copy: grey ink on a grey page (what a worn photocopy or a fax gives)."""
+    return Raster(width, height, bytes(150 + (v * 55) // 255 for v in gray))
+
+
+def pdf_scanned():
+    """A scanned book with no text layer: its pages are pdftoppm renderings of a text PDF, stored as
+    200 dpi bilevel images, except page 3, a faded grey copy at 46 dpi whose words Tesseract reads with
+    low confidence. Its source text is in SCAN_TEXT."""
+    pages = scan_source_pages(SCAN_TEXT, "The Lighthouse Keeper", "Mara Quill", "The Lighthouse Keeper")
+    rasters = [bilevel(width, height, gray) for width, height, gray in rasterise(pages, 200, ROOT)]
+    rasters[2] = faded(*rasterise([pages[2]], 46, ROOT)[0])
+    write_pdf(os.path.join(ROOT, "pdf-scanned.pdf"), rasters, info={"Title": "The Lighthouse Keeper"})
+    write_scan_text(os.path.join(ROOT, "pdf-scanned.txt"), SCAN_TEXT)
+
+
+def write_scan_text(path, chapters):
+    """The words a scan was made from, for measuring what OCR reads: "## Title" lines, then paragraphs."""
+    with open(path, "w", encoding="utf-8") as f:
+        for title, paragraphs in chapters:
+            f.write(f"## {title}\n\n" + "\n\n".join(paragraphs) + "\n\n")
+
+
+def illustration(width, height):
+    """A full-page picture with no words: a sky graded to a sea, a sun and hills (a plate in a novel)."""
+    import math
+    out = bytearray(width * height)
+    for y in range(height):
+        for x in range(width):
+            sky = 120 + (y * 100) // height
+            hill = height * 0.6 + math.sin(x / width * 7) * height * 0.08
+            sun = (x - width * 0.7) ** 2 + (y - height * 0.25) ** 2 < (width * 0.12) ** 2
+            v = 250 if sun else (70 + (x * 40) // width if y > hill else sky)
+            out[y * width + x] = v
+    return Raster(width, height, bytes(out))
+
+
+def pdf_mixed():
+    """A text PDF with one scanned page in the middle (a page a publisher pasted in as an image) and a
+    full-page illustration before the last chapter."""
+    pages = scan_source_pages(SCAN_TEXT, "The Keeper's Log", "Mara Quill", "The Keeper's Log")
+    width, height, gray = rasterise([pages[2]], 200, ROOT)[0]
+    pages[2] = bilevel(width, height, gray)
+    pages.insert(4, illustration(425, 550))
+    write_pdf(os.path.join(ROOT, "pdf-mixed.pdf"), pages, info={"Title": "The Keeper's Log", "Author": "Mara Quill"})
+
+
+def pdf_scanned_german():
+    """One scanned page in German and no language in its metadata: the language is found from a first
+    reading, and the page read again with the German model (umlauts and ß)."""
+    text = [("Kapitel Eins", [
+        "Der Leuchtturm stand am Ende einer langen Landzunge, und dreißig Jahre lang hatte Tobias die Lampe "
+        "durch jeden Sturm gebracht, den das nördliche Meer aufbringen konnte.",
+        "Jeden Abend stieg er die hundertzwölf Stufen hinauf, füllte das Öl nach, putzte die große Linse, bis "
+        "sie glänzte, und setzte sich dann mit seinem Logbuch ans Fenster.",
+        "Die Schiffe zogen in der Nacht vorüber wie langsame Gedanken. Manche erkannte er am Klang ihrer "
+        "Maschinen, und manchen gab er selbst Namen, nach Vögeln, weil ihm niemand gesagt hatte, wie sie hießen.",
+    ])]
+    pages = scan_source_pages(text, "Der Leuchtturmwärter", "Mara Quill", "Der Leuchtturmwärter")[1:]
+    rasters = [bilevel(w, h, g) for w, h, g in rasterise(pages, 200, ROOT)]
+    write_pdf(os.path.join(ROOT, "pdf-scanned-de.pdf"), rasters, info={"Title": "Der Leuchtturmwärter"})
+    write_scan_text(os.path.join(ROOT, "pdf-scanned-de.txt"), text)
+
+
+def scan_book(path, page_count):
+    """A scanned book of `page_count` full pages for the OCR benchmark: chapters of all SCAN_TEXT's
+    paragraphs, drawn by pdftoppm at 300 dpi in black and white (as archive scans are stored), no text
+    layer."""
+    import subprocess, tempfile
+    chapters, pages = [], []
+    paragraphs = [p for _, chapter in SCAN_TEXT for p in chapter]
+    while len(pages) < page_count:
+        chapters.append((f"Chapter {len(chapters) + 1}", paragraphs))
+        pages = scan_source_pages(chapters, "The Lighthouse Keeper", "Mara Quill", "The Lighthouse Keeper")
+    with tempfile.TemporaryDirectory() as folder:
+        source = os.path.join(folder, "source.pdf")
+        write_pdf(source, pages[:page_count])
+        subprocess.run(["pdftoppm", "-r", "300", "-mono", source, os.path.join(folder, "p")], check=True)
+        rasters = []
+        for name in sorted((n for n in os.listdir(folder) if n.endswith(".pbm")), key=lambda n: (len(n), n)):
+            data = open(os.path.join(folder, name), "rb").read()
+            # P4: magic, width and height, then rows of packed bits with 1 for black; PDF's 1-bit gray
+            # has 1 for white, so the bits are flipped.
+            header = data.split(b"\n", 2)
+            width, height = map(int, header[1].split())
+            bits = bytes(255 - b for b in header[2][: ((width + 7) // 8) * height])
+            rasters.append(Raster(width, height, bits, bits=1))
+    write_pdf(path, rasters, info={"Title": "The Lighthouse Keeper"})
+
+
 def many_chapters():
     """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
     large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
@@ -588,6 +814,9 @@ def many_chapters():
 
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
+        pdf_scanned()
+        pdf_mixed()
+        pdf_scanned_german()
         fixed_layout()
         pdf_anthology()
         languages()
@@ -596,6 +825,10 @@ if __name__ == "__main__":
         scene_breaks()
         sys.exit(0)
 
+    if len(sys.argv) == 4 and sys.argv[1] == "--scan-book":
+        scan_book(sys.argv[2], int(sys.argv[3]))
+        print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
+        sys.exit(0)
     if len(sys.argv) == 4 and sys.argv[1] == "--large-chars":
         large_epub(sys.argv[2], 0, characters=int(sys.argv[3]))
         print(sys.argv[2], os.path.getsize(sys.argv[2]), "bytes")
@@ -614,6 +847,9 @@ if __name__ == "__main__":
     pdf_anthology()
     pdf_plain()
     pdf_untitled()
+    pdf_scanned()
+    pdf_mixed()
+    pdf_scanned_german()
     # A small novel for conversion tests: a few hundred segments in a handful of chapters.
     large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
     many_chapters()

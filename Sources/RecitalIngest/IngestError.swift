@@ -2,7 +2,8 @@
 public struct IngestError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case unreadable, unsupportedFormat, damaged, drm, encrypted, noText, tooLarge, hostile, missingPart
+            case unreadable, unsupportedFormat, damaged, drm, encrypted, noText, tooLarge, hostile, missingPart,
+                ocrUnavailable, cancelled
         }
         private let value: Value
         /// The file cannot be opened or read at all (missing, permissions, empty).
@@ -23,6 +24,10 @@ public struct IngestError: Error, Sendable, CustomStringConvertible {
         public static let hostile = Code(value: .hostile)
         /// A required part of the container is missing (container.xml, the OPF).
         public static let missingPart = Code(value: .missingPart)
+        /// Scanned pages that need OCR on a machine without Tesseract or the book's language model.
+        public static let ocrUnavailable = Code(value: .ocrUnavailable)
+        /// The reader was asked to stop (the command was interrupted) before the book was read.
+        public static let cancelled = Code(value: .cancelled)
         public var description: String { value.rawValue }
     }
 

@@ -4,20 +4,24 @@ public import RecitalModel
 /// Reads EPUB and PDF files into ``Book`` values. The entry point of the ingest stage.
 public struct Ingester: Sendable {
     public var segmentation: SegmentationOptions
+    /// Which PDF pages are read with OCR.
+    public var ocr: OCRMode
 
-    public init(segmentation: SegmentationOptions = SegmentationOptions()) {
+    public init(segmentation: SegmentationOptions = SegmentationOptions(), ocr: OCRMode = .auto) {
         self.segmentation = segmentation
+        self.ocr = ocr
     }
 
     /// Reads the book at `path`, deciding the format from the file's first bytes, not its name.
+    /// - Parameter observer: told how OCR progresses, and asked between pages whether to stop.
     /// - Throws: ``IngestError`` naming the file and the reason.
-    public func read(_ path: String) throws(IngestError) -> Book {
+    public func read(_ path: String, observer: IngestObserver = .silent) throws(IngestError) -> Book {
         let format = try Self.detectFormat(path)
         let segmenter = Segmenter(options: segmentation)
         var book =
             switch format {
             case .epub: try EPUBReader(file: path, segmenter: segmenter).read()
-            case .pdf: try PDFReader(file: path, segmenter: segmenter).read()
+            case .pdf: try PDFReader(file: path, segmenter: segmenter, ocr: ocr, observer: observer).read()
             }
         // Reports, scans and word-processor exports often carry no title; a name is needed for the
         // files and tags, and the file's own name is what the user gave it.

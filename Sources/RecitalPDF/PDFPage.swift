@@ -125,3 +125,39 @@ public struct PDFTextLine: Sendable, Equatable {
     /// Most of its letters are set in a bold font.
     public var isBold: Bool = false
 }
+
+extension PDFPage {
+    /// Whether the page draws a raster image: a page with no text that does is a scan to recognise,
+    /// one that does not is blank.
+    public var hasImages: Bool { crecital_page_has_images(pointer) != 0 }
+
+    /// The page drawn on white as 8-bit gray, `dotsPerInch` pixels per inch, for OCR. Pages too large
+    /// for that resolution (posters, maps) are drawn smaller, to at most `maxSide` pixels a side.
+    /// - Throws: ``PDFError`` `.damaged` with cairo's message when the page cannot be drawn.
+    public func grayImage(dotsPerInch: Double, maxSide: Int = 7000) throws(PDFError) -> PDFGrayImage {
+        let (pointsWide, pointsHigh) = size
+        var scale = dotsPerInch / 72
+        let longest = max(pointsWide, pointsHigh) * scale
+        if longest > Double(maxSide) { scale *= Double(maxSide) / longest }
+        let width = max(1, Int((pointsWide * scale).rounded()))
+        let height = max(1, Int((pointsHigh * scale).rounded()))
+        var pixels = [UInt8](repeating: 255, count: width * height)
+        let status = pixels.withUnsafeMutableBufferPointer { buffer in
+            crecital_render_gray(pointer, scale, Int32(width), Int32(height), buffer.baseAddress)
+        }
+        guard status == CAIRO_STATUS_SUCCESS else {
+            let message = cairo_status_to_string(status).map { String(cString: $0) } ?? "cairo error \(status)"
+            throw PDFError(.damaged, "page cannot be drawn: \(message)")
+        }
+        return PDFGrayImage(width: width, height: height, pixels: pixels, dotsPerInch: scale * 72)
+    }
+}
+
+/// A page as 8-bit gray pixels, rows top to bottom with no padding.
+public struct PDFGrayImage: Sendable {
+    public var width: Int
+    public var height: Int
+    public var pixels: [UInt8]
+    /// Pixels per inch of the page as drawn.
+    public var dotsPerInch: Double
+}

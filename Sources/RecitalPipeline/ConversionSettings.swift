@@ -29,6 +29,8 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     public var keepSegments: Bool
     /// What a poison segment does to the book.
     public var onBadSegment: BadSegmentPolicy = .fail
+    /// Which PDF pages are read with OCR.
+    public var ocr: OCRMode = .auto
 
     public init(
         voice: VoiceProfile,
@@ -50,7 +52,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case voice, maxSegmentCharacters, encode, outputDirectory, speakChapterTitles, speakIntro, keepSegments,
-            onBadSegment
+            onBadSegment, ocr
     }
 
     /// Books queued by an earlier version have no encode fields in their stored settings; they
@@ -65,6 +67,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         speakIntro = try container.decodeIfPresent(Bool.self, forKey: .speakIntro) ?? false
         keepSegments = try container.decodeIfPresent(Bool.self, forKey: .keepSegments) ?? true
         onBadSegment = try container.decodeIfPresent(BadSegmentPolicy.self, forKey: .onBadSegment) ?? .fail
+        ocr = try container.decodeIfPresent(OCRMode.self, forKey: .ocr) ?? .auto
     }
 
     /// The settings as stored with a book; settings that cannot be written (a loudness that is not
@@ -98,7 +101,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     }
 
     /// A fingerprint of what shapes the audio: the voice (server kind, model, voice, speed, format,
-    /// rate, extra fields) and the segmentation. Where the server runs, its timeout and
+    /// rate, extra fields), the segmentation and which pages OCR reads. Where the server runs, its timeout and
     /// concurrency, output formats and folders do not change a single sample, so they are left out.
     public var audioHash: String {
         var identity = voice
@@ -110,8 +113,10 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         // A voice that cannot be encoded is refused when the settings are stored (`json()`), before
         // the hash is ever used.
         let voiceJSON = (try? Self.encoded(identity, what: "the voice")) ?? ""
+        // The default is left out so books queued before OCR existed keep their fingerprint.
+        let pages = ocr == .auto ? "" : "|ocr:\(ocr.rawValue)"
         return ContentHash.text(
-            "\(voiceJSON)|segments:\(maxSegmentCharacters)|titles:\(speakChapterTitles)|intro:\(speakIntro)"
+            "\(voiceJSON)|segments:\(maxSegmentCharacters)|titles:\(speakChapterTitles)|intro:\(speakIntro)\(pages)"
         )
     }
 }

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import RecitalEncode
-internal import RecitalIngest
+public import RecitalIngest
 public import RecitalJobs
 internal import RecitalMedia
 public import RecitalModel
@@ -56,13 +56,20 @@ public struct Converter: Sendable {
     /// - Throws: ``IngestError`` for unreadable books.
     /// - Parameter contentHash: the file's fingerprint when the caller has it already (a watcher
     ///   or an upload hashes a file before deciding to read it), so the bytes are not read twice.
-    public static func read(_ path: String, settings: ConversionSettings, contentHash: String? = nil) throws -> ReadBook
-    {
+    /// - Parameter observer: told how OCR of a scanned PDF progresses, and asked between its pages
+    ///   whether to stop.
+    public static func read(
+        _ path: String,
+        settings: ConversionSettings,
+        contentHash: String? = nil,
+        observer: IngestObserver = .silent
+    ) throws -> ReadBook {
         let limit = settings.voice.maxCharacters ?? (settings.voice.backend == .openai ? 4096 : nil)
         let ingester = Ingester(
-            segmentation: SegmentationOptions(maxCharacters: settings.maxSegmentCharacters).limited(to: limit)
+            segmentation: SegmentationOptions(maxCharacters: settings.maxSegmentCharacters).limited(to: limit),
+            ocr: settings.ocr
         )
-        var book = try ingester.read(path)
+        var book = try ingester.read(path, observer: observer)
         book.chapters = Self.spoken(book, settings: settings)
         let hash: String
         if let contentHash {

@@ -1,4 +1,5 @@
 internal import Foundation
+public import RecitalIngest
 internal import RecitalJobs
 public import RecitalModel
 
@@ -65,9 +66,17 @@ extension Pipeline {
     public static func readInBackground(
         _ path: String,
         settings: ConversionSettings,
-        contentHash: String? = nil
+        contentHash: String? = nil,
+        progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
     ) async throws -> Converter.ReadBook {
-        try await Blocking.io { try Converter.read(path, settings: settings, contentHash: contentHash) }
+        try await Blocking.thread { cancelled in
+            do {
+                let observer = IngestObserver(progress: progress, isCancelled: cancelled)
+                return try Converter.read(path, settings: settings, contentHash: contentHash, observer: observer)
+            } catch let error as IngestError where error.code == .cancelled {
+                throw CancellationError()
+            }
+        }
     }
 
     /// The settings a book was queued with, as stored (JSON), for reports; nil for no book.

@@ -1,5 +1,6 @@
 internal import Foundation
 public import RecitalEncode
+public import RecitalIngest
 internal import RecitalJobs
 internal import RecitalMedia
 public import RecitalModel
@@ -83,11 +84,35 @@ public struct Pipeline: Sendable {
 
     // MARK: - Adding books
 
-    /// Reads a book as `settings` will speak it. It needs no database, so a front end can read its
-    /// first book while the job table opens.
-    /// - Throws: `IngestError` for unreadable books (the file and the reason).
-    public static func read(_ path: String, settings: ConversionSettings) throws -> Converter.ReadBook {
-        try Converter.read(path, settings: settings)
+    /// Reads a book as `settings` will speak it, on a thread of its own (a scanned PDF takes about a
+    /// second a page). It needs no database, so a front end can read its first book while the job
+    /// table opens.
+    /// - Parameter progress: told page by page how OCR of a scanned PDF goes.
+    /// - Throws: `IngestError` for unreadable books (the file and the reason); `CancellationError`
+    ///   when the calling task is cancelled mid-read.
+    public static func read(
+        _ path: String,
+        settings: ConversionSettings,
+        progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
+    ) async throws -> Converter.ReadBook {
+        try await readInBackground(path, settings: settings, progress: progress)
+    }
+
+    /// Reads a book as it is, without shaping it for a voice (for `inspect`), on a thread of its own.
+    /// - Throws: `IngestError` for unreadable books; `CancellationError` when the calling task is
+    ///   cancelled mid-read (OCR stops between pages).
+    public static func inspect(
+        _ path: String,
+        with ingester: Ingester,
+        progress: @escaping @Sendable (IngestProgress) -> Void = { _ in }
+    ) async throws -> Book {
+        try await Blocking.thread { cancelled in
+            do {
+                return try ingester.read(path, observer: IngestObserver(progress: progress, isCancelled: cancelled))
+            } catch let error as IngestError where error.code == .cancelled {
+                throw CancellationError()
+            }
+        }
     }
 
     /// Puts a book read by ``read(_:settings:)`` in the job table, or finds the same file with the

@@ -40,8 +40,8 @@ struct Convert: AsyncParsableCommand {
         let settings = try queue.settings(voice: voiceOptions, output: output, home: paths.home)
         // The first book is read while the job table opens (on a new database, a few fsyncs), so the
         // first request goes out sooner.
-        let chosen = settings
-        async let firstRead = books.first.map { path in try Pipeline.read(path, settings: chosen) }
+        let first = books.first
+        async let firstRead = first == nil ? nil : Self.read(first ?? "", settings: settings)
         let reporter = ProgressReporter()
         let pipeline = try global.openPipeline(patience: queue.patience, progress: reporter.handle)
         var ids: [Int64] = []
@@ -52,7 +52,7 @@ struct Convert: AsyncParsableCommand {
                 if position == 0, let early = try await firstRead {
                     read = early
                 } else {
-                    read = try Pipeline.read(path, settings: settings)
+                    read = try await Self.read(path, settings: settings)
                 }
                 let added = try await pipeline.add(
                     read,
@@ -89,6 +89,13 @@ struct Convert: AsyncParsableCommand {
         }
         reporter.finish()
         try await Summary.finish(outcome: outcome, books: ids, pipeline: pipeline, unreadable: unreadable)
+    }
+
+    /// Reads a book with a progress line for OCR.
+    private static func read(_ path: String, settings: ConversionSettings) async throws -> Converter.ReadBook {
+        let progress = ReadProgress(file: path)
+        defer { progress.finish() }
+        return try await Pipeline.read(path, settings: settings, progress: progress.handle)
     }
 }
 
@@ -221,6 +228,8 @@ struct OutputOptions: ParsableArguments {
 /// How books are queued and worked on (convert and watch): priority, patience with transient
 /// failures, and what a poison segment does.
 struct QueueOptions: ParsableArguments {
+    @OptionGroup var read: ReadOptions
+
     @Option(
         help: "Seconds to wait for transient failures (server down, rate limits) to clear before stopping with exit 75."
     )
@@ -261,6 +270,7 @@ struct QueueOptions: ParsableArguments {
                 keepSegments: !output.removeSegments
             )
             settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
+            settings.ocr = read.ocr
             return settings
         } catch let error as PipelineError {
             throw CommandFailure.report(error)

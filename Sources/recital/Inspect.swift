@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RecitalIngest
 import RecitalModel
+import RecitalPipeline
 
 struct Inspect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,11 +22,19 @@ struct Inspect: AsyncParsableCommand {
     @Option(help: "Longest segment in characters.")
     var maxSegment = SegmentationOptions.defaultMaxCharacters
 
+    @OptionGroup var read: ReadOptions
+
     func run() async throws {
-        let ingester = Ingester(segmentation: SegmentationOptions(maxCharacters: maxSegment))
+        let ingester = Ingester(segmentation: SegmentationOptions(maxCharacters: maxSegment), ocr: read.ocr)
         let result: Book
         do {
-            result = try ingester.read(book)
+            let progress = ReadProgress(file: book)
+            defer { progress.finish() }
+            result = try await Pipeline.untilSignalled {
+                try await Pipeline.inspect(book, with: ingester, progress: progress.handle)
+            }
+        } catch is CancellationError {
+            throw ExitCode(130)
         } catch {
             Console.error("error: \(error)")
             throw ExitCode.unreadableInput

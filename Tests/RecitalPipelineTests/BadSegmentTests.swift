@@ -28,7 +28,7 @@ struct BadSegmentTests {
             var settings = PipelineHarness.settings(url: url)
             settings.encode.formats = [.flac]
             settings.outputDirectory = out
-            let read = try Pipeline.read(Fixtures.path("scene-breaks.epub"), settings: settings)
+            let read = try await Pipeline.read(Fixtures.path("scene-breaks.epub"), settings: settings)
             let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
             #expect(try await pipeline.run(books: [id]) == .finished)
             #expect(try await pipeline.status(book: id).first?.state == .completed)
@@ -83,7 +83,7 @@ struct BadSegmentTests {
         try await server.serve { url in
             var settings = PipelineHarness.settings(url: url, concurrency: 2)
             settings.onBadSegment = .skip
-            let read = try Pipeline.read(Self.book, settings: settings)
+            let read = try await Pipeline.read(Self.book, settings: settings)
             let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
             #expect(try await pipeline.run(books: [id]) == .finished)
             let status = try #require(try await pipeline.status(book: id).first)

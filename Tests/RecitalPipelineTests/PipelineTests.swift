@@ -27,7 +27,7 @@ struct PipelineTests {
                 for (file, settings) in [
                     ("epub2-basic.epub", onAlpha), ("epub3-fragments.epub", onBeta), ("pdf-outline.pdf", onAlpha),
                 ] {
-                    let read = try Pipeline.read(Fixtures.path(file), settings: settings)
+                    let read = try await Pipeline.read(Fixtures.path(file), settings: settings)
                     ids.append(try await pipeline.add(read, settings: settings, priority: 2).bookID)
                 }
                 #expect(try await pipeline.run(books: ids) == .finished)
@@ -60,7 +60,7 @@ struct PipelineTests {
             let settings = PipelineHarness.settings(url: url)
             let pipeline = Pipeline(harness.converter())
             let id = try await pipeline.add(
-                try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
+                try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
                 settings: settings,
                 priority: 2
             ).bookID
@@ -88,7 +88,7 @@ struct PipelineTests {
         var errors: [String] = []
         for withError in [false, true] {
             let id = try await Pipeline(other.converter()).add(
-                try Pipeline.read(
+                try await Pipeline.read(
                     Fixtures.path(withError ? "epub2-basic.epub" : "pdf-outline.pdf"),
                     settings: settings
                 ),
@@ -128,7 +128,7 @@ struct PipelineTests {
             var settings = PipelineHarness.settings(url: url)
             settings.encode.formats = [.flac]
             settings.outputDirectory = out
-            let read = try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+            let read = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
             let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
             #expect(try await pipeline.run(books: [id]) == .finished)
             return id
@@ -163,7 +163,7 @@ struct PipelineTests {
         let pipeline = Pipeline(harness.converter())
         let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
         let id = try await pipeline.add(
-            try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
+            try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings),
             settings: settings,
             priority: 2
         ).bookID
@@ -204,7 +204,7 @@ struct PipelineErrorTests {
         let harness = try PipelineHarness()
         let pipeline = Pipeline(harness.converter())
         let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
-        let read = try Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+        let read = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
         let error = try #require(
             await #expect(throws: PipelineError.self) {
                 try await pipeline.add(read, settings: settings, priority: 9)

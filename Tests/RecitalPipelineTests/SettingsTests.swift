@@ -1,5 +1,6 @@
 import Foundation
 import RecitalEncode
+import RecitalJobs
 import RecitalModel
 import RecitalTestSupport
 import Testing
@@ -53,7 +54,18 @@ struct SettingsTests {
         #expect(base.audioHash == moved.audioHash)
         #expect(base.audioHash != other.audioHash)
         #expect(base.audioHash != shorter.audioHash)
+        // OCR decides which words there are to speak; the default keeps older books' fingerprints.
+        var scanned = base
+        scanned.ocr = .always
+        #expect(base.audioHash != scanned.audioHash)
+        #expect(
+            base.audioHash
+                == ContentHash.text(
+                    #"{"backend":"openai","name":"","voice":"af_heart"}|segments:400|titles:true|intro:false"#
+                )
+        )
         #expect(try ConversionSettings.decode(base.json()) == base)
+        #expect(try ConversionSettings.decode(scanned.json())?.ocr == .always)
     }
 
     @Test("settings stored by the version before encoding decode with the defaults; broken ones do not decode")
@@ -66,6 +78,7 @@ struct SettingsTests {
         #expect(settings?.keepSegments == true)
         #expect(settings?.outputDirectory == nil)
         #expect(settings?.voice.voice == "af_heart")
+        #expect(settings?.ocr == .auto)
         #expect(ConversionSettings.decode(#"{"maxSegmentCharacters":400}"#) == nil)
         #expect(ConversionSettings.decode(#"{"maxSegmentCharacters":"x","voice":{}}"#) == nil)
     }

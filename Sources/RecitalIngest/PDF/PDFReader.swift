@@ -1,5 +1,6 @@
 internal import Foundation
 internal import RecitalModel
+internal import RecitalOCR
 internal import RecitalPDF
 
 /// Reads a PDF with a text layer into a ``Book``.
@@ -10,6 +11,8 @@ internal import RecitalPDF
 struct PDFReader {
     let file: String
     let segmenter: Segmenter
+    var ocr: OCRMode = .auto
+    var observer: IngestObserver = .silent
 
     /// Pages per chapter when a PDF has neither an outline nor recognisable headings.
     static let pagesPerFallbackChapter = 10
@@ -53,7 +56,8 @@ struct PDFReader {
 
         var pages: [[Line]] = []
         var pageHeights: [Double] = []
-        var visible = 0
+        // Pages that draw an image and carry next to no text: scans.
+        var scans: [Int] = []
         for index in 0..<pageCount {
             guard let page = document.page(at: index) else {
                 pages.append([])
@@ -72,11 +76,15 @@ struct PDFReader {
                     bold: line.isBold
                 )
             }.filter { !$0.text.isEmpty }
-            visible += lines.reduce(0) { $0 + $1.text.count }
+            let letters = lines.reduce(0) { $0 + $1.text.count(where: \.isLetter) }
+            if ocr == .always || (letters < 20 && page.hasImages) { scans.append(index) }
             pages.append(lines)
         }
+        try readScans(scans, into: &pages, document: document, diagnostics: &diagnostics)
+        let visible = pages.joined().reduce(0) { $0 + $1.text.count }
         if visible < max(50, pageCount * 10) {
-            throw IngestError(.noText, file: file, "no text layer: this looks like a scanned PDF (OCR it first)")
+            let advice = ocr == .never ? " (read it with --ocr auto)" : ""
+            throw IngestError(.noText, file: file, "no text layer: this looks like a scanned PDF\(advice)")
         }
 
         let removed = Self.removeRunningLines(&pages)
@@ -165,6 +173,118 @@ struct PDFReader {
             diagnostics: diagnostics
         )
         return (book, keepingCoverage ? lines.map(\.text) : [])
+    }
+
+    // MARK: - Scanned pages
+
+    /// Pages whose mean OCR confidence is below this are named in a warning: their text is likely
+    /// to hold misread words. Clean 300 dpi print reads at 90 and above.
+    static let lowConfidence = 80
+    /// Below this, what OCR found on a page is specks and shading, not words.
+    static let pictureConfidence = 40
+
+    /// Replaces the lines of scanned pages with what OCR reads on them, unless OCR is off. The
+    /// book's language picks the model; a book that names none is read in English first and, when
+    /// its text then reads as another language whose model is installed, read again with that.
+    private func readScans(
+        _ scans: [Int],
+        into pages: inout [[Line]],
+        document: PDFDocument,
+        diagnostics: inout [Diagnostic]
+    ) throws(IngestError) {
+        guard !scans.isEmpty else { return }
+        let numbers = Self.pageList(scans)
+        if ocr == .never {
+            diagnostics.append(
+                .warning(
+                    "\(numbers) \(scans.count == 1 ? "has" : "have") no text layer and \(scans.count == 1 ? "is" : "are") not read (--ocr never)"
+                )
+            )
+            return
+        }
+        let installed = Tesseract.installedLanguages()
+        let declared = document.xmpMetadata.flatMap(Self.xmpLanguage)
+        var model = "eng"
+        if let declared, let wanted = Tesseract.model(forLanguage: declared) {
+            if installed.contains(wanted) {
+                model = wanted
+            } else {
+                diagnostics.append(
+                    .warning(
+                        "the book is in \(declared) but no Tesseract model for it is installed (\(Tesseract.package(wanted))); scanned pages are read with the English one"
+                    )
+                )
+            }
+        }
+        var read: [Int: PageRecognizer.Page]
+        do {
+            read = try PageRecognizer(file: file, model: model, observer: observer).recognize(scans)
+        } catch  where error.code == .ocrUnavailable {
+            let textLayer = pages.joined().reduce(0) { $0 + $1.text.count }
+            // A few pasted-in images in a text book are not worth refusing the book over.
+            guard textLayer >= max(50, pages.count * 10) else { throw error }
+            diagnostics.append(
+                .warning("\(numbers) \(scans.count == 1 ? "is a scan" : "are scans") left unread: \(error.reason)")
+            )
+            return
+        }
+        if declared == nil, let detected = LanguageDetector.detect(Self.text(read)), detected.confidence >= 0.5,
+            let better = Tesseract.model(forLanguage: detected.code), better != model
+        {
+            if installed.contains(better) {
+                read = try PageRecognizer(file: file, model: better, observer: observer).recognize(scans)
+                diagnostics.append(
+                    .note(
+                        "the scanned text reads as \(detected.code); its pages were read again with that language's model"
+                    )
+                )
+                model = better
+            } else {
+                diagnostics.append(
+                    .warning(
+                        "the scanned text reads as \(detected.code), but no Tesseract model for it is installed (\(Tesseract.package(better))); read with the English one"
+                    )
+                )
+            }
+        }
+        // A plate or photograph reads as nothing, or as a few specks OCR is not sure are words. Unless
+        // every page is like that (a poor scan, kept and warned about below), those are pictures.
+        let pictures = read.filter { $0.value.lines.isEmpty || $0.value.confidence < Self.pictureConfidence }
+        if !pictures.isEmpty, pictures.count < read.count {
+            let list = Self.pageList(pictures.keys.sorted())
+            diagnostics.append(.note("\(list) \(pictures.count == 1 ? "is a picture" : "are pictures") with no words to read"))
+            for index in pictures.keys { read[index] = nil }
+        }
+        for (index, page) in read { pages[index] = page.lines }
+        diagnostics.append(.note("\(Self.pageList(read.keys.sorted())) read with OCR (Tesseract, \(model) model)"))
+        let doubtful = read.filter { !$0.value.lines.isEmpty && $0.value.confidence < Self.lowConfidence }
+        if !doubtful.isEmpty {
+            let detail = doubtful.keys.sorted().map { "\($0 + 1): \(doubtful[$0]?.confidence ?? 0) %" }
+            diagnostics.append(
+                .warning(
+                    "OCR is unsure of \(Self.pageList(doubtful.keys.sorted())) (mean word confidence \(detail.joined(separator: ", "))); their text may hold misread words"
+                )
+            )
+        }
+    }
+
+    private static func text(_ read: [Int: PageRecognizer.Page]) -> String {
+        read.keys.sorted().prefix(20).compactMap { read[$0]?.lines.map(\.text).joined(separator: " ") }.joined(
+            separator: "\n"
+        )
+    }
+
+    /// "page 3", "pages 1–4, 7" for zero-based indices.
+    static func pageList(_ indices: [Int]) -> String {
+        var runs: [String] = []
+        var start = 0
+        while start < indices.count {
+            var end = start
+            while end + 1 < indices.count, indices[end + 1] == indices[end] + 1 { end += 1 }
+            runs.append(end == start ? "\(indices[start] + 1)" : "\(indices[start] + 1)–\(indices[end] + 1)")
+            start = end + 1
+        }
+        return (indices.count == 1 ? "page " : "pages ") + runs.joined(separator: ", ")
     }
 
     // MARK: - Outline
@@ -337,7 +457,10 @@ struct PDFReader {
         }
         guard let body = weights.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key, body > 0 else { return [] }
         let bodyBold = boldCharacters * 2 > characters
-        func isBody(_ line: Line) -> Bool { abs(line.fontSize - body) < 0.75 && (bodyBold || !line.bold) }
+        // OCR measures type in whole points, so a body line may read a point off; set type does not.
+        func isBody(_ line: Line) -> Bool {
+            abs(line.fontSize - body) < max(0.75, body * 0.09) && (bodyBold || !line.bold)
+        }
         func isHeading(_ line: Line) -> Bool {
             guard line.text.count <= 100, line.text.contains(where: \.isLetter) else { return false }
             return line.fontSize >= body * 1.15 || (line.bold && !bodyBold && line.fontSize >= body - 0.5)
