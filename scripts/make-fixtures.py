@@ -200,7 +200,7 @@ class Raster:
         self.width, self.height, self.data, self.bits = width, height, data, bits
 
 
-def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True, xmp_language=None):
+def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=True, xmp_language=None, lang=None):
     """pages: list of lists of (x, y, size, text), or Raster for a scanned page.
     outline: list of (title, page_index, top_y)."""
     objects = []  # index -> bytes
@@ -262,6 +262,8 @@ def write_pdf(path, pages, outline=None, info=None, encrypt=False, text_layer=Tr
                   '<?xpacket end="w"?>').encode()
         metadata = add(b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n" % len(packet) + packet + b"\nendstream")
         catalog_extra += f" /Metadata {metadata} 0 R"
+    if lang:
+        catalog_extra += f" /Lang ({lang})"
     catalog = add(f"<< /Type /Catalog /Pages {pages_id} 0 R{catalog_extra} >>")
     info_id = add("<< " + "".join(f"/{k} ({pdf_escape(v)}) " for k, v in (info or {}).items()) + ">>")
     encrypt_id = None
@@ -321,7 +323,9 @@ def pdf_no_outline():
         ["The sun rose on chapter one mk501.", "Nobody saw it."], ["A second paragraph mk502 follows."]]))
     pages.append(running(3) + [(72, 700, 14, "CHAPTER II.")] + [(72, 680, 14, "Dusk")] + body_lines(650, [
         ["The sun set in chapter two mk503."]]))
-    write_pdf(os.path.join(ROOT, "pdf-no-outline.pdf"), pages, info={"Title": "Headings Only", "Author": "Janet Maker"})
+    # The catalog names its language, as Word and LibreOffice exports do.
+    write_pdf(os.path.join(ROOT, "pdf-no-outline.pdf"), pages, info={"Title": "Headings Only", "Author": "Janet Maker"},
+              lang="en-US")
 
 
 def pdf_anthology():
@@ -806,6 +810,40 @@ def scan_book(path, page_count):
     write_pdf(path, rasters, info={"Title": "The Lighthouse Keeper"})
 
 
+def back_matter():
+    """Back matter the book's TOC lists: endnotes (marked so by epub:type and by the landmarks), an
+    "About this document" page, and a colophon (epub:type and landmarks). The first two are read as
+    chapters; the colophon is not."""
+    opf = """<?xml version="1.0"?>
+<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="uid">
+ <metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:identifier id="uid">back-matter</dc:identifier>
+  <dc:title>Back Matter</dc:title><dc:creator>Nora Notes</dc:creator><dc:language>en</dc:language></metadata>
+ <manifest><item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>
+  <item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>
+  <item id="notes" href="notes.xhtml" media-type="application/xhtml+xml"/>
+  <item id="about" href="about.xhtml" media-type="application/xhtml+xml"/>
+  <item id="colophon" href="colophon.xhtml" media-type="application/xhtml+xml"/></manifest>
+ <spine><itemref idref="nav"/><itemref idref="c1"/><itemref idref="notes"/><itemref idref="about"/>
+  <itemref idref="colophon"/></spine></package>"""
+    nav = XHTML.format(title="Contents", body="""<nav epub:type="toc"><ol>
+<li><a href="c1.xhtml">The Survey</a></li><li><a href="notes.xhtml">Notes</a></li>
+<li><a href="about.xhtml">About this document</a></li><li><a href="colophon.xhtml">Colophon</a></li></ol></nav>
+<nav epub:type="landmarks"><ol><li><a epub:type="bodymatter" href="c1.xhtml">Start</a></li>
+<li><a epub:type="endnotes" href="notes.xhtml">Notes</a></li>
+<li><a epub:type="colophon" href="colophon.xhtml">Colophon</a></li></ol></nav>""")
+    chapter = XHTML.format(title="The Survey", body="""<h1>The Survey</h1><p>The survey of the marsh bm1
+began in spring<a epub:type="noteref" href="notes.xhtml#n1">1</a> and ended in autumn.</p>""")
+    notes = XHTML.format(title="Notes", body="""<section epub:type="endnotes"><h1>Notes</h1><ol>
+<li id="n1"><p>The spring of that year was unusually wet bm2.</p></li></ol></section>""")
+    about = XHTML.format(title="About", body="""<h1>About this document</h1><p>This report was written for the
+parish council bm3 and may be copied freely.</p>""")
+    colophon = XHTML.format(title="Colophon", body="""<section epub:type="colophon"><h1>Colophon</h1><p>Set in
+Garamond bm4 by the author.</p></section>""")
+    write_zip(os.path.join(ROOT, "back-matter.epub"), [("META-INF/container.xml", CONTAINER.format(opf="content.opf")),
+              ("content.opf", opf), ("nav.xhtml", nav), ("c1.xhtml", chapter), ("notes.xhtml", notes),
+              ("about.xhtml", about), ("colophon.xhtml", colophon)])
+
+
 def many_chapters():
     """120 short chapters (a sentence or two each), for crash tests that need many claimable tasks."""
     large_epub(os.path.join(ROOT, "many-chapters.epub"), 0, paragraphs_per_chapter=1, chapter_count=120,
@@ -814,6 +852,7 @@ def many_chapters():
 
 if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--new":
+        back_matter()
         pdf_scanned()
         pdf_mixed()
         pdf_scanned_german()
@@ -854,6 +893,7 @@ if __name__ == "__main__":
     large_epub(os.path.join(ROOT, "novella.epub"), 0, characters=50000, paragraphs_per_chapter=10)
     many_chapters()
     scene_breaks()
+    back_matter()
     fixed_layout()
     languages()
     bad_inputs()

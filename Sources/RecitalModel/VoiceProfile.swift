@@ -34,6 +34,9 @@ public struct VoiceProfile: Sendable, Codable, Equatable {
     public var apiKeyVariable: String?
     /// Fields passed through into the request body as they are (`"stream": false`, `"lang_code"`…).
     public var extra: [String: JSONValue]?
+    /// The languages the voice speaks (BCP 47: "en", "en-GB", "de"); nil when the profile does not
+    /// say (a multilingual server, or one whose voice is chosen elsewhere).
+    public var languages: [String]?
 
     public init(
         name: String,
@@ -63,6 +66,18 @@ public struct VoiceProfile: Sendable, Codable, Equatable {
         self.timeoutSeconds = timeoutSeconds
         self.apiKeyVariable = apiKeyVariable
         self.extra = extra
+    }
+
+    /// Whether the voice speaks `language` (a BCP 47 tag), compared by primary language ("en-GB"
+    /// matches "en"); nil when either side does not say.
+    public func speaks(_ language: String?) -> Bool? {
+        guard let language, let languages, !languages.isEmpty else { return nil }
+        func primary(_ tag: String) -> Substring {
+            tag.lowercased().split(whereSeparator: { $0 == "-" || $0 == "_" }).first ?? ""
+        }
+        let wanted = primary(language)
+        guard !wanted.isEmpty else { return nil }
+        return languages.contains { primary($0) == wanted }
     }
 
     /// The rate every answer is resampled to: one rate per book.

@@ -21,6 +21,7 @@ enum BundledVoices {
           "url": "http://127.0.0.1:8880",
           "model": "kokoro",
           "voice": "af_heart",
+          "languages": ["en-US"],
           "speed": 1.0,
           "format": "wav",
           "sampleRate": 24000,

@@ -110,6 +110,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         identity.concurrency = nil
         identity.apiKeyVariable = nil
         identity.name = ""
+        identity.languages = nil
         // A voice that cannot be encoded is refused when the settings are stored (`json()`), before
         // the hash is ever used.
         let voiceJSON = (try? Self.encoded(identity, what: "the voice")) ?? ""

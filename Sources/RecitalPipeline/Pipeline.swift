@@ -129,6 +129,14 @@ public struct Pipeline: Sendable {
     ) async throws -> Converter.Enqueued {
         try await jobs {
             var added = try await converter.enqueue(book, settings: settings, priority: priority)
+            // Said when the book is queued, before any request: a voice reading a language it does not
+            // speak mispronounces nearly every word.
+            if let language = book.book.metadata.language, settings.voice.speaks(language) == false {
+                let spoken = settings.voice.languages?.joined(separator: ", ") ?? ""
+                added.notes.append(
+                    "warning: the book is in \(language), but the voice '\(settings.voice.name)' speaks \(spoken)"
+                )
+            }
             if !added.created {
                 if try await store.status(book: added.bookID).first?.state == .failed {
                     _ = try await store.retry(added.bookID)

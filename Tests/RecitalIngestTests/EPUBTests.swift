@@ -129,4 +129,18 @@ struct EPUBTests {
         #expect(TextNormalizer.cleanTitle("Chapter 12") == "Chapter 12")
         #expect(TextNormalizer.cleanTitle("Preface\tvii") == "Preface")
     }
+
+    @Test(
+        "back matter the TOC lists: endnotes are read as a chapter even where the landmarks call them notes, an about page is kept, a colophon is not"
+    )
+    func backMatter() throws {
+        let book = try Ingester().read(Fixtures.path("back-matter.epub"))
+        #expect(book.chapters.map(\.title) == ["The Survey", "Notes", "About this document"])
+        #expect(book.chapters[0].text.contains("began in spring and ended in autumn"))  // the note reference
+        #expect(book.chapters[1].text.contains("unusually wet bm2"))
+        #expect(book.chapters[2].text.contains("parish council bm3"))
+        let all = book.chapters.map(\.text).joined()
+        #expect(!all.contains("bm4"))
+        #expect(book.diagnostics.contains { $0.message == "skipped colophon.xhtml: colophon" })
+    }
 }

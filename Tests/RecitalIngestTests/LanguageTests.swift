@@ -38,6 +38,20 @@ struct LanguageTests {
         }
     }
 
+    @Test("a PDF's catalog /Lang is its language, not a detection")
+    func catalogLanguage() throws {
+        let book = try Ingester().read(Fixtures.path("pdf-no-outline.pdf"))
+        #expect(book.metadata.language == "en-US")
+        #expect(!book.diagnostics.contains { $0.message.contains("(detected)") })
+        // A structure element's /Lang is not the catalog's.
+        let path = try Fixtures.temporaryDirectory().appendingPathComponent("struct.pdf").path
+        let bytes =
+            "%PDF-1.4\n1 0 obj\n<< /Type /StructElem /Lang (fr) >>\nendobj\n2 0 obj\n<< /Type /Catalog >>\nendobj\n"
+        try bytes.write(toFile: path, atomically: true, encoding: .isoLatin1)
+        #expect(PDFReader.catalogLanguage(path) == nil)
+        #expect(PDFReader.catalogLanguage(Fixtures.path("pdf-anthology.pdf")) == nil)
+    }
+
     @Test("a PDF without language metadata gets its text's language; XMP's dc:language is read")
     func pdfLanguage() {
         #expect(

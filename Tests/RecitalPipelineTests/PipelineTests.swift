@@ -157,6 +157,30 @@ struct PipelineTests {
         #expect(try MediaProbe("\(elsewhere)/Ada Author - A Basic Book.mp3").chapters.count == 3)
     }
 
+    @Test(
+        "a book in a language its voice does not speak is queued with a warning, before any request; one it speaks, or a voice that does not say, is not"
+    )
+    func voiceLanguages() async throws {
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        // No server answers at this address: the warning comes when the book is queued, not from a request.
+        var english = PipelineHarness.settings(url: "http://127.0.0.1:9")
+        english.voice.name = "narrator"
+        english.voice.languages = ["en-US", "en-GB"]
+        let french = try await Pipeline.read(Fixtures.path("languages/fr.epub"), settings: english)
+        #expect(french.book.metadata.language == "fr")
+        let added = try await pipeline.add(french, settings: english, priority: 2)
+        #expect(added.notes == ["warning: the book is in fr, but the voice 'narrator' speaks en-US, en-GB"])
+        let basic = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: english)
+        #expect(try await pipeline.add(basic, settings: english, priority: 2).notes.isEmpty)
+        var unsaid = english
+        unsaid.voice.languages = nil
+        let spanish = try await Pipeline.read(Fixtures.path("languages/es.epub"), settings: unsaid)
+        #expect(try await pipeline.add(spanish, settings: unsaid, priority: 2).notes.isEmpty)
+        // Which languages a profile names does not change a sample: the books keep their identity.
+        #expect(english.audioHash == unsaid.audioHash)
+    }
+
     @Test("pause, unpause, priority, cancel, retry, history and delete act on the table and the files")
     func control() async throws {
         let harness = try PipelineHarness()

@@ -57,9 +57,12 @@ struct ContentText {
 
     /// Extracts the text of a parsed document.
     /// - Throws: `.hostile` when elements nest deeper than ``maxDepth``.
-    /// - Parameter chapterTargets: ids the book's TOC points at; a notes section that the TOC
-    ///   lists as a chapter of its own is read, not skipped.
-    init(document: XMLDocument, chapterTargets: Set<String> = []) throws(MarkupTooDeep) {
+    /// - Parameters:
+    ///   - chapterTargets: ids the book's TOC points at; a notes section that the TOC lists as a
+    ///     chapter of its own is read, not skipped.
+    ///   - listedWhole: the TOC points at this document itself, so a notes section that makes up its
+    ///     body is the chapter it lists.
+    init(document: XMLDocument, chapterTargets: Set<String> = [], listedWhole: Bool = false) throws(MarkupTooDeep) {
         guard let root = document.root else { return }
         var pending = Pending.none
         var pendingAnchors: [String] = []
@@ -131,7 +134,9 @@ struct ContentText {
                 {
                     rootTypes.formUnion(types)
                 }
-                let listedAsChapter = element.attribute("id").map(chapterTargets.contains) ?? false
+                let listedAsChapter =
+                    (element.attribute("id").map(chapterTargets.contains) ?? false)
+                    || (listedWhole && bodyDepth.map { depth == $0 + 1 } == true)
                 if listedAsChapter, listedNotesDepth == nil,
                     types.contains(where: { Self.silentTypes[$0].map(noteKinds.contains) ?? false })
                 {

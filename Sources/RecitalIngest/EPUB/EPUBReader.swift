@@ -135,7 +135,8 @@ struct EPUBReader {
                 diagnostics.append(.note("skipped \(item.path): spine item of type \(item.mediaType) has no text"))
                 continue
             }
-            if let kind = nonProsePaths[item.path] {
+            // Notes the TOC lists as a chapter are read even when the landmarks call them notes.
+            if let kind = nonProsePaths[item.path], kind != "notes" || !wholeDocumentTargets.contains(item.path) {
                 skippedPaths[item.path] = kind
                 diagnostics.append(.note("skipped \(item.path): \(kind)"))
                 continue
@@ -151,6 +152,7 @@ struct EPUBReader {
             let text = try extract(
                 item.path,
                 chapterTargets: targets[item.path] ?? [],
+                listedWhole: wholeDocumentTargets.contains(item.path),
                 container: container,
                 diagnostics: &diagnostics
             )
@@ -366,6 +368,7 @@ struct EPUBReader {
     private func extract(
         _ path: String,
         chapterTargets: Set<String>,
+        listedWhole: Bool,
         container: EPUBContainer,
         diagnostics: inout [Diagnostic]
     ) throws(IngestError) -> ContentText {
@@ -396,7 +399,7 @@ struct EPUBReader {
             }
         }
         do {
-            return try ContentText(document: document, chapterTargets: chapterTargets)
+            return try ContentText(document: document, chapterTargets: chapterTargets, listedWhole: listedWhole)
         } catch {
             throw IngestError(.hostile, file: file, "'\(path)' nests markup deeper than \(ContentText.maxDepth) levels")
         }

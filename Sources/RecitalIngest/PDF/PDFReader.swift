@@ -203,7 +203,7 @@ struct PDFReader {
             return
         }
         let installed = Tesseract.installedLanguages()
-        let declared = document.xmpMetadata.flatMap(Self.xmpLanguage)
+        let declared = Self.catalogLanguage(file) ?? document.xmpMetadata.flatMap(Self.xmpLanguage)
         var model = "eng"
         if let declared, let wanted = Tesseract.model(forLanguage: declared) {
             if installed.contains(wanted) {
@@ -252,7 +252,9 @@ struct PDFReader {
         let pictures = read.filter { $0.value.lines.isEmpty || $0.value.confidence < Self.pictureConfidence }
         if !pictures.isEmpty, pictures.count < read.count {
             let list = Self.pageList(pictures.keys.sorted())
-            diagnostics.append(.note("\(list) \(pictures.count == 1 ? "is a picture" : "are pictures") with no words to read"))
+            diagnostics.append(
+                .note("\(list) \(pictures.count == 1 ? "is a picture" : "are pictures") with no words to read")
+            )
             for index in pictures.keys { read[index] = nil }
         }
         for (index, page) in read { pages[index] = page.lines }
@@ -679,6 +681,45 @@ struct PDFReader {
         return cleaned.hasPrefix("microsoft word - ")
     }
 
+    /// The catalog's `/Lang`, which poppler-glib does not expose. Word and LibreOffice write the
+    /// catalog as a plain object near the file's start or end (`<</Type/Catalog … /Lang(en-GB)>>`),
+    /// so the first and last 256 KB are searched; a catalog packed in a compressed object stream is
+    /// not seen, and the XMP packet is asked next.
+    static func catalogLanguage(_ file: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        let window = 256 * 1024
+        var chunks: [Data] = []
+        if let head = try? handle.read(upToCount: window) { chunks.append(head) }
+        if let size = try? handle.seekToEnd(), size > UInt64(window) {
+            try? handle.seek(toOffset: max(UInt64(window), size - UInt64(window)))
+            if let tail = try? handle.readToEnd() { chunks.append(tail) }
+        }
+        for chunk in chunks {
+            // Latin-1 maps every byte to one character, so nothing in the binary parts breaks decoding.
+            let text = String(decoding: chunk.map { UInt16($0) }, as: UTF16.self)
+            var from = text.startIndex
+            while let key = text.range(
+                of: #"/Lang\s*\([A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\)"#,
+                options: .regularExpression,
+                range: from..<text.endIndex
+            ) {
+                from = key.upperBound
+                // Structure elements carry /Lang too; only the catalog object's counts.
+                guard let opening = text[..<key.lowerBound].range(of: " obj", options: .backwards),
+                    let closing = text[key.upperBound...].range(of: "endobj"),
+                    text.distance(from: opening.upperBound, to: closing.lowerBound) < 8000,
+                    text[opening.upperBound..<closing.lowerBound].range(
+                        of: #"/Type\s*/Catalog\b"#,
+                        options: .regularExpression
+                    ) != nil
+                else { continue }
+                return String(text[key].drop { $0 != "(" }.dropFirst().dropLast())
+            }
+        }
+        return nil
+    }
+
     /// The first `dc:language` of an XMP packet (`<dc:language><rdf:Bag><rdf:li>fr</rdf:li>…`).
     static func xmpLanguage(_ xmp: String) -> String? {
         guard let block = xmp.range(of: #"<dc:language>[\s\S]*?</dc:language>"#, options: .regularExpression),
@@ -709,7 +750,7 @@ struct PDFReader {
         }
         metadata.title = title
         if title == nil { diagnostics.append(.warning("the PDF has no title")) }
-        metadata.language = document.xmpMetadata.flatMap(Self.xmpLanguage)
+        metadata.language = Self.catalogLanguage(file) ?? document.xmpMetadata.flatMap(Self.xmpLanguage)
 
         let opening = lines.prefix(400).map(\.text).joined(separator: " ").lowercased()
         if let author = document.author.map(TextNormalizer.clean), !author.isEmpty {
