@@ -183,6 +183,28 @@ struct ConvertCommandTests {
     }
 
     @Test(
+        "a scanned PDF converts: its OCR text is what the server is asked to speak, chapter by chapter, into a finished file; --ocr never refuses it with 65"
+    )
+    func scannedBook() async throws {
+        let server = FakeTTSServer()
+        let setup = try Setup()
+        let book = Fixtures.path("pdf-scanned.pdf")
+        try await server.serve { url in
+            let result = try await setup.run(["convert", book, "--tts-url", url, "--format", "mp3"])
+            #expect(result.status == 0, "\(result.stderr.suffix(800))")
+            #expect(result.stderr.contains("pdf-scanned.pdf: OCR 5/5 pages"))
+            #expect(result.stderr.contains("(4 chapters)"))
+            let spoken = server.bodies.joined(separator: " ")
+            #expect(spoken.contains("thirty years Tobias Wren had kept its lamp burning"))
+            #expect(spoken.contains("which was the best thing a keeper could hope for"))
+            #expect(FileManager.default.fileExists(atPath: setup.home + "/out/The Lighthouse Keeper.mp3"))
+        }
+        let refused = try await setup.run(["convert", book, "--ocr", "never", "--tts-url", "http://127.0.0.1:9"])
+        #expect(refused.status == 65)
+        #expect(refused.stderr.contains("\(book): no text layer: this looks like a scanned PDF (read it with --ocr auto)"))
+    }
+
+    @Test(
         "exit codes: 1 for a permanent server failure, 75 when the server stays unreachable, 65 for unreadable input, 64 for a missing API key"
     )
     func exitCodes() async throws {
