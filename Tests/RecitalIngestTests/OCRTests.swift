@@ -8,7 +8,8 @@ import Testing
 
 /// Scanned PDFs made by the fixture script from text it also writes out (`NAME.txt`), so what OCR
 /// reads is measured against the words that were drawn.
-@Suite("Scanned PDFs through OCR")
+// One at a time: each test already reads its pages on every core.
+@Suite("Scanned PDFs through OCR", .serialized)
 struct OCRTests {
     @Test(
         "a scanned book is read with OCR: chapters from its headings, running lines and page numbers gone, hyphens rejoined, the clean pages' words at least 95 % right, a faded page named"

@@ -201,7 +201,9 @@ struct ConvertCommandTests {
         }
         let refused = try await setup.run(["convert", book, "--ocr", "never", "--tts-url", "http://127.0.0.1:9"])
         #expect(refused.status == 65)
-        #expect(refused.stderr.contains("\(book): no text layer: this looks like a scanned PDF (read it with --ocr auto)"))
+        #expect(
+            refused.stderr.contains("\(book): no text layer: this looks like a scanned PDF (read it with --ocr auto)")
+        )
     }
 
     @Test(

@@ -32,7 +32,7 @@ struct PageRecognizer {
         let results = Mutex<[Int: Page]>([:])
         let failure = Mutex<IngestError?>(nil)
         let started = ContinuousClock.now
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        let work: @Sendable () -> Void = {
             do throws(IngestError) {
                 let document = try open()
                 let engine = try makeEngine()
@@ -55,6 +55,20 @@ struct PageRecognizer {
                 failure.withLock { $0 = $0 ?? error }
             }
         }
+        // Threads of their own, not Dispatch's shared workers: a page takes a second or more, and
+        // the cooperative pool that runs the rest of the process must not wait behind it.
+        let finished = DispatchGroup()
+        for _ in 1..<workers {
+            finished.enter()
+            let thread = Thread {
+                work()
+                finished.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        work()
+        finished.wait()
         if let error = failure.withLock({ $0 }) { throw error }
         return results.withLock { $0 }
     }
