@@ -9,18 +9,20 @@ extension JobStore {
     public func enqueue(_ book: NewBook) async throws(JobError) -> EnqueueResult {
         let time = now()
         return try await write { db in
-            if let existing = try Int64.fetchOne(
-                db,
+            if let existing = try db.value(
+                Int64.self,
                 sql: "SELECT id FROM books WHERE content_hash = ? AND settings_hash = ?",
                 arguments: [book.contentHash, book.settingsHash]
             ) {
                 return .existing(existing)
             }
-            try db.execute(
+            let inserted = try db.value(
+                Int64.self,
                 sql: """
                     INSERT INTO books (source_path, content_hash, settings_hash, settings_json, title, authors,
                         language, sample_rate, priority, created_at, updated_at, metadata_json)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    RETURNING id
                     """,
                 arguments: [
                     book.sourcePath, book.contentHash, book.settingsHash, book.settingsJSON, book.title,
@@ -28,35 +30,37 @@ extension JobStore {
                     book.metadataJSON,
                 ]
             )
-            let bookID = db.lastInsertedRowID
-            let insertSegment = try db.makeStatement(
-                sql: """
-                    INSERT INTO segments (book_id, chapter_idx, idx, text, boundary, text_hash)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """
-            )
+            guard let bookID = inserted else { throw JobError(.database, "the new book's row has no id") }
             for chapter in book.chapters {
                 try db.execute(
                     sql: "INSERT INTO chapters (book_id, idx, title, segment_count) VALUES (?, ?, ?, ?)",
                     arguments: [bookID, chapter.index, chapter.title, chapter.segments.count]
                 )
-                for segment in chapter.segments {
-                    try insertSegment.execute(arguments: [
-                        bookID, chapter.index, segment.index, segment.text, segment.boundary.rawValue,
-                        ContentHash.text(segment.text),
-                    ])
-                }
-                try db.execute(
+                try db.executeMany(
+                    sql: """
+                        INSERT INTO segments (book_id, chapter_idx, idx, text, boundary, text_hash)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: chapter.segments.map { segment in
+                        [
+                            bookID, chapter.index, segment.index, segment.text, segment.boundary.rawValue,
+                            ContentHash.text(segment.text),
+                        ]
+                    }
+                )
+                let task = try db.value(
+                    Int64.self,
                     sql: """
                         INSERT INTO tasks (book_id, kind, chapter_idx, state, priority, max_attempts, scheduled_at,
                             created_at, updated_at)
                         VALUES (?, 'synthesize', ?, 'available', ?, ?, ?, ?, ?)
+                        RETURNING id
                         """,
                     arguments: [
                         bookID, chapter.index, book.priority, RetryPolicy.task.maxAttempts, time, time, time,
                     ]
                 )
-                try Self.log(db, taskID: db.lastInsertedRowID, at: time, kind: "enqueued", message: chapter.title)
+                if let task { try Self.log(db, taskID: task, at: time, kind: "enqueued", message: chapter.title) }
             }
             try Self.insertEncodeTasks(db, book: bookID, formats: book.encodeFormats, priority: book.priority, at: time)
             return .created(bookID)
@@ -65,7 +69,7 @@ extension JobStore {
 
     public func book(_ id: Int64) async throws(JobError) -> BookRecord {
         let found = try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM books WHERE id = ?", arguments: [id]).map(Self.bookRecord)
+            try db.row(sql: "SELECT * FROM books WHERE id = ?", arguments: [id]).map(Self.bookRecord)
         }
         guard let found else { throw JobError(.notFound, "no such book", bookID: id) }
         return found
@@ -74,8 +78,8 @@ extension JobStore {
     /// Books with work left (waiting, running or failed tasks), not paused or cancelled, oldest first.
     public func unfinishedBooks() async throws(JobError) -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(
-                db,
+            try db.values(
+                Int64.self,
                 sql: """
                     SELECT DISTINCT b.id FROM books b JOIN tasks t ON t.book_id = b.id
                     WHERE b.cancelled_at IS NULL AND b.paused_at IS NULL AND t.state IN ('available', 'running', 'failed')
@@ -88,8 +92,8 @@ extension JobStore {
     /// The book with this source file, most recent first.
     public func books(withSource path: String) async throws(JobError) -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(
-                db,
+            try db.values(
+                Int64.self,
                 sql: "SELECT id FROM books WHERE source_path = ? ORDER BY id DESC",
                 arguments: [path]
             )
@@ -126,8 +130,8 @@ extension JobStore {
         )
         let time = now()
         try await write { db in
-            let ids = try Int64.fetchAll(
-                db,
+            let ids = try db.values(
+                Int64.self,
                 sql: "SELECT id FROM tasks WHERE book_id = ? AND state = 'available'",
                 arguments: [book]
             )
@@ -145,8 +149,7 @@ extension JobStore {
                 arguments: [time, book]
             )
             var retried = 0
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: "SELECT id, state FROM tasks WHERE book_id = ? AND state IN ('failed', 'cancelled')",
                 arguments: [book]
             ) {
@@ -196,8 +199,7 @@ extension JobStore {
     /// Removes a book and everything recorded about it (tasks, checkpoints, outputs rows; not files).
     public func delete(_ book: Int64) async throws(JobError) {
         let found = try await write { db in
-            try db.execute(sql: "DELETE FROM books WHERE id = ?", arguments: [book])
-            return db.changesCount > 0
+            try db.execute(sql: "DELETE FROM books WHERE id = ?", arguments: [book]) > 0
         }
         guard found else { throw JobError(.notFound, "no such book", bookID: book) }
     }
@@ -208,7 +210,7 @@ extension JobStore {
     /// The book a key made, and the bytes it was made from.
     public func requestKey(_ key: String) async throws(JobError) -> (book: Int64, contentHash: String)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT book_id, content_hash FROM request_keys WHERE key = ?", arguments: [key])
+            try db.row(sql: "SELECT book_id, content_hash FROM request_keys WHERE key = ?", arguments: [key])
                 .map { ($0["book_id"], $0["content_hash"]) }
         }
     }

@@ -7,8 +7,7 @@ extension JobStore {
     /// The segments of a chapter that have no checkpoint yet, in order.
     public func pendingSegments(book: Int64, chapter: Int) async throws(JobError) -> [SegmentWork] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT s.chapter_idx, s.idx, s.text, s.text_hash, s.boundary FROM segments s
                     LEFT JOIN checkpoints c ON c.book_id = s.book_id AND c.chapter_idx = s.chapter_idx AND c.idx = s.idx
@@ -24,8 +23,7 @@ extension JobStore {
     /// The checkpoints of a chapter (or of the whole book), in order.
     public func checkpoints(book: Int64, chapter: Int? = nil) async throws(JobError) -> [CheckpointRecord] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT * FROM checkpoints WHERE book_id = ? AND (? IS NULL OR chapter_idx = ?)
                     ORDER BY chapter_idx, idx
@@ -41,8 +39,8 @@ extension JobStore {
         let time = now()
         return try await write { db in
             guard
-                try Bool.fetchOne(
-                    db,
+                try db.value(
+                    Bool.self,
                     sql: "SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
                     arguments: [task.id, task.token]
                 ) != nil
@@ -75,8 +73,7 @@ extension JobStore {
                     arguments: [record.bookID, record.chapterIndex, record.index]
                 )
                 guard
-                    let task = try Row.fetchOne(
-                        db,
+                    let task = try db.row(
                         sql:
                             "SELECT id, state FROM tasks WHERE book_id = ? AND kind = 'synthesize' AND chapter_idx = ?",
                         arguments: [record.bookID, record.chapterIndex]
@@ -110,8 +107,7 @@ extension JobStore {
     /// Every segment of a book with its chapter's title, in order: what the encoder assembles.
     public func segments(book: Int64) async throws(JobError) -> [(chapterTitle: String, segment: SegmentWork)] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT s.chapter_idx, s.idx, s.text, s.text_hash, s.boundary, c.title FROM segments s
                     JOIN chapters c ON c.book_id = s.book_id AND c.idx = s.chapter_idx

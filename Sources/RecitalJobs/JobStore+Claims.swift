@@ -35,9 +35,8 @@ extension JobStore {
             return []
         }
         return try await write { db in
-            let arguments: StatementArguments = [claim.state.rawValue, owner, token, leaseEnd, time, time, limit]
-            let rows = try Row.fetchAll(
-                db,
+            let arguments: SQLArguments = [claim.state.rawValue, owner, token, leaseEnd, time, time, limit]
+            let rows = try db.rows(
                 sql: """
                     UPDATE tasks
                     SET state = ?, attempt = attempt + \(claim.attemptDelta), lease_owner = ?, lease_token = ?,
@@ -86,16 +85,15 @@ extension JobStore {
     public func heartbeat(_ task: ClaimedTask) async throws(JobError) -> LeaseStatus {
         let time = now()
         return try await write { db in
-            try db.execute(
+            let renewed = try db.execute(
                 sql: """
                     UPDATE tasks SET lease_expires_at = ?, updated_at = ?
                     WHERE id = ? AND lease_token = ? AND state = 'running'
                     """,
                 arguments: [time + Self.leaseDuration, time, task.id, task.token]
             )
-            guard db.changesCount == 1 else { return .lost }
-            let flags = try Row.fetchOne(
-                db,
+            guard renewed == 1 else { return .lost }
+            let flags = try db.row(
                 sql: "SELECT paused_at, cancelled_at FROM books WHERE id = ?",
                 arguments: [task.bookID]
             )
@@ -113,8 +111,7 @@ extension JobStore {
         let time = now()
         let host = self.host
         return try await write { db in
-            let rows = try Row.fetchAll(
-                db,
+            let rows = try db.rows(
                 sql: """
                     SELECT t.id, t.attempt, t.max_attempts, t.lease_expires_at, b.cancelled_at, w.pid, w.host
                     FROM tasks t JOIN books b ON b.id = t.book_id LEFT JOIN workers w ON w.id = t.lease_owner
@@ -191,13 +188,12 @@ extension JobStore {
         error: String?,
         retryAfter: Double?,
         note: String? = nil,
-        alongside: @escaping @Sendable (Database, Double) throws -> Void = { _, _ in }
+        alongside: @escaping @Sendable (any SQLSession, Double) throws -> Void = { _, _ in }
     ) async throws(JobError) -> Bool {
         let time = now()
         return try await write { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
+                let row = try db.row(
                     sql:
                         "SELECT attempt, max_attempts FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
                     arguments: [task.id, task.token]
@@ -229,7 +225,7 @@ extension JobStore {
     static func apply(
         _ transition: TaskTransition,
         to taskID: Int64,
-        in db: Database,
+        in db: any SQLSession,
         at time: Double,
         error: String?,
         scheduledAt: Double? = nil
@@ -261,7 +257,7 @@ extension JobStore {
         _ taskID: Int64,
         from state: TaskState,
         on event: TaskEvent,
-        in db: Database,
+        in db: any SQLSession,
         at time: Double,
         scheduledAt: Double? = nil,
         log kind: String,
@@ -293,8 +289,8 @@ extension JobStore {
         guard !books.isEmpty else { return false }
         let list = books.map(String.init).joined(separator: ",")
         return try await read { db in
-            try Bool.fetchOne(
-                db,
+            try db.value(
+                Bool.self,
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM tasks t JOIN books b ON b.id = t.book_id
                         WHERE t.book_id IN (\(list)) AND t.kind = ? AND t.state IN ('available', 'running')

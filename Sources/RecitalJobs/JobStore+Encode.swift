@@ -5,15 +5,14 @@ public import RecitalModel
 /// Encode tasks, the names of finished files, and the files themselves.
 extension JobStore {
     static func insertEncodeTasks(
-        _ db: Database,
+        _ db: any SQLSession,
         book: Int64,
         formats: [AudioContainer],
         priority: Int,
         at time: Double
     ) throws {
         for format in formats.map(\.rawValue) {
-            if let existing = try Row.fetchOne(
-                db,
+            if let existing = try db.row(
                 sql: "SELECT id, state FROM tasks WHERE book_id = ? AND kind = 'encode' AND format = ?",
                 arguments: [book, format]
             ) {
@@ -32,15 +31,17 @@ extension JobStore {
                 }
                 continue
             }
-            try db.execute(
+            let task = try db.value(
+                Int64.self,
                 sql: """
                     INSERT INTO tasks (book_id, kind, format, state, priority, max_attempts, scheduled_at, created_at,
                         updated_at)
                     VALUES (?, 'encode', ?, 'available', ?, ?, ?, ?, ?)
+                    RETURNING id
                     """,
                 arguments: [book, format, priority, RetryPolicy.task.maxAttempts, time, time, time]
             )
-            try log(db, taskID: db.lastInsertedRowID, at: time, kind: "enqueued", message: "encode \(format)")
+            if let task { try log(db, taskID: task, at: time, kind: "enqueued", message: "encode \(format)") }
         }
     }
 
@@ -48,7 +49,8 @@ extension JobStore {
     public func scheduleEncode(_ book: Int64, formats: [AudioContainer]) async throws(JobError) {
         let time = now()
         try await write { db in
-            let priority = try Int.fetchOne(db, sql: "SELECT priority FROM books WHERE id = ?", arguments: [book]) ?? 2
+            let priority =
+                try db.value(Int.self, sql: "SELECT priority FROM books WHERE id = ?", arguments: [book]) ?? 2
             try Self.insertEncodeTasks(db, book: book, formats: formats, priority: priority, at: time)
         }
     }
@@ -93,15 +95,15 @@ extension JobStore {
         isFree: @escaping @Sendable (String) -> Bool
     ) async throws(JobError) -> String {
         try await write { db in
-            let held = try String.fetchOne(
-                db,
+            let held = try db.value(
+                String.self,
                 sql: "SELECT stem FROM output_names WHERE book_id = ? AND folder = ?",
                 arguments: [book, folder]
             )
             if let held, isFree(held) { return held }
             let taken = Set(
-                try String.fetchAll(
-                    db,
+                try db.values(
+                    String.self,
                     sql: "SELECT stem FROM output_names WHERE folder = ? AND book_id <> ?",
                     arguments: [folder, book]
                 )
@@ -127,8 +129,7 @@ extension JobStore {
     public func encodeStates(book: Int64) async throws(JobError) -> [AudioContainer: TaskState] {
         try await read { db in
             var states: [AudioContainer: TaskState] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: "SELECT format, state FROM tasks WHERE book_id = ? AND kind = 'encode'",
                 arguments: [book]
             ) {
@@ -145,8 +146,7 @@ extension JobStore {
     /// The finished files of a book.
     public func outputs(book: Int64) async throws(JobError) -> [OutputRecord] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: "SELECT * FROM outputs WHERE book_id = ? ORDER BY format, part",
                 arguments: [book]
             ).compactMap { row in
@@ -169,8 +169,8 @@ extension JobStore {
     /// Completed books whose last file was written before `time` and that are not purged yet.
     public func finished(before time: Double) async throws(JobError) -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(
-                db,
+            try db.values(
+                Int64.self,
                 sql: """
                     SELECT o.book_id FROM outputs o JOIN books b ON b.id = o.book_id
                     WHERE b.purged_at IS NULL
@@ -195,7 +195,7 @@ extension JobStore {
     /// When a book's files were purged, if they were.
     public func purgedAt(_ book: Int64) async throws(JobError) -> Double? {
         try await read { db in
-            try Double.fetchOne(db, sql: "SELECT purged_at FROM books WHERE id = ?", arguments: [book])
+            try db.value(Double.self, sql: "SELECT purged_at FROM books WHERE id = ?", arguments: [book])
         }
     }
 }

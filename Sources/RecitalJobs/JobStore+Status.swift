@@ -10,8 +10,7 @@ extension JobStore {
         return try await read { db in
             // Every query takes the same filter: one book, or all.
             let only = book.map { " WHERE book_id = \($0)" } ?? ""
-            let books = try Row.fetchAll(
-                db,
+            let books = try db.rows(
                 sql: """
                     SELECT id, title, authors, priority, created_at, source_path, paused_at, cancelled_at FROM books
                     \(book.map { " WHERE id = \($0)" } ?? "") ORDER BY id
@@ -19,15 +18,15 @@ extension JobStore {
             )
             // Tasks are counted in SQL: a library has tens of thousands of chapters.
             var tallies: [Int64: Tally] = [:]
-            let tallied = try Row.fetchCursor(
-                db,
+            let tallied = try db.rows(
                 sql: """
-                    SELECT book_id, COUNT(*), SUM(state = 'completed'), SUM(state = 'running'), SUM(state = 'failed'),
-                        SUM(kind = 'synthesize'), SUM(kind = 'synthesize' AND state = 'completed')
+                    SELECT book_id, COUNT(*), \(Self.count("state = 'completed'")), \(Self.count("state = 'running'")),
+                        \(Self.count("state = 'failed'")), \(Self.count("kind = 'synthesize'")),
+                        \(Self.count("kind = 'synthesize' AND state = 'completed'"))
                     FROM tasks\(only) GROUP BY book_id
                     """
             )
-            while let row = try tallied.next() {
+            for row in tallied {
                 tallies[row[0]] = Tally(
                     all: row[1],
                     completed: row[2],
@@ -39,8 +38,7 @@ extension JobStore {
             }
             // The first failure in book order (chapters, then encodes) explains a failed book.
             var failures: [Int64: String] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: """
                     SELECT book_id, last_error, interruptions, kind, chapter_idx, format FROM tasks
                     WHERE state = 'failed'\(book.map { " AND book_id = \($0)" } ?? "")
@@ -50,8 +48,7 @@ extension JobStore {
                 failures[row["book_id"]] = Self.failure(row)
             }
             var outputs: [Int64: [String]] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: "SELECT book_id, path FROM outputs\(only) ORDER BY book_id, format, part"
             ) {
                 outputs[row["book_id"], default: []].append(row["path"])
@@ -60,8 +57,7 @@ extension JobStore {
             let done = try Self.counts(db, "SELECT book_id, COUNT(*) FROM checkpoints\(only) GROUP BY book_id")
             // Rate over the last ten minutes of checkpoints, for the ETA of books being worked on.
             var recent: [Int64: (count: Int, first: Double)] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: """
                     SELECT book_id, COUNT(*) AS n, MIN(created_at) AS first FROM checkpoints
                     WHERE created_at > ?\(book.map { " AND book_id = \($0)" } ?? "")
@@ -73,8 +69,7 @@ extension JobStore {
                 recent[row["book_id"]] = (row["n"], row["first"])
             }
             var warnings: [Int64: [String]] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: """
                     SELECT t.book_id, e.message FROM task_events e JOIN tasks t ON t.id = e.task_id
                     WHERE e.kind = 'skipped'\(book.map { " AND t.book_id = \($0)" } ?? "") ORDER BY e.id
@@ -142,15 +137,18 @@ extension JobStore {
     }
 
     /// `book_id, count` rows as a dictionary.
-    private static func counts(_ db: Database, _ sql: String) throws -> [Int64: Int] {
+    private static func counts(_ db: any SQLSession, _ sql: String) throws -> [Int64: Int] {
         var result: [Int64: Int] = [:]
-        for row in try Row.fetchAll(db, sql: sql) { result[row[0]] = row[1] }
+        for row in try db.rows(sql: sql) { result[row[0]] = row[1] }
         return result
     }
 
     /// Why a failed task failed, telling attempts lost to dying workers from errors: "stopped 8 times
     /// while encoding mp3; the last error was …".
-    static func failure(_ task: Row) -> String {
+    /// Rows where `condition` holds, in SQL both databases read (PostgreSQL does not sum booleans).
+    static func count(_ condition: String) -> String { "SUM(CASE WHEN \(condition) THEN 1 ELSE 0 END)" }
+
+    static func failure(_ task: SQLRow) -> String {
         let error: String? = task["last_error"]
         let interruptions: Int = task["interruptions"]
         guard interruptions > 0 else { return error ?? "failed" }
@@ -166,8 +164,7 @@ extension JobStore {
     /// The history of every task of a book, oldest first.
     public func events(book: Int64) async throws(JobError) -> [TaskEventRecord] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT e.task_id, e.at, e.kind, e.message FROM task_events e JOIN tasks t ON t.id = e.task_id
                     WHERE t.book_id = ? ORDER BY e.id
@@ -180,8 +177,8 @@ extension JobStore {
     /// Task states of a book by chapter, for tests and progress.
     public func taskStates(book: Int64) async throws(JobError) -> [TaskState] {
         try await read { db in
-            try String.fetchAll(
-                db,
+            try db.values(
+                String.self,
                 sql: "SELECT state FROM tasks WHERE book_id = ? ORDER BY chapter_idx",
                 arguments: [book]
             )
@@ -192,8 +189,7 @@ extension JobStore {
     /// Every chapter of a book with its synthesis task's state, checkpoints and attempts.
     public func chapters(book: Int64) async throws(JobError) -> [ChapterStatus] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT c.idx, c.title, c.segment_count, t.state, t.attempt, t.max_attempts, t.last_error,
                         (SELECT COUNT(*) FROM checkpoints k WHERE k.book_id = c.book_id AND k.chapter_idx = c.idx)
@@ -232,8 +228,8 @@ extension JobStore {
     public func changes(since: Double) async throws(JobError) -> (changed: Set<Int64>, all: Set<Int64>) {
         try await read { db in
             var changed = Set(
-                try Int64.fetchAll(
-                    db,
+                try db.values(
+                    Int64.self,
                     sql: """
                         SELECT id FROM books WHERE updated_at > ?1 OR created_at > ?1
                         UNION SELECT DISTINCT book_id FROM checkpoints WHERE created_at > ?1
@@ -242,15 +238,15 @@ extension JobStore {
                 )
             )
             changed.formUnion(
-                try Int64.fetchAll(
-                    db,
+                try db.values(
+                    Int64.self,
                     sql: """
                         SELECT DISTINCT t.book_id FROM task_events e JOIN tasks t ON t.id = e.task_id WHERE e.at > ?
                         """,
                     arguments: [since]
                 )
             )
-            return (changed, Set(try Int64.fetchAll(db, sql: "SELECT id FROM books")))
+            return (changed, Set(try db.values(Int64.self, sql: "SELECT id FROM books")))
         }
     }
 }

@@ -7,7 +7,7 @@ public import RecitalModel
 extension JobStore {
     public func watchedFile(_ path: String) async throws(JobError) -> WatchedFile? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM watched_files WHERE path = ?", arguments: [path])
+            try db.row(sql: "SELECT * FROM watched_files WHERE path = ?", arguments: [path])
                 .map(Self.watchedFile)
         }
     }
@@ -21,8 +21,7 @@ extension JobStore {
         // States are an enum's raw values, so listing them inline is safe.
         let stateFilter = states.map { " AND state IN (\($0.map { "'\($0.rawValue)'" }.joined(separator: ",")))" } ?? ""
         return try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT * FROM watched_files WHERE (?1 IS NULL OR inbox = ?1)\(stateFilter)
                     ORDER BY inbox, relative_path
@@ -62,8 +61,8 @@ extension JobStore {
     /// The books of queued files (under any inbox, by any watcher): the work a watcher takes on.
     public func watchedBooksQueued() async throws(JobError) -> [Int64] {
         try await read { db in
-            try Int64.fetchAll(
-                db,
+            try db.values(
+                Int64.self,
                 sql: """
                     SELECT DISTINCT w.book_id FROM watched_files w JOIN books b ON b.id = w.book_id
                     WHERE w.state = 'queued' ORDER BY b.priority, w.book_id
@@ -75,8 +74,8 @@ extension JobStore {
     /// The book with these bytes and these audio settings, if one is in the table.
     public func book(contentHash: String, settingsHash: String) async throws(JobError) -> Int64? {
         try await read { db in
-            try Int64.fetchOne(
-                db,
+            try db.value(
+                Int64.self,
                 sql: "SELECT id FROM books WHERE content_hash = ? AND settings_hash = ?",
                 arguments: [contentHash, settingsHash]
             )
@@ -89,8 +88,7 @@ extension JobStore {
         let time = now()
         let host = self.host
         return try await write { db in
-            let row = try Row.fetchOne(
-                db,
+            let row = try db.row(
                 sql: "SELECT owner, lease_expires_at FROM watch_inboxes WHERE path = ?",
                 arguments: [inbox]
             )
@@ -144,9 +142,8 @@ extension JobStore {
     public func watchStatus() async throws(JobError) -> [WatchedInbox] {
         let time = now()
         return try await read { db in
-            let inboxes = try Row.fetchAll(db, sql: "SELECT * FROM watch_inboxes ORDER BY path")
-            let files = try Row.fetchAll(
-                db,
+            let inboxes = try db.rows(sql: "SELECT * FROM watch_inboxes ORDER BY path")
+            let files = try db.rows(
                 sql: """
                     SELECT w.*, (SELECT COUNT(*) FROM tasks t WHERE t.book_id = w.book_id AND t.state = 'running')
                         AS running
@@ -175,7 +172,7 @@ extension JobStore {
         }
     }
 
-    static func watchedFile(_ row: Row) -> WatchedFile {
+    static func watchedFile(_ row: SQLRow) -> WatchedFile {
         WatchedFile(
             path: row["path"],
             inbox: row["inbox"],

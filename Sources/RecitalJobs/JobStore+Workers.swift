@@ -24,8 +24,7 @@ extension JobStore {
     /// Every registered worker with what it holds and when it last renewed a lease.
     public func workers() async throws(JobError) -> [WorkerStatus] {
         try await read { db in
-            try Row.fetchAll(
-                db,
+            try db.rows(
                 sql: """
                     SELECT w.id, w.host, w.pid, w.started_at,
                         MAX(w.heartbeat_at, COALESCE(MAX(t.lease_expires_at) - ?, 0)) AS heartbeat,
@@ -53,8 +52,7 @@ extension JobStore {
         let since = now() - window
         return try await read { db in
             guard
-                let row = try Row.fetchOne(
-                    db,
+                let row = try db.row(
                     sql: """
                         SELECT SUM(LENGTH(s.text)) AS characters, MIN(c.created_at) AS first, MAX(c.created_at) AS last
                         FROM checkpoints c JOIN segments s
@@ -75,8 +73,7 @@ extension JobStore {
     public func lastResults() async throws(JobError) -> [Int64: (ok: Bool, message: String?, at: Double)] {
         try await read { db in
             var results: [Int64: (ok: Bool, message: String?, at: Double)] = [:]
-            for row in try Row.fetchAll(
-                db,
+            for row in try db.rows(
                 sql: """
                     SELECT t.book_id, e.kind, e.message, e.at FROM task_events e JOIN tasks t ON t.id = e.task_id
                     WHERE e.id IN (

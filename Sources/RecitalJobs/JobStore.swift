@@ -89,17 +89,18 @@ public final class JobStore: Sendable {
 
     /// Names of the migrations applied to this database, in order.
     public func appliedMigrations() async throws(JobError) -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+        try await read { db in try db.values(String.self, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
     }
 
-    static func log(_ db: Database, taskID: Int64, at time: Double, kind: String, message: String) throws {
+    static func log(_ db: any SQLSession, taskID: Int64, at time: Double, kind: String, message: String) throws {
         try db.execute(
             sql: "INSERT INTO task_events (task_id, at, kind, message) VALUES (?, ?, ?, ?)",
             arguments: [taskID, time, kind, message]
         )
     }
 
-    static func checkpoint(_ row: Row) -> CheckpointRecord {
+    static func checkpoint(_ row: SQLRow) -> CheckpointRecord {
         CheckpointRecord(
             bookID: row["book_id"],
             chapterIndex: row["chapter_idx"],
@@ -112,7 +113,7 @@ public final class JobStore: Sendable {
         )
     }
 
-    static func segmentWork(_ row: Row, book: Int64) -> SegmentWork {
+    static func segmentWork(_ row: SQLRow, book: Int64) -> SegmentWork {
         SegmentWork(
             bookID: book,
             chapterIndex: row["chapter_idx"],
@@ -123,7 +124,7 @@ public final class JobStore: Sendable {
         )
     }
 
-    static func bookRecord(_ row: Row) -> BookRecord {
+    static func bookRecord(_ row: SQLRow) -> BookRecord {
         let authors: String = row["authors"]
         return BookRecord(
             id: row["id"],
@@ -140,17 +141,17 @@ public final class JobStore: Sendable {
         )
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JobError) -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws(JobError) -> T {
         do {
-            return try await pool.write(body)
+            return try await pool.write { db in try body(SQLiteSession(db)) }
         } catch {
             throw Self.translate(error)
         }
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(JobError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws(JobError) -> T {
         do {
-            return try await pool.read(body)
+            return try await pool.read { db in try body(SQLiteSession(db)) }
         } catch {
             throw Self.translate(error)
         }

@@ -22,9 +22,9 @@ struct JobStoreTests {
     func pragmas() async throws {
         let store = try JobStore(path: try JobFixtures.database())
         for connection in ["writer", "reader"] {
-            let read: @Sendable (Database) throws -> [String] = { db in
+            let read: @Sendable (any SQLSession) throws -> [String] = { db in
                 try ["journal_mode", "synchronous", "foreign_keys", "busy_timeout"].map {
-                    try String.fetchOne(db, sql: "PRAGMA \($0)") ?? ""
+                    try db.value(String.self, sql: "PRAGMA \($0)") ?? ""
                 }
             }
             let values = connection == "writer" ? try await store.write(read) : try await store.read(read)

@@ -1,0 +1,34 @@
+/// One connection inside a transaction, as the job store uses it. Statements use `?` for their
+/// arguments; each database's session turns them into what its server wants. Calls block: a
+/// session lives on a thread of the database's own, never on the cooperative pool.
+protocol SQLSession: AnyObject {
+    /// Runs a statement; returns how many rows it changed.
+    @discardableResult
+    func execute(sql: String, arguments: SQLArguments) throws -> Int
+
+    /// Runs one statement once per argument list (a prepared statement where the database has one).
+    func executeMany(sql: String, arguments: [SQLArguments]) throws
+
+    func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow]
+}
+
+extension SQLSession {
+    @discardableResult
+    func execute(sql: String) throws -> Int { try execute(sql: sql, arguments: []) }
+
+    func rows(sql: String) throws -> [SQLRow] { try rows(sql: sql, arguments: []) }
+
+    func row(sql: String, arguments: SQLArguments = []) throws -> SQLRow? {
+        try rows(sql: sql, arguments: arguments).first
+    }
+
+    /// The first column of every row.
+    func values<T: SQLConvertible>(_ type: T.Type, sql: String, arguments: SQLArguments = []) throws -> [T] {
+        try rows(sql: sql, arguments: arguments).compactMap { $0.values.first.flatMap(T.init(sqlValue:)) }
+    }
+
+    /// The first column of the first row; nil for no row or NULL.
+    func value<T: SQLConvertible>(_ type: T.Type, sql: String, arguments: SQLArguments = []) throws -> T? {
+        try rows(sql: sql, arguments: arguments).first?.values.first.flatMap(T.init(sqlValue:))
+    }
+}
