@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: - C libraries (one target each; only their wrapper imports them)
@@ -67,7 +68,14 @@ let package = Package(
             dependencies: ["RecitalModel", "RecitalXML", "RecitalZip", "RecitalPDF", "RecitalOCR"],
             swiftSettings: strictSettings
         ),
-        .target(name: "RecitalJobs", dependencies: ["RecitalModel", grdb], swiftSettings: strictSettings),
+        .target(
+            name: "RecitalJobs",
+            dependencies: [
+                "RecitalModel", grdb, .product(name: "PostgresNIO", package: "postgres-nio"), nioCore, nioPosix,
+                logging,
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "RecitalEncode",
             dependencies: ["RecitalModel", "RecitalMedia"],

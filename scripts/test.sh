@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 # The dashboard's browser test drives Debian's Chromium through Playwright.
 RECITAL_BROWSER_PYTHON="$(./scripts/install-browser.sh)"
 export RECITAL_BROWSER_PYTHON
+# Every job-store test runs on PostgreSQL too: a throwaway server on a loopback port.
+if [ -z "${RECITAL_POSTGRES_URL:-}" ]; then
+  RECITAL_POSTGRES_URL="$(./scripts/start-postgres.sh 55432)"
+  export RECITAL_POSTGRES_URL
+  trap './scripts/stop-postgres.sh 55432' EXIT
+fi
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build --disable-xctest

@@ -219,7 +219,10 @@ extension JobStore {
         let time = now()
         try await write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO request_keys (key, book_id, content_hash, created_at) VALUES (?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO request_keys (key, book_id, content_hash, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (key) DO NOTHING
+                    """,
                 arguments: [key, book, contentHash, time]
             )
         }

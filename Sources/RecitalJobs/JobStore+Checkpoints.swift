@@ -25,7 +25,7 @@ extension JobStore {
         try await read { db in
             try db.rows(
                 sql: """
-                    SELECT * FROM checkpoints WHERE book_id = ? AND (? IS NULL OR chapter_idx = ?)
+                    SELECT * FROM checkpoints WHERE book_id = ? AND (CAST(? AS BIGINT) IS NULL OR chapter_idx = ?)
                     ORDER BY chapter_idx, idx
                     """,
                 arguments: [book, chapter, chapter]
@@ -47,9 +47,13 @@ extension JobStore {
             else { return false }
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO checkpoints (book_id, chapter_idx, idx, text_hash, audio_path, checksum,
+                    INSERT INTO checkpoints (book_id, chapter_idx, idx, text_hash, audio_path, checksum,
                         sample_count, sample_rate, created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (book_id, chapter_idx, idx) DO UPDATE SET text_hash = excluded.text_hash,
+                        audio_path = excluded.audio_path, checksum = excluded.checksum,
+                        sample_count = excluded.sample_count, sample_rate = excluded.sample_rate,
+                        created_at = excluded.created_at
                     """,
                 arguments: [
                     record.bookID, record.chapterIndex, record.index, record.textHash, record.audioPath,

@@ -46,7 +46,7 @@ extension JobStore {
                         WHERE t.state = 'available' AND t.scheduled_at <= ?
                             AND b.paused_at IS NULL AND b.cancelled_at IS NULL\(filter)
                         ORDER BY t.priority, t.scheduled_at, t.id
-                        LIMIT ?)
+                        LIMIT ?\(db.dialect.skipLocked))
                     RETURNING id, book_id, chapter_idx, format, attempt, max_attempts, priority, scheduled_at
                     """,
                 arguments: arguments

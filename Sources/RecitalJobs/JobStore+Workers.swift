@@ -8,7 +8,11 @@ extension JobStore {
         let time = now()
         try await write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO workers (id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+                        started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at
+                    """,
                 arguments: [id, pid, host, time, time]
             )
         }
@@ -27,7 +31,7 @@ extension JobStore {
             try db.rows(
                 sql: """
                     SELECT w.id, w.host, w.pid, w.started_at,
-                        MAX(w.heartbeat_at, COALESCE(MAX(t.lease_expires_at) - ?, 0)) AS heartbeat,
+                        \(db.dialect.greatest)(w.heartbeat_at, COALESCE(MAX(t.lease_expires_at) - ?, 0)) AS heartbeat,
                         COUNT(t.id) AS holding
                     FROM workers w LEFT JOIN tasks t ON t.lease_owner = w.id AND t.state = 'running'
                     GROUP BY w.id ORDER BY w.host, w.started_at

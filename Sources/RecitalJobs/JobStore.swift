@@ -1,5 +1,6 @@
 internal import Foundation
 internal import GRDB
+internal import PostgresNIO
 public import RecitalModel
 
 #if canImport(Glibc)
@@ -7,10 +8,16 @@ public import RecitalModel
 #endif
 
 /// The persistent job table: books, their segments and checkpoints, and claimable tasks with
-/// leases. Several processes may open the same database; SQLite (WAL, busy timeout, immediate
-/// write transactions) and the lease tokens keep them from stepping on each other.
+/// leases. Several processes may open the same database: on SQLite (one machine), WAL, a busy
+/// timeout and immediate write transactions keep them from stepping on each other; on PostgreSQL
+/// (many machines), serializable transactions and `SKIP LOCKED` claims do. Lease tokens fence both.
 public final class JobStore: Sendable {
-    let pool: DatabasePool
+    enum Backend: Sendable {
+        case sqlite(DatabasePool)
+        case postgres(PostgresDatabase)
+    }
+
+    let backend: Backend
 
     /// Wall-clock seconds; injected so tests can move time (leases are compared across processes,
     /// so production uses the real clock).
@@ -49,7 +56,8 @@ public final class JobStore: Sendable {
             if let trace { db.trace { trace("\($0)") } }
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            backend = .sqlite(pool)
             // Opening a pool in WAL mode sets the writer to synchronous=NORMAL after our own set-up;
             // a checkpoint's row must survive a power cut as its audio file does, so FULL again.
             try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
@@ -69,12 +77,51 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// The numbered sections of schema.sql, in order.
-    static func migrations() -> [(name: String, sql: String)] {
+    /// Opens the PostgreSQL database at `url` (`postgres://user@host:port/database`) and applies
+    /// pending migrations. Times are the database server's.
+    /// - Parameters:
+    ///   - schema: a schema of the store's own in that database (tests use one each).
+    ///   - now: a clock of the caller's instead of the database's (tests move time by hand).
+    public init(
+        postgres url: String,
+        schema: String? = nil,
+        now: (@Sendable () -> Double)? = nil
+    ) throws(JobError) {
+        path = url
+        host = ProcessInfo.processInfo.hostName
+        let database = try PostgresDatabase(url: url, schema: schema)
+        backend = .postgres(database)
+        self.now = now ?? { database.now() }
+        do {
+            try database.migrate(Self.migrations(Schema.postgres))
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Opens a job table: a `postgres://` URL selects PostgreSQL, anything else is a SQLite file.
+    /// A URL's `schema` query parameter keeps the table in a schema of its own (created if needed).
+    public static func open(_ location: String) throws(JobError) -> JobStore {
+        guard isPostgres(location) else { return try JobStore(path: location) }
+        guard var components = URLComponents(string: location) else { return try JobStore(postgres: location) }
+        let items = components.queryItems ?? []
+        let schema = items.first { $0.name == "schema" }?.value
+        let others = items.filter { $0.name != "schema" }
+        components.queryItems = others.isEmpty ? nil : others
+        return try JobStore(postgres: components.string ?? location, schema: schema)
+    }
+
+    /// Whether a `--db` value names a PostgreSQL server rather than a SQLite file.
+    public static func isPostgres(_ location: String) -> Bool {
+        location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
+    }
+
+    /// The numbered sections of a schema, in order.
+    static func migrations(_ schema: String = Schema.sql) -> [(name: String, sql: String)] {
         var result: [(String, String)] = []
         var name: String?
         var body: [Substring] = []
-        for line in Schema.sql.split(separator: "\n", omittingEmptySubsequences: false) {
+        for line in schema.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("-- migration ") {
                 if let name { result.append((name, body.joined(separator: "\n"))) }
                 name = String(line.dropFirst("-- migration ".count))
@@ -89,8 +136,13 @@ public final class JobStore: Sendable {
 
     /// Names of the migrations applied to this database, in order.
     public func appliedMigrations() async throws(JobError) -> [String] {
-        try await read { db in try db.values(String.self, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
-        }
+        let query =
+            if case .postgres = backend {
+                "SELECT identifier FROM recital_migrations ORDER BY CAST(split_part(identifier, ':', 1) AS INTEGER)"
+            } else {
+                "SELECT identifier FROM grdb_migrations ORDER BY rowid"
+            }
+        return try await read { db in try db.values(String.self, sql: query) }
     }
 
     static func log(_ db: any SQLSession, taskID: Int64, at time: Double, kind: String, message: String) throws {
@@ -143,7 +195,10 @@ public final class JobStore: Sendable {
 
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws(JobError) -> T {
         do {
-            return try await pool.write { db in try body(SQLiteSession(db)) }
+            switch backend {
+            case .sqlite(let pool): return try await pool.write { db in try body(SQLiteSession(db)) }
+            case .postgres(let database): return try await database.transaction(readOnly: false, body)
+            }
         } catch {
             throw Self.translate(error)
         }
@@ -151,7 +206,10 @@ public final class JobStore: Sendable {
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws(JobError) -> T {
         do {
-            return try await pool.read { db in try body(SQLiteSession(db)) }
+            switch backend {
+            case .sqlite(let pool): return try await pool.read { db in try body(SQLiteSession(db)) }
+            case .postgres(let database): return try await database.transaction(readOnly: true, body)
+            }
         } catch {
             throw Self.translate(error)
         }
@@ -165,6 +223,10 @@ public final class JobStore: Sendable {
                 return JobError(.locked, "the job database is locked by another process: \(message)", cause: error)
             }
             return JobError(.database, message, cause: error)
+        }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? "\(error.code)"
+            return JobError(.database, "\(message) (PostgreSQL)", cause: error)
         }
         return JobError(.database, "the job database failed: \(error)", cause: error as? any Error & Sendable)
     }

@@ -146,7 +146,8 @@ public struct RecitalPaths: Sendable, Equatable {
 
     /// Creates the home folder (and the database's folder) if needed.
     public func prepare() throws(PipelineError) {
-        for directory in [home, (database as NSString).deletingLastPathComponent] where !directory.isEmpty {
+        let folder = JobStore.isPostgres(database) ? "" : (database as NSString).deletingLastPathComponent
+        for directory in [home, folder] where !directory.isEmpty {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {

@@ -51,7 +51,7 @@ public struct Pipeline: Sendable {
         try paths.prepare()
         let store: JobStore
         do {
-            store = try JobStore(path: paths.database)
+            store = try JobStore.open(paths.database)
         } catch {
             throw PipelineError(error)
         }

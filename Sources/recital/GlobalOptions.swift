@@ -4,7 +4,12 @@ import RecitalPipeline
 
 /// Options every job command shares (DESIGN.md: `--db` / `RECITAL_DB`, `--home` / `RECITAL_HOME`).
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The job database (default: <home>/recital.sqlite; env RECITAL_DB).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The job database: a SQLite file (default <home>/recital.sqlite) or postgres://user@host:port/database, which many machines share (env RECITAL_DB).",
+            valueName: "path|url"
+        )
+    )
     var db: String?
 
     @Option(help: ArgumentHelp("Folder for the database and checkpoint audio (env RECITAL_HOME).", valueName: "dir"))

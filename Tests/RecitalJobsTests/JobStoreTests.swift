@@ -6,19 +6,71 @@ import Testing
 
 @testable import RecitalJobs
 
-@Suite("Job store on real SQLite")
+@Suite("Job store on real SQLite and PostgreSQL")
 struct JobStoreTests {
-    @Test("the binary's schema is schema.sql at the repository root, applied as numbered migrations")
-    func schema() async throws {
+    @Test(
+        "the binary's schemas are schema.sql and its PostgreSQL form at the repository root, applied as numbered migrations",
+        arguments: StoreBackend.available
+    )
+    func schema(backend: StoreBackend) async throws {
         let file = try String(contentsOf: Fixtures.root.appendingPathComponent("schema.sql"), encoding: .utf8)
         #expect(file == Schema.sql)
-        let store = try JobStore(path: try JobFixtures.database())
+        let postgres = try String(
+            contentsOf: Fixtures.root.appendingPathComponent("schema.postgres.sql"),
+            encoding: .utf8
+        )
+        #expect(postgres == Schema.postgres)
+        #expect(JobStore.migrations(Schema.postgres).map(\.name) == JobStore.migrations().map(\.name))
+        let store = try JobFixtures.store(backend)
         let applied = try await store.appliedMigrations()
         #expect(applied == JobStore.migrations().map(\.name))
         #expect(applied.first == "1: initial")
     }
 
-    @Test("the database runs in WAL mode with full sync, foreign keys and a busy timeout, on every connection")
+    @Test("both databases end with the same tables, columns and nullability")
+    func schemasInStep() async throws {
+        guard let url = StoreBackend.postgresURL else { return }
+        let sqlite = try JobFixtures.store(.sqlite)
+        let columns: Set<String> = try await sqlite.read { db in
+            var found: Set<String> = []
+            let tables = try db.values(
+                String.self,
+                sql:
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'"
+            )
+            for table in tables {
+                for row in try db.rows(sql: "PRAGMA table_info(\(table))") {
+                    let name: String = row["name"]
+                    let notNull: Int = row["notnull"]
+                    let key: Int = row["pk"]
+                    found.insert("\(table).\(name) \(notNull == 1 || key > 0 ? "not null" : "null")")
+                }
+            }
+            return found
+        }
+        let schema = StoreBackend.newSchema()
+        let postgres = try JobStore(postgres: url, schema: schema)
+        let pgColumns: Set<String> = try await postgres.read { db in
+            Set(
+                try db.rows(
+                    sql: """
+                        SELECT table_name, column_name, is_nullable FROM information_schema.columns
+                        WHERE table_schema = ? AND table_name <> 'recital_migrations'
+                        """,
+                    arguments: [schema]
+                ).map { row in
+                    let table: String = row["table_name"]
+                    let column: String = row["column_name"]
+                    let nullable: String = row["is_nullable"]
+                    return "\(table).\(column) \(nullable == "YES" ? "null" : "not null")"
+                }
+            )
+        }
+        #expect(columns.count > 60)
+        #expect(columns == pgColumns)
+    }
+
+    @Test("the SQLite database runs in WAL mode with full sync, foreign keys and a busy timeout, on every connection")
     func pragmas() async throws {
         let store = try JobStore(path: try JobFixtures.database())
         for connection in ["writer", "reader"] {
@@ -33,9 +85,9 @@ struct JobStoreTests {
         }
     }
 
-    @Test("the same content with the same settings is one book")
-    func dedupe() async throws {
-        let store = try JobStore(path: try JobFixtures.database())
+    @Test("the same content with the same settings is one book", arguments: StoreBackend.available)
+    func dedupe(backend: StoreBackend) async throws {
+        let store = try JobFixtures.store(backend)
         let book = JobFixtures.book(hash: "same")
         let first = try await store.enqueue(book)
         let second = try await store.enqueue(book)
@@ -46,10 +98,10 @@ struct JobStoreTests {
         #expect(try await store.enqueue(other).bookID != first.bookID)
     }
 
-    @Test("claims take priority 1 first, then the oldest; no task is claimed twice")
-    func claimOrder() async throws {
+    @Test("claims take priority 1 first, then the oldest; no task is claimed twice", arguments: StoreBackend.available)
+    func claimOrder(backend: StoreBackend) async throws {
         let time = ManualTime()
-        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let store = try JobFixtures.store(backend, now: time.function)
         let low = try await store.enqueue(JobFixtures.book(chapters: 2, priority: 4)).bookID
         time.advance(1)
         let high = try await store.enqueue(JobFixtures.book(chapters: 2, priority: 1)).bookID
@@ -61,10 +113,10 @@ struct JobStoreTests {
         #expect(try await store.claim(owner: "w3", limit: 5).isEmpty)
     }
 
-    @Test("a lost lease fences every later write of the old worker")
-    func fencing() async throws {
+    @Test("a lost lease fences every later write of the old worker", arguments: StoreBackend.available)
+    func fencing(backend: StoreBackend) async throws {
         let time = ManualTime()
-        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let store = try JobFixtures.store(backend, now: time.function)
         let book = try await store.enqueue(JobFixtures.book(chapters: 1)).bookID
         let stale = try #require(try await store.claim(owner: "dead", limit: 1).first)
         time.advance(JobStore.leaseDuration + 1)
@@ -90,10 +142,13 @@ struct JobStoreTests {
         #expect(events.contains("rescued"))
     }
 
-    @Test("a chapter given back, or of a book cancelled while it ran, keeps its place or ends cancelled")
-    func releaseKeepsPlace() async throws {
+    @Test(
+        "a chapter given back, or of a book cancelled while it ran, keeps its place or ends cancelled",
+        arguments: StoreBackend.available
+    )
+    func releaseKeepsPlace(backend: StoreBackend) async throws {
         let time = ManualTime()
-        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let store = try JobFixtures.store(backend, now: time.function)
         let book = try await store.enqueue(JobFixtures.book(chapters: 3)).bookID
         let first = try #require(try await store.claim(owner: "w", limit: 1).first)
         time.advance(60)
@@ -106,10 +161,13 @@ struct JobStoreTests {
         #expect(try await store.taskStates(book: book).filter { $0 == .cancelled }.count == 2)
     }
 
-    @Test("a graceful release gives the attempt back; transient failures back off; attempts run out")
-    func attempts() async throws {
+    @Test(
+        "a graceful release gives the attempt back; transient failures back off; attempts run out",
+        arguments: StoreBackend.available
+    )
+    func attempts(backend: StoreBackend) async throws {
         let time = ManualTime()
-        let store = try JobStore(path: try JobFixtures.database(), now: time.function)
+        let store = try JobFixtures.store(backend, now: time.function)
         let book = try await store.enqueue(JobFixtures.book(chapters: 1)).bookID
         var task = try #require(try await store.claim(owner: "w", limit: 1).first)
         #expect(try await store.release(task, reason: "SIGINT"))
@@ -130,9 +188,9 @@ struct JobStoreTests {
         #expect(try await store.claim(owner: "w", limit: 1).first?.attempt == 1)
     }
 
-    @Test("pause and cancel are rows: claims skip them and heartbeats report them")
-    func pauseAndCancel() async throws {
-        let store = try JobStore(path: try JobFixtures.database())
+    @Test("pause and cancel are rows: claims skip them and heartbeats report them", arguments: StoreBackend.available)
+    func pauseAndCancel(backend: StoreBackend) async throws {
+        let store = try JobFixtures.store(backend)
         let book = try await store.enqueue(JobFixtures.book(chapters: 2)).bookID
         let running = try #require(try await store.claim(owner: "w", limit: 1).first)
         try await store.pause(book)
@@ -147,9 +205,12 @@ struct JobStoreTests {
         #expect(try await store.status(book: book).first?.state == .cancelled)
     }
 
-    @Test("pending segments are those without a checkpoint; discarded checkpoints come back")
-    func checkpoints() async throws {
-        let store = try JobStore(path: try JobFixtures.database())
+    @Test(
+        "pending segments are those without a checkpoint; discarded checkpoints come back",
+        arguments: StoreBackend.available
+    )
+    func checkpoints(backend: StoreBackend) async throws {
+        let store = try JobFixtures.store(backend)
         let book = try await store.enqueue(JobFixtures.book(chapters: 1, segments: 3)).bookID
         let task = try #require(try await store.claim(owner: "w", limit: 1).first)
         let pending = try await store.pendingSegments(book: book, chapter: 0)
@@ -173,11 +234,11 @@ struct JobStoreTests {
         #expect(try await store.pendingSegments(book: book, chapter: 0).map(\.index) == [0, 1, 2])
     }
 
-    @Test("two stores on one file claiming concurrently never share a task")
-    func concurrentClaims() async throws {
-        let path = try JobFixtures.database()
-        let a = try JobStore(path: path)
-        let b = try JobStore(path: path)
+    @Test("two stores on one database claiming concurrently never share a task", arguments: StoreBackend.available)
+    func concurrentClaims(backend: StoreBackend) async throws {
+        let database = try backend.database()
+        let a = try JobFixtures.store(database)
+        let b = try JobFixtures.store(database)
         for _ in 0..<5 { _ = try await a.enqueue(JobFixtures.book(chapters: 20)) }
         let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for (index, store) in [a, b, a, b].enumerated() {
@@ -241,9 +302,12 @@ struct JobStoreTests {
 
 @Suite("Workers that die")
 struct DeadWorkerTests {
-    @Test("a task held by a process of this machine that no longer exists is rescued at once")
-    func deadProcess() async throws {
-        let store = try JobStore(path: try JobFixtures.database())
+    @Test(
+        "a task held by a process of this machine that no longer exists is rescued at once",
+        arguments: StoreBackend.available
+    )
+    func deadProcess(backend: StoreBackend) async throws {
+        let store = try JobFixtures.store(backend)
         _ = try await store.enqueue(JobFixtures.book(chapters: 1))
         // A real process id that has just ended.
         let process = Process()

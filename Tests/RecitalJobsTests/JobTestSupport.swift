@@ -12,9 +12,37 @@ final class ManualTime: Sendable {
     var function: @Sendable () -> Double { { [self] in self.now } }
 }
 
+typealias StoreBackend = DatabaseBackend
+
+extension DatabaseBackend {
+    /// A new, empty database of this kind; open it with ``JobFixtures/store(_:now:)`` as often as needed.
+    func database() throws -> JobFixtures.Database {
+        switch self {
+        case .sqlite: return .sqlite(try JobFixtures.database())
+        case .postgres: return .postgres(Self.postgresURL ?? "", schema: Self.newSchema())
+        }
+    }
+}
+
 enum JobFixtures {
+    enum Database: Sendable {
+        case sqlite(String)
+        case postgres(String, schema: String)
+    }
+
     static func database() throws -> String {
         try Fixtures.temporaryDirectory().appendingPathComponent("jobs.sqlite").path
+    }
+
+    static func store(_ database: Database, now: (@Sendable () -> Double)? = nil) throws -> JobStore {
+        switch database {
+        case .sqlite(let path): try JobStore(path: path, now: now)
+        case .postgres(let url, let schema): try JobStore(postgres: url, schema: schema, now: now)
+        }
+    }
+
+    static func store(_ backend: StoreBackend, now: (@Sendable () -> Double)? = nil) throws -> JobStore {
+        try store(backend.database(), now: now)
     }
 
     static func book(

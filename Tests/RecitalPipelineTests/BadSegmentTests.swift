@@ -73,12 +73,15 @@ struct BadSegmentTests {
         }
     }
 
-    @Test("with --on-bad-segment skip a poison segment becomes silence, the book completes, and status lists a warning")
-    func poisonSkipped() async throws {
+    @Test(
+        "with --on-bad-segment skip a poison segment becomes silence, the book completes, and status lists a warning",
+        arguments: DatabaseBackend.available
+    )
+    func poisonSkipped(backend: DatabaseBackend) async throws {
         let server = FakeTTSServer()
         let poison = try Self.poisonText()
         server.fail(text: poison, with: Array(repeating: .tooShort, count: 100))
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         let pipeline = Pipeline(harness.converter())
         try await server.serve { url in
             var settings = PipelineHarness.settings(url: url, concurrency: 2)

@@ -11,10 +11,13 @@ import Testing
 struct ConverterTests {
     let book = Fixtures.path("epub2-basic.epub")
 
-    @Test("a book becomes one checkpoint per segment, each holding the server's audio")
-    func converts() async throws {
+    @Test(
+        "a book becomes one checkpoint per segment, each holding the server's audio",
+        arguments: DatabaseBackend.available
+    )
+    func converts(backend: DatabaseBackend) async throws {
         let server = FakeTTSServer()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         let converter = harness.converter()
         try await server.serve { url in
             let settings = PipelineHarness.settings(url: url)
@@ -32,15 +35,18 @@ struct ConverterTests {
         #expect(server.counts.values.allSatisfy { $0 == 1 })
     }
 
-    @Test("every fault kind on the way still ends in the correct book, with retries in the task log")
-    func faults() async throws {
+    @Test(
+        "every fault kind on the way still ends in the correct book, with retries in the task log",
+        arguments: DatabaseBackend.available
+    )
+    func faults(backend: DatabaseBackend) async throws {
         let server = FakeTTSServer()
         server.fail(next: [
             .status(500, body: "<html>boom</html>"), .reset, .truncated, .notAudio, .tooShort,
             .status(429, body: #"{"error":{"message":"slow down"}}"#, retryAfter: 1),
             .status(503, body: #"{"detail":"loading"}"#), .reset, .status(502, body: "bad gateway"),
         ])
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         let converter = harness.converter()
         try await server.serve { url in
             // One request at a time, so every fault reaches a client that reacts to it.
@@ -104,10 +110,13 @@ struct ConverterTests {
         #expect(server.counts.values.filter { $0 == 2 }.count == 2)
     }
 
-    @Test("pause and cancel stored in the table stop a running worker; unpause lets it finish")
-    func pauseAndCancel() async throws {
+    @Test(
+        "pause and cancel stored in the table stop a running worker; unpause lets it finish",
+        arguments: DatabaseBackend.available
+    )
+    func pauseAndCancel(backend: DatabaseBackend) async throws {
         let server = FakeTTSServer(latency: .milliseconds(40))
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         try await server.serve { url in
             let settings = PipelineHarness.settings(url: url, concurrency: 1)
             let converter = harness.converter()
@@ -238,9 +247,12 @@ struct ConverterTests {
         #expect(reason.contains("connection refused"), "\(reason)")
     }
 
-    @Test("the same file with the same voice is one book; another voice is another book")
-    func dedupe() async throws {
-        let harness = try PipelineHarness()
+    @Test(
+        "the same file with the same voice is one book; another voice is another book",
+        arguments: DatabaseBackend.available
+    )
+    func dedupe(backend: DatabaseBackend) async throws {
+        let harness = try PipelineHarness(backend)
         let converter = harness.converter()
         let a = try await converter.enqueue(
             book,

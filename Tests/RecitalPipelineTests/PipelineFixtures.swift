@@ -13,11 +13,12 @@ struct PipelineHarness {
     let store: JobStore
     let events = EventLog()
 
-    init() throws {
+    /// - Parameter backend: the job table's database (a fresh file, or a fresh PostgreSQL schema).
+    init(_ backend: DatabaseBackend = .sqlite) throws {
         let home = try Fixtures.temporaryDirectory().path
-        paths = RecitalPaths(home: home, database: home + "/recital.sqlite")
+        paths = RecitalPaths(home: home, database: backend.location(in: home))
         try paths.prepare()
-        store = try JobStore(path: paths.database)
+        store = try JobStore.open(paths.database)
     }
 
     /// A converter on this harness; `progress` hears every event after the event log does.

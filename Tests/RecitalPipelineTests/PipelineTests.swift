@@ -10,12 +10,13 @@ import Testing
 @Suite("The pipeline facade")
 struct PipelineTests {
     @Test(
-        "three books on two servers with different voices run in one process: each server hears only its own books' texts, within its own request bound"
+        "three books on two servers with different voices run in one process: each server hears only its own books' texts, within its own request bound",
+        arguments: DatabaseBackend.available
     )
-    func perBookVoices() async throws {
+    func perBookVoices(backend: DatabaseBackend) async throws {
         let alpha = FakeTTSServer(latency: .milliseconds(20))
         let beta = FakeTTSServer(latency: .milliseconds(20))
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         let pipeline = Pipeline(harness.converter())
         try await alpha.serve { alphaURL in
             try await beta.serve { betaURL in
@@ -117,11 +118,12 @@ struct PipelineTests {
     }
 
     @Test(
-        "the event stream tells of every segment and the finished file; reencode writes another format into another folder without the server"
+        "the event stream tells of every segment and the finished file; reencode writes another format into another folder without the server",
+        arguments: DatabaseBackend.available
     )
-    func eventsAndReencode() async throws {
+    func eventsAndReencode(backend: DatabaseBackend) async throws {
         let server = FakeTTSServer()
-        let harness = try PipelineHarness()
+        let harness = try PipelineHarness(backend)
         let pipeline = Pipeline(harness.converter())
         let out = harness.paths.home + "/out"
         let id = try await server.serve { url in
@@ -181,9 +183,12 @@ struct PipelineTests {
         #expect(english.audioHash == unsaid.audioHash)
     }
 
-    @Test("pause, unpause, priority, cancel, retry, history and delete act on the table and the files")
-    func control() async throws {
-        let harness = try PipelineHarness()
+    @Test(
+        "pause, unpause, priority, cancel, retry, history and delete act on the table and the files",
+        arguments: DatabaseBackend.available
+    )
+    func control(backend: DatabaseBackend) async throws {
+        let harness = try PipelineHarness(backend)
         let pipeline = Pipeline(harness.converter())
         let settings = PipelineHarness.settings(url: "http://127.0.0.1:9")
         let id = try await pipeline.add(

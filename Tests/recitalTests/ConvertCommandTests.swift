@@ -183,6 +183,36 @@ struct ConvertCommandTests {
     }
 
     @Test(
+        "--db postgres://… keeps the job table on PostgreSQL: a book converts there, and status run from another folder reads it"
+    )
+    func postgres() async throws {
+        guard DatabaseBackend.postgresURL != nil else { return }
+        let server = FakeTTSServer()
+        let setup = try Setup()
+        let database = DatabaseBackend.postgres.location(in: setup.home)
+        try await server.serve { url in
+            let result = try await setup.run([
+                "convert", Fixtures.path("epub2-basic.epub"), "--tts-url", url, "--format", "mp3", "--db", database,
+            ])
+            #expect(result.status == 0, "\(result.stderr.suffix(800))")
+            let files = try FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")
+            #expect(files.filter { $0.hasSuffix(".mp3") }.count == 1, "\(files)")
+        }
+        // No SQLite file was made: the rows are on the server.
+        #expect(!FileManager.default.fileExists(atPath: setup.home + "/recital.sqlite"))
+        let elsewhere = try ProcessResult.run(
+            Fixtures.executable,
+            ["status", "--json"],
+            environment: ["RECITAL_HOME": try Fixtures.temporaryDirectory().path, "RECITAL_DB": database]
+        )
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        let books = try #require(try JSONSerialization.jsonObject(with: Data(elsewhere.stdout.utf8)) as? [String: Any])
+        let list = try #require(books["books"] as? [[String: Any]])
+        #expect(list.count == 1)
+        #expect(list.first?["state"] as? String == "completed")
+    }
+
+    @Test(
         "a scanned PDF converts: its OCR text is what the server is asked to speak, chapter by chapter, into a finished file; --ocr never refuses it with 65"
     )
     func scannedBook() async throws {

@@ -2,6 +2,8 @@
 /// arguments; each database's session turns them into what its server wants. Calls block: a
 /// session lives on a thread of the database's own, never on the cooperative pool.
 protocol SQLSession: AnyObject {
+    var dialect: SQLDialect { get }
+
     /// Runs a statement; returns how many rows it changed.
     @discardableResult
     func execute(sql: String, arguments: SQLArguments) throws -> Int
@@ -31,4 +33,16 @@ extension SQLSession {
     func value<T: SQLConvertible>(_ type: T.Type, sql: String, arguments: SQLArguments = []) throws -> T? {
         try rows(sql: sql, arguments: arguments).first?.values.first.flatMap(T.init(sqlValue:))
     }
+}
+
+/// The few phrases the two databases say differently.
+struct SQLDialect: Sendable {
+    /// Appended to a claim's row selection: rows another transaction holds are passed over rather
+    /// than waited for (PostgreSQL); SQLite has one writer at a time and needs nothing.
+    var skipLocked: String
+    /// The larger of two values (`MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL).
+    var greatest: String
+
+    static let sqlite = SQLDialect(skipLocked: "", greatest: "MAX")
+    static let postgres = SQLDialect(skipLocked: " FOR UPDATE OF t SKIP LOCKED", greatest: "GREATEST")
 }

@@ -4,6 +4,7 @@ internal import GRDB
 /// A GRDB connection as a ``SQLSession``.
 final class SQLiteSession: SQLSession {
     let db: Database
+    var dialect: SQLDialect { .sqlite }
 
     init(_ db: Database) { self.db = db }
 

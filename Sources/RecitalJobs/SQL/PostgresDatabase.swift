@@ -1,0 +1,277 @@
+internal import Foundation
+internal import Logging
+internal import NIOCore
+internal import NIOPosix
+internal import PostgresNIO
+import Synchronization
+
+/// A PostgreSQL job database: a few connections kept open, each transaction run on a thread of the
+/// database's own with its statements sent one after another and waited for there (the job store's
+/// transactions are short, synchronous bodies, as they are on SQLite).
+///
+/// Writes run SERIALIZABLE and are retried when PostgreSQL reports a serialization failure or a
+/// deadlock, so a body that reads and then writes sees what SQLite's single writer would let it
+/// see. Times come from the database's clock: ``now()`` is this machine's clock corrected by the
+/// offset to the server's, measured when the first connection opens and every minute after.
+final class PostgresDatabase: Sendable {
+    let configuration: PostgresConnection.Configuration
+    /// A schema of its own for this store (tests), else the connection's default.
+    let schema: String?
+    let url: String
+    private let idle = Mutex<[PostgresConnection]>([])
+    private let threads: NIOThreadPool
+    private let logger = Logger(label: "recital.postgres")
+    private let offset = Mutex<(seconds: Double, measuredAt: Double)?>(nil)
+
+    /// Transactions at once per process; more wait for a thread.
+    static let maxConnections = 8
+
+    /// - Parameter url: `postgres://user[:password]@host[:port]/database`.
+    init(url: String, schema: String? = nil) throws(JobError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+            let host = components.host, !host.isEmpty
+        else {
+            throw JobError(.database, "\(url) is not a PostgreSQL URL (postgres://user@host:port/database)")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        configuration = PostgresConnection.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: components.user ?? "postgres",
+            password: components.password,
+            database: database.isEmpty ? nil : database,
+            tls: .disable
+        )
+        self.schema = schema
+        self.url = url
+        threads = NIOThreadPool(numberOfThreads: Self.maxConnections)
+        threads.start()
+    }
+
+    deinit {
+        for connection in idle.withLock({ $0 }) { Self.dispose(connection) }
+        threads.shutdownGracefully { _ in }
+    }
+
+    /// Runs `body` in a transaction on a connection of the pool, off the cooperative pool.
+    func transaction<T: Sendable>(
+        readOnly: Bool,
+        _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws -> T {
+        try await threads.runIfActive {
+            var attempt = 0
+            while true {
+                attempt += 1
+                let connection = try self.checkOut()
+                let session = PostgresSession(connection: connection, logger: self.logger)
+                do {
+                    try self.synchroniseClock(session)
+                    try session.execute(
+                        sql: readOnly
+                            ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                    )
+                    let result = try body(session)
+                    try session.execute(sql: "COMMIT")
+                    self.checkIn(connection)
+                    return result
+                } catch {
+                    let retry = Self.isConflict(error) && attempt < 20
+                    if (try? session.execute(sql: "ROLLBACK")) != nil {
+                        self.checkIn(connection)
+                    } else {
+                        Self.dispose(connection)
+                    }
+                    guard retry else { throw error }
+                    // Conflicting transactions back off a little, differently, before trying again.
+                    usleep(useconds_t(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 8))))
+                }
+            }
+        }
+    }
+
+    /// Seconds since 1970 by the database server's clock (as corrected here), so leases and
+    /// schedules agree across machines whose clocks differ.
+    func now() -> Double {
+        let local = Date().timeIntervalSince1970
+        return local + (offset.withLock { $0?.seconds } ?? 0)
+    }
+
+    /// Measures the offset to the server's clock on `session` when it is unknown or a minute old.
+    private func synchroniseClock(_ session: PostgresSession) throws {
+        let local = Date().timeIntervalSince1970
+        if let known = offset.withLock({ $0 }), local - known.measuredAt < 60 { return }
+        let before = Date().timeIntervalSince1970
+        let server =
+            try session.value(Double.self, sql: "SELECT extract(epoch FROM clock_timestamp())::float8") ?? before
+        let after = Date().timeIntervalSince1970
+        offset.withLock { $0 = (server - (before + after) / 2, local) }
+    }
+
+    /// Applies the migrations `applied` does not list yet, each in its own transaction, under an
+    /// advisory lock so that processes starting together apply each exactly once. Blocks: it runs
+    /// while the store opens, as SQLite's do.
+    func migrate(_ migrations: [(name: String, sql: String)]) throws {
+        let connection = try checkOut()
+        defer { checkIn(connection) }
+        let session = PostgresSession(connection: connection, logger: logger)
+        try synchroniseClock(session)
+        try session.execute(sql: "SELECT pg_advisory_lock(7318412001)")
+        defer { _ = try? session.execute(sql: "SELECT pg_advisory_unlock(7318412001)") }
+        try session.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS recital_migrations (
+                    identifier TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                """
+        )
+        let applied = Set(try session.values(String.self, sql: "SELECT identifier FROM recital_migrations"))
+        for migration in migrations where !applied.contains(migration.name) {
+            try session.execute(sql: "BEGIN")
+            do {
+                // One statement per query: the extended protocol takes no more.
+                for statement in Self.statements(migration.sql) { try session.execute(sql: statement) }
+                try session.execute(
+                    sql: "INSERT INTO recital_migrations (identifier, applied_at) VALUES (?, ?)",
+                    arguments: [migration.name, now()]
+                )
+                try session.execute(sql: "COMMIT")
+            } catch {
+                _ = try? session.execute(sql: "ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// The statements of a migration: comments dropped, split at the semicolons that end lines.
+    static func statements(_ sql: String) -> [String] {
+        let lines = sql.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--")
+        }
+        return lines.joined(separator: "\n").components(separatedBy: ";\n").map {
+            $0.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: ";"))
+        }.filter { !$0.isEmpty }
+    }
+
+    // MARK: - Connections
+
+    private func checkOut() throws -> PostgresConnection {
+        if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
+        let connection = try PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            configuration: configuration,
+            id: Int.random(in: 1...Int.max),
+            logger: logger
+        ).wait()
+        if let schema {
+            let session = PostgresSession(connection: connection, logger: logger)
+            try session.execute(sql: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
+            try session.execute(sql: "SET search_path TO \"\(schema)\"")
+        }
+        return connection
+    }
+
+    private func checkIn(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        let surplus = idle.withLock { idle -> Bool in
+            guard idle.count < Self.maxConnections else { return true }
+            idle.append(connection)
+            return false
+        }
+        if surplus { Self.dispose(connection) }
+    }
+
+    /// Closes a connection, keeping it alive until it is closed (PostgresNIO checks that a
+    /// connection is closed before it goes away).
+    private static func dispose(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    /// A serialization failure or deadlock: the transaction did nothing and may simply run again.
+    static func isConflict(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let code = error.serverInfo?[.sqlState] else { return false }
+        return code == "40001" || code == "40P01"
+    }
+}
+
+/// One PostgreSQL connection as a ``SQLSession``: `?` arguments become `$1`, `$2`…
+final class PostgresSession: SQLSession {
+    let connection: PostgresConnection
+    let logger: Logger
+    var dialect: SQLDialect { .postgres }
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    func execute(sql: String, arguments: SQLArguments) throws -> Int {
+        let result: PostgresQueryResult
+        result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+        return result.metadata.rows ?? 0
+    }
+
+    func executeMany(sql: String, arguments: [SQLArguments]) throws {
+        for list in arguments { try execute(sql: sql, arguments: list) }
+    }
+
+    func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
+        let result: PostgresQueryResult
+        result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
+        return try result.rows.map { row in
+            var columns: [String] = []
+            var values: [SQLValue] = []
+            for cell in row {
+                columns.append(cell.columnName)
+                values.append(try Self.value(cell))
+            }
+            return SQLRow(columns: columns, values: values)
+        }
+    }
+
+    /// The statement with its placeholders (`?` in order, or SQLite's numbered `?2`) written as
+    /// PostgreSQL's `$n` (outside quoted text) and its arguments bound.
+    static func query(_ sql: String, _ arguments: SQLArguments) -> PostgresQuery {
+        var text = ""
+        var number = 0
+        var quoted = false
+        var characters = sql[...]
+        while let character = characters.popFirst() {
+            if character == "'" { quoted.toggle() }
+            guard character == "?", !quoted else {
+                text.append(character)
+                continue
+            }
+            let digits = characters.prefix(while: \.isASCII).prefix(while: \.isNumber)
+            if digits.isEmpty {
+                number += 1
+                text += "$\(number)"
+            } else {
+                text += "$" + digits
+                characters = characters.dropFirst(digits.count)
+            }
+        }
+        var binds = PostgresBindings(capacity: arguments.values.count)
+        for value in arguments.values {
+            switch value {
+            case .null: binds.appendNull()
+            case .integer(let value): binds.append(value)
+            case .real(let value): binds.append(value)
+            case .text(let value): binds.append(value)
+            case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+            }
+        }
+        return PostgresQuery(unsafeSQL: text, binds: binds)
+    }
+
+    static func value(_ cell: PostgresCell) throws -> SQLValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        // SUM over BIGINT columns is NUMERIC.
+        case .numeric: return .real(NSDecimalNumber(decimal: try cell.decode(Decimal.self)).doubleValue)
+        case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+        case .bytea: return .blob(try cell.decode([UInt8].self))
+        default: return .text(try cell.decode(String.self))
+        }
+    }
+}
