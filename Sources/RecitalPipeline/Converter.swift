@@ -220,9 +220,14 @@ public struct Converter: Sendable {
         return (voices, policies)
     }
 
+    /// Set while a caller keeps this process in the workers table itself.
+    @TaskLocal static var registeredByCaller = false
+
     /// Runs `body` with this process in the workers table, so that if it dies its leases are
     /// rescued at once by the next process on this machine (synthesis and encoding alike).
     private func asWorker<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        // A long-running worker (`Pipeline.work`) is in the table for its whole life, idle or not.
+        if Self.registeredByCaller { return try await body() }
         try await store.registerWorker(
             id: owner,
             pid: ProcessInfo.processInfo.processIdentifier,

@@ -86,22 +86,7 @@ public struct Server: Sendable {
 
         private func work() async throws {
             try await cancelWhenGracefulShutdown {
-                var lastLook = -Double.infinity
-                while !Task.isCancelled {
-                    let time = Date().timeIntervalSince1970
-                    guard wake.take() || time - lastLook >= 5 else {
-                        try await Task.sleep(for: .milliseconds(250))
-                        continue
-                    }
-                    lastLook = time
-                    let books = try await pipeline.status().filter { $0.state == .queued || $0.state == .running }
-                        .map(\.id)
-                    guard !books.isEmpty else { continue }
-                    if case .stalled = try await pipeline.run(books: books, options: options.run) {
-                        // The server is unreachable: the books stay queued; try again later.
-                        try await Task.sleep(for: .seconds(30))
-                    }
-                }
+                try await pipeline.work(options: WorkOptions(run: options.run), wake: wake.take)
             }
         }
     }

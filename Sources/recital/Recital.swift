@@ -35,7 +35,8 @@ struct Recital: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Inspect.self, Convert.self, Watch.self, Serve.self, Resume.self, Encode.self, Status.self, Cancel.self,
+            Inspect.self, Convert.self, Watch.self, Serve.self, Worker.self, Resume.self, Encode.self, Status.self,
+            Cancel.self,
             Pause.self,
             Unpause.self,
             Retry.self, Priority.self, Delete.self, SpeechServer.self,

@@ -25,16 +25,23 @@ struct Status: AsyncParsableCommand {
             let books = try await pipeline.status(book: book)
             // Watched folders and files belong to the whole table, not to one book.
             let inboxes = book == nil ? try await pipeline.watchStatus() : []
+            let workers = book == nil ? try await pipeline.workers() : []
             if let book, books.isEmpty {
                 Console.error("error: no book \(book)")
                 throw ExitCode.failure
             }
             if json {
-                Console.output(try StatusReport(books: books, inboxes: inboxes).jsonString())
+                Console.output(try StatusReport(books: books, inboxes: inboxes, workers: workers).jsonString())
                 return
             }
             if books.isEmpty { Console.output("no books") }
-            defer { for inbox in inboxes { Console.output(Self.describe(inbox)) } }
+            defer {
+                for inbox in inboxes { Console.output(Self.describe(inbox)) }
+                let now = Date().timeIntervalSince1970
+                for worker in workers.sorted(by: { ($0.host, $0.startedAt) < ($1.host, $1.startedAt) }) {
+                    Console.output(Self.describe(worker, now: now))
+                }
+            }
             for status in books {
                 let percent = String(format: "%.0f%%", status.progress * 100)
                 var line =
@@ -64,6 +71,13 @@ struct Status: AsyncParsableCommand {
 }
 
 extension Status {
+    /// A worker process: its host, how long since it last showed life, and what it holds.
+    static func describe(_ worker: WorkerStatus, now: Double) -> String {
+        let age = max(0, Int((now - worker.heartbeatAt).rounded()))
+        return
+            "worker \(worker.host) pid \(worker.pid): heartbeat \(age) s ago, holding \(worker.holding) task\(worker.holding == 1 ? "" : "s") (\(worker.id))"
+    }
+
     /// An inbox: who scans it, its folders that are polled and why, and each file's state.
     static func describe(_ inbox: WatchedInbox) -> String {
         let polled = inbox.folders.filter { $0.mode == .polling }
@@ -84,8 +98,10 @@ extension Status {
 struct StatusReport: Encodable {
     let books: [BookStatus]
     var inboxes: [WatchedInbox] = []
+    var workers: [WorkerStatus] = []
 
-    private enum Keys: String, CodingKey { case books, watched }
+    private enum Keys: String, CodingKey { case books, watched, workers }
+    private enum WorkerKeys: String, CodingKey { case id, host, pid, heartbeatAgeSeconds, holding }
     private enum BookKeys: String, CodingKey {
         case id, title, source, state, progress, chaptersDone, chaptersTotal, segmentsDone, segmentsTotal, etaSeconds,
             outputs, missingOutputs, error, warnings
@@ -113,6 +129,17 @@ struct StatusReport: Encodable {
         }
         // Inboxes, their folders (mode and why) and files (state, reason, book) as the table has them.
         try container.encode(inboxes, forKey: .watched)
+        // Processes working the table, by host, with how long since each renewed a lease.
+        let now = Date().timeIntervalSince1970
+        var processes = container.nestedUnkeyedContainer(forKey: .workers)
+        for worker in workers.sorted(by: { ($0.host, $0.startedAt) < ($1.host, $1.startedAt) }) {
+            var item = processes.nestedContainer(keyedBy: WorkerKeys.self)
+            try item.encode(worker.id, forKey: .id)
+            try item.encode(worker.host, forKey: .host)
+            try item.encode(worker.pid, forKey: .pid)
+            try item.encode(max(0, (now - worker.heartbeatAt).rounded()), forKey: .heartbeatAgeSeconds)
+            try item.encode(worker.holding, forKey: .holding)
+        }
     }
 
     func jsonString() throws -> String {

@@ -87,7 +87,16 @@ struct ConvertCommandTests {
                         child.stderrSoFar.contains("queued book 1")
                     }
                 }
-                try await Task.sleep(for: .milliseconds(Int.random(in: 150...1200, using: &generator)))
+                if round % 2 == 1 {
+                    // Every other kill waits for an encode to start (or the run to end), so encodes are
+                    // interrupted often however fast or loaded the machine is.
+                    try await Wait.until("an encode or the end of the run", deadline: .seconds(120)) {
+                        child.stderrSoFar.contains("encoding m4b") || !child.process.isRunning
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...400, using: &generator)))
+                } else {
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 150...1200, using: &generator)))
+                }
                 child.signal(SIGKILL)
                 let killed = try await child.wait()
                 if killed.stderr.contains("encoding m4b") { killedWhileEncoding += 1 }

@@ -112,11 +112,18 @@ final class PostgresDatabase: Sendable {
     /// while the store opens, as SQLite's do.
     func migrate(_ migrations: [(name: String, sql: String)]) throws {
         let connection = try checkOut()
-        defer { checkIn(connection) }
         let session = PostgresSession(connection: connection, logger: logger)
         try synchroniseClock(session)
         try session.execute(sql: "SELECT pg_advisory_lock(7318412001)")
-        defer { _ = try? session.execute(sql: "SELECT pg_advisory_unlock(7318412001)") }
+        defer {
+            // A connection that cannot say it is done still holds the lock: closing it lets go.
+            if (try? session.execute(sql: "SELECT pg_advisory_unlock(7318412001)")) != nil {
+                checkIn(connection)
+            } else {
+                Self.dispose(connection)
+            }
+        }
+        if let schema { try session.execute(sql: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
         try session.execute(
             sql: """
                 CREATE TABLE IF NOT EXISTS recital_migrations (
@@ -162,9 +169,11 @@ final class PostgresDatabase: Sendable {
             logger: logger
         ).wait()
         if let schema {
-            let session = PostgresSession(connection: connection, logger: logger)
-            try session.execute(sql: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"")
-            try session.execute(sql: "SET search_path TO \"\(schema)\"")
+            // The schema itself is made by `migrate`, under its lock: processes starting together
+            // would otherwise race to create it.
+            try PostgresSession(connection: connection, logger: logger).execute(
+                sql: "SET search_path TO \"\(schema)\""
+            )
         }
         return connection
     }
