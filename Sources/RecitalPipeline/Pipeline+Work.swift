@@ -72,22 +72,44 @@ extension Pipeline {
                 continue
             }
             lastLook = .now
-            // Each look is an idle worker's heartbeat: `status` lists it with what it holds (nothing).
-            try await jobs {
-                try await store.registerWorker(
-                    id: owner,
-                    pid: ProcessInfo.processInfo.processIdentifier,
-                    host: ProcessInfo.processInfo.hostName
+            do {
+                guard try await lookAndRunOnce(options: options, started: started) else { return }
+            } catch _ where Task.isCancelled {
+                // Stopped mid-look: whatever the database said then, the answer is that work stopped.
+                throw CancellationError()
+            } catch let error as PipelineError where error.kind == .database {
+                // The job table did not answer (a database restarting, a lock held too long): a
+                // long-running worker says so and looks again later instead of exiting.
+                converter.progress(
+                    .notice(message: "\(error); looking again in \(options.retryAfterStall.components.seconds) s")
                 )
+                try await Task.sleep(for: options.retryAfterStall)
             }
-            let books = try await workable(onlyBackend: options.onlyBackend)
-            guard !books.isEmpty else { continue }
-            started(books)
-            switch try await run(books: books, options: options.run) {
-            case .finished: continue
-            case .interrupted: return
-            case .stalled: try await Task.sleep(for: options.retryAfterStall)
-            }
+        }
+    }
+
+    /// One look: register, find the books this worker may take, run them. False once interrupted.
+    private func lookAndRunOnce(
+        options: WorkOptions,
+        started: @escaping @Sendable ([Int64]) -> Void
+    ) async throws -> Bool {
+        // Each look is an idle worker's heartbeat: `status` lists it with what it holds (nothing).
+        try await jobs {
+            try await store.registerWorker(
+                id: owner,
+                pid: ProcessInfo.processInfo.processIdentifier,
+                host: ProcessInfo.processInfo.hostName
+            )
+        }
+        let books = try await workable(onlyBackend: options.onlyBackend)
+        guard !books.isEmpty else { return true }
+        started(books)
+        switch try await run(books: books, options: options.run) {
+        case .finished: return true
+        case .interrupted: return false
+        case .stalled:
+            try await Task.sleep(for: options.retryAfterStall)
+            return true
         }
     }
 

@@ -160,6 +160,52 @@ struct PipelineTests {
     }
 
     @Test(
+        "a long-running worker outlives a job table that does not answer: it says so, looks again, and then converts what is queued"
+    )
+    func workerOutlivesLockedTable() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            // Another process takes the write lock and keeps it for a while.
+            let script = """
+                import sqlite3, sys, time
+                connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+                connection.execute("BEGIN IMMEDIATE")
+                print("locked", flush=True)
+                time.sleep(60)
+                """
+            let holder = try BackgroundProcess("/usr/bin/env", ["python3", "-c", script, harness.paths.database])
+            defer { holder.signal(SIGKILL) }
+            try await Wait.until("the other process holding the lock", deadline: .seconds(30)) {
+                holder.stdoutSoFar.contains("locked")
+            }
+            let options = WorkOptions(poll: .milliseconds(100), retryAfterStall: .milliseconds(200))
+            let worker = Task { try await pipeline.work(options: options) }
+            defer { worker.cancel() }
+            try await Wait.until("the worker saying the table does not answer", deadline: .seconds(60)) {
+                harness.events.all.contains {
+                    if case .notice(let message) = $0 { message.contains("looking again") } else { false }
+                }
+            }
+            holder.signal(SIGKILL)
+            _ = try await holder.wait()
+            let read = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+            let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
+            try await Wait.until("the worker converting the book", deadline: .seconds(60)) {
+                try await pipeline.status(book: id).first?.state == .completed
+            }
+            worker.cancel()
+            do {
+                try await worker.value
+            } catch is CancellationError {
+                // Stopped while waiting for the next look: nothing held.
+            }
+        }
+    }
+
+    @Test(
         "a book in a language its voice does not speak is queued with a warning, before any request; one it speaks, or a voice that does not say, is not"
     )
     func voiceLanguages() async throws {

@@ -53,12 +53,14 @@ final class PostgresDatabase: Sendable {
         threads.shutdownGracefully { _ in }
     }
 
-    /// Runs `body` in a transaction on a connection of the pool, off the cooperative pool.
+    /// Runs `body` in a transaction on a connection of the pool, off the cooperative pool. A
+    /// transaction that has begun runs to its end even when the calling task is cancelled, as a
+    /// SQLite write does: a stopping worker still gives its held work back.
     func transaction<T: Sendable>(
         readOnly: Bool,
         _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
-        try await threads.runIfActive {
+        try await threads.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
             var attempt = 0
             while true {
                 attempt += 1
@@ -86,7 +88,7 @@ final class PostgresDatabase: Sendable {
                     usleep(useconds_t(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 8))))
                 }
             }
-        }
+        }.get()
     }
 
     /// Seconds since 1970 by the database server's clock (as corrected here), so leases and
