@@ -32,8 +32,7 @@ final class ReadProgress: Sendable {
     func handle(_ progress: IngestProgress) {
         switch progress {
         case .recognizing(let page, let total, let elapsed):
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            let rate = Double(page) / max(seconds, 0.001)
+            let rate = Double(page) / max(elapsed.seconds, 0.001)
             let text = "\(file): OCR \(page)/\(total) pages, \(String(format: "%.2f", rate)) pages/s"
             if isTerminal {
                 drew.withLock { $0 = true }

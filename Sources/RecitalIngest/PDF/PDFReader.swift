@@ -80,7 +80,9 @@ struct PDFReader {
             if ocr == .always || (letters < 20 && page.hasImages) { scans.append(index) }
             pages.append(lines)
         }
-        try readScans(scans, into: &pages, document: document, diagnostics: &diagnostics)
+        // The catalog's /Lang, else the XMP packet's: it picks the OCR model and is the book's language.
+        let declaredLanguage = Self.catalogLanguage(file) ?? document.xmpMetadata.flatMap(Self.xmpLanguage)
+        try readScans(scans, into: &pages, language: declaredLanguage, diagnostics: &diagnostics)
         let visible = pages.joined().reduce(0) { $0 + $1.text.count }
         if visible < max(50, pageCount * 10) {
             let advice = ocr == .never ? " (read it with --ocr auto)" : ""
@@ -163,7 +165,8 @@ struct PDFReader {
         if chapters.isEmpty {
             throw IngestError(.noText, file: file, "no readable text after removing page furniture")
         }
-        let metadata = readMetadata(document, lines: lines, diagnostics: &diagnostics)
+        var metadata = readMetadata(document, lines: lines, diagnostics: &diagnostics)
+        metadata.language = declaredLanguage
         let book = Book(
             source: file,
             format: .pdf,
@@ -189,7 +192,7 @@ struct PDFReader {
     private func readScans(
         _ scans: [Int],
         into pages: inout [[Line]],
-        document: PDFDocument,
+        language declared: String?,
         diagnostics: inout [Diagnostic]
     ) throws(IngestError) {
         guard !scans.isEmpty else { return }
@@ -203,7 +206,6 @@ struct PDFReader {
             return
         }
         let installed = Tesseract.installedLanguages()
-        let declared = Self.catalogLanguage(file) ?? document.xmpMetadata.flatMap(Self.xmpLanguage)
         var model = "eng"
         if let declared, let wanted = Tesseract.model(forLanguage: declared) {
             if installed.contains(wanted) {
@@ -750,7 +752,6 @@ struct PDFReader {
         }
         metadata.title = title
         if title == nil { diagnostics.append(.warning("the PDF has no title")) }
-        metadata.language = Self.catalogLanguage(file) ?? document.xmpMetadata.flatMap(Self.xmpLanguage)
 
         let opening = lines.prefix(400).map(\.text).joined(separator: " ").lowercased()
         if let author = document.author.map(TextNormalizer.clean), !author.isEmpty {
