@@ -138,7 +138,12 @@ struct Assembler {
         chapter: Int,
         scratch: UnsafeMutableBufferPointer<Int16>
     ) throws(EncodeError) -> Int {
-        let descriptor = open(segment.path, O_RDONLY | O_CLOEXEC)
+        guard case .file(let path) = segment.audio else {
+            // Stored audio comes whole; segments are seconds long.
+            let audio = try load(segment, chapter: chapter)
+            return trimmed(audio).count
+        }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw missing(segment, chapter: chapter) }
         defer { close(descriptor) }
         var status = stat()
@@ -194,7 +199,8 @@ struct Assembler {
 
     /// Reads a checkpoint written by the synthesis stage.
     private func load(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
-        guard let data = FileManager.default.contents(atPath: segment.path) else {
+        guard case .file(let path) = segment.audio else { return try loadStored(segment, chapter: chapter) }
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw missing(segment, chapter: chapter)
         }
         let bytes = [UInt8](data)
@@ -202,6 +208,38 @@ struct Assembler {
             throw notWAV(segment, chapter: chapter)
         }
         return WAV.samples(bytes)
+    }
+
+    private func loadStored(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
+        let where_ = "chapter \(chapter + 1), segment \(segment.index + 1)"
+        guard let store = book.storedAudio else {
+            throw EncodeError(
+                .badSegment,
+                "\(where_): its audio is stored, and no store was given",
+                chapter: chapter,
+                segment: segment.index
+            )
+        }
+        let samples: [Int16]?
+        do {
+            samples = try store.samples(chapter: chapter, segment: segment.index)
+        } catch {
+            throw EncodeError(
+                .badSegment,
+                "\(where_): its stored audio cannot be read: \(error)",
+                chapter: chapter,
+                segment: segment.index
+            )
+        }
+        guard let samples else {
+            throw EncodeError(
+                .badSegment,
+                "\(where_): its stored audio is missing or damaged",
+                chapter: chapter,
+                segment: segment.index
+            )
+        }
+        return samples
     }
 
     private func missing(_ segment: EncodeSegment, chapter: Int) -> EncodeError {

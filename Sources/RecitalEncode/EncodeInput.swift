@@ -1,19 +1,44 @@
 public import RecitalModel
 
+/// Where a segment's samples are.
+public enum SegmentAudio: Sendable, Equatable {
+    /// A checkpoint WAV file.
+    case file(String)
+    /// Somewhere only the book's ``EncodeBook/storedAudio`` reaches (the job table).
+    case stored
+}
+
+/// Reads segments kept out of the filesystem. Called on the encoder's own thread, where blocking is fine.
+public protocol StoredSegmentAudio: Sendable {
+    /// The segment's samples, or nil when it has none stored.
+    /// - Throws: when the store cannot be read; the encoder reports the reason with the segment.
+    func samples(chapter: Int, segment: Int) throws -> [Int16]?
+}
+
 /// One checkpointed segment, in book order.
 public struct EncodeSegment: Sendable, Equatable {
     public var index: Int
     public var boundary: SegmentBoundary
-    /// The checkpoint WAV file.
-    public var path: String
+    public var audio: SegmentAudio
     /// A scene break (text with nothing to speak): no audio, a longer pause before what follows.
     public var sceneBreak: Bool
 
-    public init(index: Int, boundary: SegmentBoundary, path: String, sceneBreak: Bool = false) {
+    public init(index: Int, boundary: SegmentBoundary, audio: SegmentAudio, sceneBreak: Bool = false) {
         self.index = index
         self.boundary = boundary
-        self.path = path
+        self.audio = audio
         self.sceneBreak = sceneBreak
+    }
+
+    /// A segment whose checkpoint is the WAV file at `path`.
+    public init(index: Int, boundary: SegmentBoundary, path: String, sceneBreak: Bool = false) {
+        self.init(index: index, boundary: boundary, audio: .file(path), sceneBreak: sceneBreak)
+    }
+
+    /// The checkpoint file's path (empty for stored audio).
+    public var path: String {
+        if case .file(let path) = audio { return path }
+        return ""
     }
 }
 
@@ -38,14 +63,18 @@ public struct EncodeBook: Sendable, Equatable {
     public var chapters: [EncodeChapter]
     /// Cover image bytes as found in the book; checked before use.
     public var cover: [UInt8]?
+    /// Reads the segments whose audio is ``SegmentAudio/stored``.
+    public var storedAudio: (any StoredSegmentAudio)?
 
     public init(
         metadata: BookMetadata,
         narrator: String?,
         sampleRate: Int,
         chapters: [EncodeChapter],
-        cover: [UInt8]?
+        cover: [UInt8]?,
+        storedAudio: (any StoredSegmentAudio)? = nil
     ) {
+        self.storedAudio = storedAudio
         self.metadata = metadata
         self.narrator = narrator
         self.sampleRate = sampleRate
@@ -55,6 +84,12 @@ public struct EncodeBook: Sendable, Equatable {
 }
 
 extension EncodeBook {
+    /// Books are equal by what they say; where stored audio is read from is not compared.
+    public static func == (lhs: EncodeBook, rhs: EncodeBook) -> Bool {
+        lhs.metadata == rhs.metadata && lhs.narrator == rhs.narrator && lhs.sampleRate == rhs.sampleRate
+            && lhs.chapters == rhs.chapters && lhs.cover == rhs.cover
+    }
+
     /// The book cut in two at its middle segment (inside a chapter, if that is where it falls),
     /// or whole when it has fewer than two segments.
     func halves() -> [EncodeBook] {

@@ -128,10 +128,16 @@ public struct CheckpointRecord: Sendable, Equatable {
     public var chapterIndex: Int
     public var index: Int
     public var textHash: String
+    /// The checkpoint's WAV file; empty when its audio is kept in the job table.
     public var audioPath: String
     public var checksum: String
     public var sampleCount: Int
     public var sampleRate: Int
+    /// Whether the job table holds this segment's audio (see ``isInTable``).
+    public var audioInTable: Bool
+
+    /// A checkpoint with no audio file: its audio is in the job table (or was, until removed).
+    public var isInTable: Bool { audioPath.isEmpty }
 
     public init(
         bookID: Int64,
@@ -141,8 +147,10 @@ public struct CheckpointRecord: Sendable, Equatable {
         audioPath: String,
         checksum: String,
         sampleCount: Int,
-        sampleRate: Int
+        sampleRate: Int,
+        audioInTable: Bool = false
     ) {
+        self.audioInTable = audioInTable
         self.bookID = bookID
         self.chapterIndex = chapterIndex
         self.index = index

@@ -25,17 +25,25 @@ extension JobStore {
         try await read { db in
             try db.rows(
                 sql: """
-                    SELECT * FROM checkpoints WHERE book_id = ? AND (CAST(? AS BIGINT) IS NULL OR chapter_idx = ?)
-                    ORDER BY chapter_idx, idx
+                    SELECT c.*, CASE WHEN a.idx IS NULL THEN 0 ELSE 1 END AS in_table FROM checkpoints c
+                    LEFT JOIN checkpoint_audio a ON a.book_id = c.book_id AND a.chapter_idx = c.chapter_idx
+                        AND a.idx = c.idx
+                    WHERE c.book_id = ? AND (CAST(? AS BIGINT) IS NULL OR c.chapter_idx = ?)
+                    ORDER BY c.chapter_idx, c.idx
                     """,
                 arguments: [book, chapter, chapter]
             ).map(Self.checkpoint)
         }
     }
 
-    /// Records a segment whose audio is already durable, if the writer still holds the task's lease.
-    /// Returns false (writing nothing) when the lease was lost to another process.
-    public func recordCheckpoint(_ record: CheckpointRecord, for task: ClaimedTask) async throws(JobError) -> Bool {
+    /// Records a segment whose audio is already durable, or whose audio is `audio` (PackedPCM, kept
+    /// in the job table, written in this same transaction), if the writer still holds the task's
+    /// lease. Returns false (writing nothing) when the lease was lost to another process.
+    public func recordCheckpoint(
+        _ record: CheckpointRecord,
+        audio: [UInt8]? = nil,
+        for task: ClaimedTask
+    ) async throws(JobError) -> Bool {
         let time = now()
         return try await write { db in
             guard
@@ -61,6 +69,21 @@ extension JobStore {
                     record.sampleCount, record.sampleRate, time,
                 ]
             )
+            if let audio {
+                try db.execute(
+                    sql: """
+                        INSERT INTO checkpoint_audio (book_id, chapter_idx, idx, data) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (book_id, chapter_idx, idx) DO UPDATE SET data = excluded.data
+                        """,
+                    arguments: [record.bookID, record.chapterIndex, record.index, audio]
+                )
+            } else {
+                // A segment spoken again into a file leaves no older audio behind in the table.
+                try db.execute(
+                    sql: "DELETE FROM checkpoint_audio WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
+                    arguments: [record.bookID, record.chapterIndex, record.index]
+                )
+            }
             return true
         }
     }
@@ -121,6 +144,54 @@ extension JobStore {
             ).map { row in
                 (row["title"], Self.segmentWork(row, book: book))
             }
+        }
+    }
+
+    /// A segment's audio kept in the job table (PackedPCM), or nil if the table holds none.
+    public func tableAudio(book: Int64, chapter: Int, segment: Int) async throws(JobError) -> [UInt8]? {
+        try await read { db in try Self.tableAudio(db, book: book, chapter: chapter, segment: segment) }
+    }
+
+    /// ``tableAudio(book:chapter:segment:)`` on the calling thread, which must be a blocking
+    /// thread of the caller's own (the encoder's).
+    public func tableAudioNow(book: Int64, chapter: Int, segment: Int) throws(JobError) -> [UInt8]? {
+        try readNow { db in try Self.tableAudio(db, book: book, chapter: chapter, segment: segment) }
+    }
+
+    private static func tableAudio(_ db: any SQLSession, book: Int64, chapter: Int, segment: Int) throws -> [UInt8]? {
+        try db.value(
+            [UInt8].self,
+            sql: "SELECT data FROM checkpoint_audio WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
+            arguments: [book, chapter, segment]
+        )
+    }
+
+    /// Removes the audio the job table keeps for a book (its checkpoints stay, as after removing
+    /// checkpoint files: asking for a file again synthesizes them again).
+    public func removeTableAudio(book: Int64) async throws(JobError) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM checkpoint_audio WHERE book_id = ?", arguments: [book])
+            try db.execute(sql: "DELETE FROM book_covers WHERE book_id = ?", arguments: [book])
+        }
+    }
+
+    /// Keeps a book's cover in the job table.
+    public func saveCover(_ bytes: [UInt8], book: Int64) async throws(JobError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO book_covers (book_id, data) VALUES (?, ?)
+                    ON CONFLICT (book_id) DO UPDATE SET data = excluded.data
+                    """,
+                arguments: [book, bytes]
+            )
+        }
+    }
+
+    /// The cover the job table keeps for a book, if any.
+    public func cover(book: Int64) async throws(JobError) -> [UInt8]? {
+        try await read { db in
+            try db.value([UInt8].self, sql: "SELECT data FROM book_covers WHERE book_id = ?", arguments: [book])
         }
     }
 }

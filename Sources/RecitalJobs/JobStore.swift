@@ -161,7 +161,8 @@ public final class JobStore: Sendable {
             audioPath: row["audio_path"],
             checksum: row["checksum"],
             sampleCount: row["sample_count"],
-            sampleRate: row["sample_rate"]
+            sampleRate: row["sample_rate"],
+            audioInTable: (row["in_table"] as Bool?) ?? false
         )
     }
 
@@ -215,6 +216,18 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// A read on the calling thread, which must be a blocking thread of the caller's own.
+    func readNow<T>(_ body: (any SQLSession) throws -> T) throws(JobError) -> T {
+        do {
+            switch backend {
+            case .sqlite(let pool): return try pool.read { db in try body(SQLiteSession(db)) }
+            case .postgres(let database): return try database.transactionNow(readOnly: true, body)
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
     static func translate(_ error: any Error) -> JobError {
         if let error = error as? JobError { return error }
         if let error = error as? DatabaseError {
@@ -223,6 +236,14 @@ public final class JobStore: Sendable {
                 return JobError(.locked, "the job database is locked by another process: \(message)", cause: error)
             }
             return JobError(.database, message, cause: error)
+        }
+        if let error = error as? PostgresDecodingError {
+            // Its description hides the detail; the column and type are what a bug report needs.
+            return JobError(
+                .database,
+                "a PostgreSQL value could not be read: \(String(reflecting: error))",
+                cause: error
+            )
         }
         if let error = error as? PSQLError {
             let message = error.serverInfo?[.message] ?? "\(error.code)"

@@ -211,6 +211,25 @@ enum Schema {
         -- book stays listed and its results answer 410 Gone.
         ALTER TABLE books ADD COLUMN purged_at REAL;
 
+        -- migration 10: audio in the job table
+        -- Segment audio kept in the job table itself, so that every machine of a cluster reaches it (the
+        -- default on PostgreSQL; a checkpoint with an empty `audio_path` has its audio here). It is written
+        -- in the same transaction as its checkpoint row, so the two cannot disagree. `data` is PackedPCM
+        -- (lossless); the checkpoint's checksum is of the WAV file the samples make.
+        CREATE TABLE checkpoint_audio (
+            book_id INTEGER NOT NULL,
+            chapter_idx INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (book_id, chapter_idx, idx),
+            FOREIGN KEY (book_id, chapter_idx, idx) REFERENCES checkpoints(book_id, chapter_idx, idx) ON DELETE CASCADE
+        );
+        -- A book's cover, for books whose audio is kept in the job table.
+        CREATE TABLE book_covers (
+            book_id INTEGER PRIMARY KEY REFERENCES books(id) ON DELETE CASCADE,
+            data BLOB NOT NULL
+        );
+
         """#
 
     /// schema.postgres.sql: the same migrations in PostgreSQL's dialect.
@@ -419,6 +438,25 @@ enum Schema {
         -- When `recital serve --retention-hours` removed a finished book's files and checkpoint audio; the
         -- book stays listed and its results answer 410 Gone.
         ALTER TABLE books ADD COLUMN purged_at DOUBLE PRECISION;
+
+        -- migration 10: audio in the job table
+        -- Segment audio kept in the job table itself, so that every machine of a cluster reaches it (the
+        -- default on PostgreSQL; a checkpoint with an empty `audio_path` has its audio here). It is written
+        -- in the same transaction as its checkpoint row, so the two cannot disagree. `data` is PackedPCM
+        -- (lossless); the checkpoint's checksum is of the WAV file the samples make.
+        CREATE TABLE checkpoint_audio (
+            book_id BIGINT NOT NULL,
+            chapter_idx BIGINT NOT NULL,
+            idx BIGINT NOT NULL,
+            data BYTEA NOT NULL,
+            PRIMARY KEY (book_id, chapter_idx, idx),
+            FOREIGN KEY (book_id, chapter_idx, idx) REFERENCES checkpoints(book_id, chapter_idx, idx) ON DELETE CASCADE
+        );
+        -- A book's cover, for books whose audio is kept in the job table.
+        CREATE TABLE book_covers (
+            book_id BIGINT PRIMARY KEY REFERENCES books(id) ON DELETE CASCADE,
+            data BYTEA NOT NULL
+        );
 
         """#
 }

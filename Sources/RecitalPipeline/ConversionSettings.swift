@@ -126,22 +126,41 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
 public struct RecitalPaths: Sendable, Equatable {
     public var home: String
     public var database: String
-    public var audio: String { "\(home)/audio" }
+    /// `--audio-store DIR`: a folder every worker reaches, for segment audio as files.
+    public var audioStore: String?
+    /// Where segment audio files go: `--audio-store`, else `<home>/audio`.
+    public var audio: String { audioStore ?? "\(home)/audio" }
 
-    public init(home: String, database: String) {
+    /// Files under ``audio`` on SQLite or with `--audio-store`; on PostgreSQL, the job table, so that
+    /// no machine of a cluster needs another's disk.
+    public var placement: AudioPlacement {
+        audioStore == nil && JobStore.isPostgres(database) ? .jobTable : .folder(audio)
+    }
+
+    public init(home: String, database: String, audioStore: String? = nil) {
         self.home = home
         self.database = database
+        self.audioStore = audioStore
     }
 
     /// `--home`/`RECITAL_HOME`, else `$XDG_DATA_HOME/recital`, else `~/.local/share/recital`;
     /// `--db`/`RECITAL_DB`, else `<home>/recital.sqlite`.
-    public static func resolve(home: String?, database: String?, environment: [String: String]) -> RecitalPaths {
+    public static func resolve(
+        home: String?,
+        database: String?,
+        audioStore: String? = nil,
+        environment: [String: String]
+    ) -> RecitalPaths {
         // An empty variable is as good as unset.
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let base =
             home ?? value("RECITAL_HOME")
             ?? ((value("XDG_DATA_HOME") ?? "\(value("HOME") ?? NSHomeDirectory())/.local/share") + "/recital")
-        return RecitalPaths(home: base, database: database ?? value("RECITAL_DB") ?? "\(base)/recital.sqlite")
+        return RecitalPaths(
+            home: base,
+            database: database ?? value("RECITAL_DB") ?? "\(base)/recital.sqlite",
+            audioStore: audioStore ?? value("RECITAL_AUDIO_STORE")
+        )
     }
 
     /// Creates the home folder (and the database's folder) if needed.

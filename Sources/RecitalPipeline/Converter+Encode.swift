@@ -205,7 +205,7 @@ extension Converter {
         }
         if !settings.keepSegments {
             do {
-                try FileManager.default.removeItem(atPath: CheckpointFiles(root: paths.audio).directory(book: id))
+                try await checkpointAudio.remove(book: id)
             } catch {
                 progress(.warning(book: id, message: "its checkpoint audio could not be removed: \(error)"))
             }
@@ -239,8 +239,11 @@ extension Converter {
     /// The book's audio in order, from its segments and their checkpoints.
     private func makeInput(_ record: BookRecord, settings: ConversionSettings) async throws -> EncodeBook {
         let checkpoints = try await store.checkpoints(book: record.id)
-        var paths: [String: String] = [:]
-        for checkpoint in checkpoints { paths["\(checkpoint.chapterIndex)/\(checkpoint.index)"] = checkpoint.audioPath }
+        var audio: [String: SegmentAudio] = [:]
+        for checkpoint in checkpoints {
+            audio["\(checkpoint.chapterIndex)/\(checkpoint.index)"] =
+                checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+        }
         var chapters: [EncodeChapter] = []
         for (title, segment) in try await store.segments(book: record.id) {
             if chapters.last?.index != segment.chapterIndex {
@@ -250,7 +253,7 @@ extension Converter {
                 EncodeSegment(
                     index: segment.index,
                     boundary: segment.boundary,
-                    path: paths["\(segment.chapterIndex)/\(segment.index)"] ?? "",
+                    audio: audio["\(segment.chapterIndex)/\(segment.index)"] ?? .file(""),
                     sceneBreak: !Segment.isSpeakable(segment.text)
                 )
             )
@@ -264,16 +267,15 @@ extension Converter {
             progress(.warning(book: record.id, message: "its stored metadata cannot be read (\(error))"))
         }
         if metadata.title == nil { metadata.title = record.title }
-        let cover = FileManager.default.contents(atPath: "\(self.paths.audio)/book-\(record.id)/cover").map {
-            [UInt8]($0)
-        }
+        let cover = try await checkpointAudio.cover(book: record.id)
         let voice = settings.voice
         return EncodeBook(
             metadata: metadata,
             narrator: voice.voice.map { "\(voice.name) (\($0))" } ?? voice.name,
             sampleRate: record.sampleRate,
             chapters: chapters,
-            cover: cover
+            cover: cover,
+            storedAudio: checkpointAudio.reader(book: record.id)
         )
     }
 }

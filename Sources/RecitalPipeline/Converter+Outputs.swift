@@ -65,8 +65,8 @@ extension Converter {
         }
         guard !formats.isEmpty else { return [] }
         try await store.scheduleEncode(book, formats: formats)
-        let files = CheckpointFiles(root: paths.audio)
-        let gone = try await store.checkpoints(book: book).filter { !files.isPresent($0) }.count
+        let audio = checkpointAudio
+        let gone = try await store.checkpoints(book: book).filter { !audio.isPresent($0) }.count
         let again =
             gone == 0
             ? "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from the checkpoints"

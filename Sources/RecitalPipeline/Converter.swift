@@ -114,7 +114,7 @@ public struct Converter: Sendable {
         if case .created = result {
             if let cover = book.cover {
                 do {
-                    try saveCover(cover.data, book: result.bookID)
+                    try await checkpointAudio.saveCover(cover.data, book: result.bookID)
                 } catch {
                     // The book converts without it; its files will have no cover art.
                     progress(.warning(book: result.bookID, message: "its cover could not be kept: \(error)"))
@@ -158,12 +158,8 @@ public struct Converter: Sendable {
         }
     }
 
-    /// The cover is kept with the checkpoint audio so that encoding never needs the source file.
-    func saveCover(_ bytes: [UInt8], book: Int64) throws {
-        let folder = "\(paths.audio)/book-\(book)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/cover"), options: .atomic)
-    }
+    /// Where this converter keeps and finds segment audio and covers.
+    var checkpointAudio: CheckpointAudio { CheckpointAudio(paths: paths, store: store) }
 
     /// Synthesizes the books' pending segments, each through the voice it was queued with.
     /// Cancelling the calling task stops it: held chapters are given back without using an attempt
@@ -265,7 +261,7 @@ public struct Converter: Sendable {
             var worker = SynthesisWorker(
                 store: store,
                 routes: routes,
-                files: CheckpointFiles(root: paths.audio),
+                audio: checkpointAudio,
                 owner: owner,
                 progress: progress
             )
@@ -325,7 +321,7 @@ public struct Converter: Sendable {
     /// again, so a damaged checkpoint costs one segment, not the chapter. Returns how many.
     @discardableResult
     public func repair(books: [Int64]) async throws -> Int {
-        let files = CheckpointFiles(root: paths.audio)
+        let audio = checkpointAudio
         var repaired = 0
         for book in books {
             // A finished book converted with --remove-segments has no checkpoint audio on purpose;
@@ -335,9 +331,9 @@ public struct Converter: Sendable {
             {
                 continue
             }
-            let broken = try await store.checkpoints(book: book).filter { !files.isPresent($0) }
+            let broken = try await store.checkpoints(book: book).filter { !audio.isPresent($0) }
             guard !broken.isEmpty else { continue }
-            try await store.discardCheckpoints(broken, reason: "audio file missing or truncated")
+            try await store.discardCheckpoints(broken, reason: "audio missing or truncated")
             for record in broken {
                 progress(.checkpointDiscarded(book: book, chapter: record.chapterIndex, segment: record.index))
             }

@@ -29,27 +29,25 @@ extension Pipeline {
         let folder = "\(paths.home)/previews/book-\(book)"
         let path = "\(folder)/chapter-\(chapter)-\(total).wav"
         if FileManager.default.fileExists(atPath: path) { return path }
-        let paths = records.map(\.audioPath)
-        try await Blocking.io {
-            var samples: [Int16] = []
-            samples.reserveCapacity(total)
-            for (position, file) in paths.enumerated() {
-                guard let data = FileManager.default.contents(atPath: file), WAV.parse([UInt8](data)) != nil else {
-                    throw PipelineError(
-                        .storage,
-                        "its checkpoint \(file) cannot be read; resume it to synthesize again",
-                        book: book
-                    )
-                }
-                if position > 0 { samples += [Int16](repeating: 0, count: pause) }
-                samples += WAV.samples([UInt8](data))
+        let audio = converter.checkpointAudio
+        var samples: [Int16] = []
+        samples.reserveCapacity(total)
+        for (position, record) in records.enumerated() {
+            if position > 0 { samples += [Int16](repeating: 0, count: pause) }
+            do {
+                samples += try await audio.samples(record)
+            } catch let error as PipelineError {
+                throw PipelineError(.storage, "\(error.message); resume it to synthesize again", book: book)
             }
+        }
+        let joined = samples
+        try await Blocking.io {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 // Written under a name of its own, then renamed over: two requests at once both
                 // leave a whole file.
                 let temporary = "\(path).\(UUID().uuidString).tmp"
-                try Data(WAV.encode(samples: samples, sampleRate: rate)).write(to: URL(fileURLWithPath: temporary))
+                try Data(WAV.encode(samples: joined, sampleRate: rate)).write(to: URL(fileURLWithPath: temporary))
                 guard rename(temporary, path) == 0 else {
                     let reason = String(cString: strerror(errno))
                     unlink(temporary)

@@ -276,13 +276,9 @@ public struct Pipeline: Sendable {
 
     /// Forgets a book and removes its checkpoint audio; finished files stay.
     public func delete(_ book: Int64) async throws {
+        // The audio first: deleting the book takes the table's copy with it, but not the files.
+        try await converter.checkpointAudio.remove(book: book)
         try await jobs { try await store.delete(book) }
-        let folder = CheckpointFiles(root: paths.audio).directory(book: book)
-        do {
-            if FileManager.default.fileExists(atPath: folder) { try FileManager.default.removeItem(atPath: folder) }
-        } catch {
-            throw PipelineError(.storage, "cannot remove its checkpoint audio in \(folder)", book: book, cause: error)
-        }
     }
 
     /// Does `action` to a book if its state allows it (``BookAction/refusal(in:)``), for front ends
@@ -309,9 +305,8 @@ public struct Pipeline: Sendable {
         let books = try await jobs { try await store.finished(before: time) }
         for book in books {
             let outputs = try await jobs { try await store.outputs(book: book) }
-            var doomed = outputs.map(\.path)
-            doomed.append(CheckpointFiles(root: paths.audio).directory(book: book))
-            for path in doomed where FileManager.default.fileExists(atPath: path) {
+            try await converter.checkpointAudio.remove(book: book)
+            for path in outputs.map(\.path) where FileManager.default.fileExists(atPath: path) {
                 do {
                     try FileManager.default.removeItem(atPath: path)
                 } catch {

@@ -20,7 +20,7 @@ public enum SynthesisOutcome: Sendable, Equatable {
 public struct SynthesisWorker: Sendable {
     public let store: JobStore
     public let routes: SpeechRoutes
-    public let files: CheckpointFiles
+    let audio: CheckpointAudio
     public let owner: String
     public let clock: any Clock<Duration>
     public let progress: @Sendable (ProgressEvent) -> Void
@@ -39,14 +39,14 @@ public struct SynthesisWorker: Sendable {
     public init(
         store: JobStore,
         routes: SpeechRoutes,
-        files: CheckpointFiles,
+        audio: CheckpointAudio,
         owner: String,
         clock: any Clock<Duration> = ContinuousClock(),
         progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in }
     ) {
         self.store = store
         self.routes = routes
-        self.files = files
+        self.audio = audio
         self.owner = owner
         self.clock = clock
         self.progress = progress
@@ -233,10 +233,10 @@ public struct SynthesisWorker: Sendable {
             let book = try await store.book(task.bookID)
             // Checkpoints whose file is gone or changed are synthesized again.
             let existing = try await store.checkpoints(book: task.bookID, chapter: chapter)
-            let files = self.files
-            let broken = try await Blocking.io { existing.filter { !files.isIntact($0) } }
+            let audio = self.audio
+            let broken = try await Blocking.io { existing.filter { !audio.isIntact($0) } }
             if !broken.isEmpty {
-                try await store.discardCheckpoints(broken, reason: "audio file missing or corrupt")
+                try await store.discardCheckpoints(broken, reason: "audio missing or corrupt")
                 for record in broken {
                     progress(.checkpointDiscarded(book: task.bookID, chapter: chapter, segment: record.index))
                 }
@@ -493,22 +493,9 @@ public struct SynthesisWorker: Sendable {
         chapterTitle: String = ""
     ) async throws {
         try Task.checkCancellation()
-        let path = files.path(book: task.bookID, chapter: segment.chapterIndex, segment: segment.index)
-        let files = self.files
-        let checksum = try await Blocking.io {
-            try files.write(samples: audio.samples, sampleRate: audio.sampleRate, to: path)
+        guard try await self.audio.record(audio, segment: segment, task: task) else {
+            throw LeaseEnded(status: .lost)
         }
-        let record = CheckpointRecord(
-            bookID: task.bookID,
-            chapterIndex: segment.chapterIndex,
-            index: segment.index,
-            textHash: segment.textHash,
-            audioPath: path,
-            checksum: checksum,
-            sampleCount: audio.samples.count,
-            sampleRate: audio.sampleRate
-        )
-        guard try await store.recordCheckpoint(record, for: task) else { throw LeaseEnded(status: .lost) }
         progress(
             .segmentDone(
                 book: task.bookID,

@@ -15,8 +15,22 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Folder for the database and checkpoint audio (env RECITAL_HOME).", valueName: "dir"))
     var home: String?
 
+    @Option(
+        name: .customLong("audio-store"),
+        help: ArgumentHelp(
+            "Keep segment audio as files in this folder, which every worker must reach (default: <home>/audio, or inside a PostgreSQL job table) (env RECITAL_AUDIO_STORE).",
+            valueName: "dir"
+        )
+    )
+    var audioStore: String?
+
     var paths: RecitalPaths {
-        RecitalPaths.resolve(home: home, database: db, environment: ProcessInfo.processInfo.environment)
+        RecitalPaths.resolve(
+            home: home,
+            database: db,
+            audioStore: audioStore,
+            environment: ProcessInfo.processInfo.environment
+        )
     }
 
     /// Opens the pipeline (and its job table), creating the home folder on first use.

@@ -234,6 +234,63 @@ struct JobStoreTests {
         #expect(try await store.pendingSegments(book: book, chapter: 0).map(\.index) == [0, 1, 2])
     }
 
+    @Test(
+        "audio kept in the table is written with its checkpoint or not at all, and goes when the checkpoint goes",
+        arguments: StoreBackend.available
+    )
+    func tableAudio(backend: StoreBackend) async throws {
+        let time = ManualTime()
+        let store = try JobFixtures.store(backend, now: time.function)
+        let book = try await store.enqueue(JobFixtures.book(chapters: 1, segments: 3)).bookID
+        let stale = try #require(try await store.claim(owner: "paused", limit: 1).first)
+        let pending = try await store.pendingSegments(book: book, chapter: 0)
+        func record(_ index: Int) -> CheckpointRecord {
+            CheckpointRecord(
+                bookID: book,
+                chapterIndex: 0,
+                index: index,
+                textHash: pending[index].textHash,
+                audioPath: "",
+                checksum: "c\(index)",
+                sampleCount: 4,
+                sampleRate: 24_000
+            )
+        }
+        let bytes: [UInt8] = [0, 1, 2, 250, 255, 0, 7]
+        #expect(try await store.recordCheckpoint(record(0), audio: bytes, for: stale))
+        // The worker is paused past its lease; another takes the chapter over.
+        time.advance(JobStore.leaseDuration + 1)
+        #expect(try await store.rescueExpiredLeases() == 1)
+        let fresh = try #require(try await store.claim(owner: "alive", limit: 1).first)
+        #expect(try await store.recordCheckpoint(record(1), audio: [9, 9], for: stale) == false)
+        #expect(try await store.tableAudio(book: book, chapter: 0, segment: 1) == nil)
+        #expect(try await store.recordCheckpoint(record(1), audio: [1, 2, 3], for: fresh))
+
+        let records = try await store.checkpoints(book: book)
+        #expect(records.map(\.index) == [0, 1])
+        #expect(records.allSatisfy { $0.isInTable && $0.audioInTable })
+        #expect(try await store.tableAudio(book: book, chapter: 0, segment: 0) == bytes)
+        #expect(try store.tableAudioNow(book: book, chapter: 0, segment: 1) == [1, 2, 3])
+
+        // Spoken again into a file, a segment keeps no stale copy in the table.
+        var file = record(1)
+        file.audioPath = "/x.wav"
+        #expect(try await store.recordCheckpoint(file, for: fresh))
+        #expect(try await store.tableAudio(book: book, chapter: 0, segment: 1) == nil)
+
+        try await store.discardCheckpoints([record(0)], reason: "test")
+        #expect(try await store.tableAudio(book: book, chapter: 0, segment: 0) == nil)
+
+        #expect(try await store.recordCheckpoint(record(2), audio: bytes, for: fresh))
+        try await store.saveCover([1, 2], book: book)
+        #expect(try await store.cover(book: book) == [1, 2])
+        try await store.removeTableAudio(book: book)
+        #expect(try await store.cover(book: book) == nil)
+        let left = try await store.checkpoints(book: book)
+        #expect(left.map(\.index) == [1, 2])
+        #expect(left.first { $0.index == 2 }?.audioInTable == false)
+    }
+
     @Test("two stores on one database claiming concurrently never share a task", arguments: StoreBackend.available)
     func concurrentClaims(backend: StoreBackend) async throws {
         let database = try backend.database()

@@ -78,17 +78,16 @@ struct PipelineHarness {
 
     /// Every segment's checkpoint holds exactly the audio the fake server makes for its text.
     func expectCheckpointsMatchServer(book: Int64) async throws -> Bool {
-        let files = CheckpointFiles(root: paths.audio)
+        let audio = CheckpointAudio(paths: paths, store: store)
         let records = try await store.checkpoints(book: book)
         let status = try await store.only(book)
         guard records.count == status.segmentsTotal else { return false }
         let texts = try segmentTexts(book: book)
         for record in records {
-            guard files.isIntact(record), let data = FileManager.default.contents(atPath: record.audioPath) else {
-                return false
-            }
+            // On PostgreSQL the audio is in the job table; on SQLite, files under the home.
+            guard record.isInTable == (audio.placement == .jobTable), audio.isIntact(record) else { return false }
             let text = texts["\(record.chapterIndex)/\(record.index)"] ?? ""
-            if WAV.samples([UInt8](data)) != FakeTTSServer.samples(for: text) { return false }
+            if try await audio.samples(record) != FakeTTSServer.samples(for: text) { return false }
         }
         return true
     }

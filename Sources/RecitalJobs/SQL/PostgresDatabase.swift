@@ -61,34 +61,40 @@ final class PostgresDatabase: Sendable {
         _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         try await threads.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
-            var attempt = 0
-            while true {
-                attempt += 1
-                let connection = try self.checkOut()
-                let session = PostgresSession(connection: connection, logger: self.logger)
-                do {
-                    try self.synchroniseClock(session)
-                    try session.execute(
-                        sql: readOnly
-                            ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                    )
-                    let result = try body(session)
-                    try session.execute(sql: "COMMIT")
-                    self.checkIn(connection)
-                    return result
-                } catch {
-                    let retry = Self.isConflict(error) && attempt < 20
-                    if (try? session.execute(sql: "ROLLBACK")) != nil {
-                        self.checkIn(connection)
-                    } else {
-                        Self.dispose(connection)
-                    }
-                    guard retry else { throw error }
-                    // Conflicting transactions back off a little, differently, before trying again.
-                    usleep(useconds_t(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 8))))
-                }
-            }
+            try self.transactionNow(readOnly: readOnly, body)
         }.get()
+    }
+
+    /// ``transaction(readOnly:_:)`` on the calling thread, for callers that already run on a
+    /// blocking thread of their own (the encoder reading segment audio).
+    func transactionNow<T>(readOnly: Bool, _ body: (any SQLSession) throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection = try checkOut()
+            let session = PostgresSession(connection: connection, logger: logger)
+            do {
+                try synchroniseClock(session)
+                try session.execute(
+                    sql: readOnly
+                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                )
+                let result = try body(session)
+                try session.execute(sql: "COMMIT")
+                checkIn(connection)
+                return result
+            } catch {
+                let retry = Self.isConflict(error) && attempt < 20
+                if (try? session.execute(sql: "ROLLBACK")) != nil {
+                    checkIn(connection)
+                } else {
+                    Self.dispose(connection)
+                }
+                guard retry else { throw error }
+                // Conflicting transactions back off a little, differently, before trying again.
+                usleep(useconds_t(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 8))))
+            }
+        }
     }
 
     /// Seconds since 1970 by the database server's clock (as corrected here), so leases and
@@ -281,7 +287,9 @@ final class PostgresSession: SQLSession {
         // SUM over BIGINT columns is NUMERIC.
         case .numeric: return .real(NSDecimalNumber(decimal: try cell.decode(Decimal.self)).doubleValue)
         case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
-        case .bytea: return .blob(try cell.decode([UInt8].self))
+        case .bytea:
+            var buffer = try cell.decode(ByteBuffer.self)
+            return .blob(buffer.readBytes(length: buffer.readableBytes) ?? [])
         default: return .text(try cell.decode(String.self))
         }
     }
