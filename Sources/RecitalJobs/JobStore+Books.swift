@@ -63,6 +63,7 @@ extension JobStore {
                 if let task { try Self.log(db, taskID: task, at: time, kind: "enqueued", message: chapter.title) }
             }
             try Self.insertEncodeTasks(db, book: bookID, formats: book.encodeFormats, priority: book.priority, at: time)
+            try db.notifyWork()
             return .created(bookID)
         }
     }
@@ -120,6 +121,8 @@ extension JobStore {
             book,
             sql: "UPDATE books SET paused_at = NULL, updated_at = ?2 WHERE id = ?3 AND ?1 IS NOT NULL"
         )
+        // Its waiting tasks are claimable again.
+        try await write { db in try db.notifyWork() }
     }
 
     /// Cancels a book: waiting tasks now, running ones when their worker next heartbeats.

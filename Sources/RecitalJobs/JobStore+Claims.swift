@@ -247,6 +247,7 @@ extension JobStore {
                 ? [transition.state.rawValue, scheduledAt, time, taskID]
                 : [transition.state.rawValue, error, scheduledAt, time, taskID]
         )
+        if transition.state == .available && (scheduledAt ?? time) <= time { try db.notifyWork() }
     }
 
     /// Moves a task that no worker holds (`state` as read in this transaction) by `event`, as the

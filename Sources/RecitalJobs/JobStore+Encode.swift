@@ -41,7 +41,10 @@ extension JobStore {
                     """,
                 arguments: [book, format, priority, RetryPolicy.task.maxAttempts, time, time, time]
             )
-            if let task { try log(db, taskID: task, at: time, kind: "enqueued", message: "encode \(format)") }
+            if let task {
+                try log(db, taskID: task, at: time, kind: "enqueued", message: "encode \(format)")
+                try db.notifyWork()
+            }
         }
     }
 

@@ -91,4 +91,23 @@ extension JobStore {
             return results
         }
     }
+
+    /// Calls `heard` soon after any process commits claimable work (a book queued, a chapter
+    /// reopened, a retry scheduled), until the calling task is cancelled: PostgreSQL's `LISTEN` on a
+    /// connection of its own. SQLite has no such channel, so this returns at once and its workers
+    /// find work by looking. Throws when the listening connection fails (the caller listens again).
+    public func listenForWork(_ heard: @escaping @Sendable () -> Void) async throws(JobError) {
+        guard case .postgres(let database) = backend else { return }
+        do {
+            try await database.listenForWork(heard)
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
+    /// Whether ``listenForWork(_:)`` hears anything on this database.
+    public var notifiesWork: Bool {
+        if case .postgres = backend { return true }
+        return false
+    }
 }

@@ -28,18 +28,25 @@ public struct WorkOptions: Sendable {
 
 extension Pipeline {
     /// Works the job table until cancelled (`recital worker`, `recital serve`): at every look (each
-    /// `poll`, or sooner when `wake` says a book was queued) the books with work left that this
-    /// process may take are run together; a run stopped by an unreachable server waits
-    /// `retryAfterStall` before the next look. Cancelling gives held work back and returns.
-    /// - Parameter started: hears the books of each run before it starts.
+    /// `poll`, or at once when `wake` fires or the job table notifies that work was queued) the
+    /// books with work left that this process may take are run together; a run stopped by an
+    /// unreachable server waits `retryAfterStall` before the next look. Cancelling gives held work
+    /// back and returns.
+    /// - Parameters:
+    ///   - wake: fired by the front end when it queued work itself.
+    ///   - started: hears the books of each run before it starts.
     public func work(
         options: WorkOptions,
-        wake: @escaping @Sendable () -> Bool = { false },
+        wake: WorkSignal = WorkSignal(),
         started: @escaping @Sendable ([Int64]) -> Void = { _ in }
     ) async throws {
         do {
-            try await Converter.$registeredByCaller.withValue(true) {
-                try await lookAndRun(options: options, wake: wake, started: started)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await listen(wake: wake, retry: options.retryAfterStall) }
+                defer { group.cancelAll() }
+                try await Converter.$registeredByCaller.withValue(true) {
+                    try await lookAndRun(options: options, wake: wake, started: started)
+                }
             }
         } catch {
             await leaveWorkers()
@@ -60,17 +67,34 @@ extension Pipeline {
         }
     }
 
+    /// Fires `wake` whenever the job table says work was queued, until cancelled; a listening
+    /// connection that fails is opened again after `retry` (polling covers the gap).
+    private func listen(wake: WorkSignal, retry: Duration) async {
+        let store = self.store
+        while !Task.isCancelled, store.notifiesWork {
+            do {
+                try await store.listenForWork { wake.fire() }
+            } catch {
+                converter.progress(.notice(message: "not hearing of new work (\(error)); looking every poll"))
+                // A miss costs at most one poll interval, so a failed listen waits before retrying.
+                guard (try? await Task.sleep(for: retry)) != nil else { return }
+                // Whatever was queued while deaf is found by looking now.
+                wake.fire()
+            }
+        }
+    }
+
     private func lookAndRun(
         options: WorkOptions,
-        wake: @escaping @Sendable () -> Bool,
+        wake: WorkSignal,
         started: @escaping @Sendable ([Int64]) -> Void
     ) async throws {
+        // Looks are a poll apart unless woken; a run longer than that is followed by a look at once.
         var lastLook = ContinuousClock.now - options.poll
         while !Task.isCancelled {
-            guard wake() || ContinuousClock.now - lastLook >= options.poll else {
-                try await Task.sleep(for: .milliseconds(250))
-                continue
-            }
+            let due = options.poll - (ContinuousClock.now - lastLook)
+            if due > .zero { await wake.wait(upTo: due) }
+            try Task.checkCancellation()
             lastLook = .now
             do {
                 guard try await lookAndRunOnce(options: options, started: started) else { return }

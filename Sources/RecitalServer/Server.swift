@@ -15,7 +15,7 @@ internal import UnixSignals
 public struct Server: Sendable {
     let pipeline: Pipeline
     let options: ServerOptions
-    let wake = Wake()
+    let wake = WorkSignal()
 
     public init(pipeline: Pipeline, options: ServerOptions) {
         self.pipeline = pipeline
@@ -28,7 +28,7 @@ public struct Server: Sendable {
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol & Service {
         let wake = self.wake
-        let routes = APIRoutes(pipeline: pipeline, options: options, queued: { wake.set() })
+        let routes = APIRoutes(pipeline: pipeline, options: options, queued: { wake.fire() })
         let port = options.port
         return Application(
             router: routes.router(),
@@ -60,21 +60,11 @@ public struct Server: Sendable {
     }
 
     /// A flag the API raises when a book is queued, so idle workers look at once.
-    final class Wake: Sendable {
-        private let flag = Mutex(false)
-        func set() { flag.withLock { $0 = true } }
-        func take() -> Bool {
-            flag.withLock { value in
-                defer { value = false }; return value
-            }
-        }
-    }
-
     /// Converts every queued or running book, round after round, until shut down.
     struct Workers: Service {
         let pipeline: Pipeline
         let options: ServerOptions
-        let wake: Wake
+        let wake: WorkSignal
 
         func run() async throws {
             do {
@@ -86,7 +76,7 @@ public struct Server: Sendable {
 
         private func work() async throws {
             try await cancelWhenGracefulShutdown {
-                try await pipeline.work(options: WorkOptions(run: options.run), wake: wake.take)
+                try await pipeline.work(options: WorkOptions(run: options.run), wake: wake)
             }
         }
     }

@@ -4,6 +4,7 @@ import RecitalJobs
 import RecitalModel
 import RecitalPipeline
 import RecitalTestSupport
+import Synchronization
 import Testing
 
 /// The facade every front end drives, used in-process: real SQLite, real HTTP on loopback.
@@ -194,6 +195,54 @@ struct PipelineTests {
             let read = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
             let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
             try await Wait.until("the worker converting the book", deadline: .seconds(60)) {
+                try await pipeline.status(book: id).first?.state == .completed
+            }
+            worker.cancel()
+            do {
+                try await worker.value
+            } catch is CancellationError {
+                // Stopped while waiting for the next look: nothing held.
+            }
+        }
+    }
+
+    @Test(
+        "on PostgreSQL a worker that looks once an hour starts a book queued by another process at once: the table notifies it",
+        .enabled(if: DatabaseBackend.postgresURL != nil, "needs RECITAL_POSTGRES_URL")
+    )
+    func notifiedOfWork() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness(.postgres)
+        let pipeline = Pipeline(harness.converter())
+        // Another process: its own connection to the same table.
+        let other = Pipeline(
+            Converter(
+                store: try JobStore.open(harness.paths.database),
+                paths: harness.paths,
+                owner: "other",
+                progress: { _ in }
+            )
+        )
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url)
+            let started = Mutex<[Int64]>([])
+            let options = WorkOptions(poll: .seconds(3600))
+            let worker = Task {
+                try await pipeline.work(options: options) { books in
+                    started.withLock { $0 += books }
+                }
+            }
+            defer { worker.cancel() }
+            // The first look (at start) finds nothing; the worker then waits for an hour or a notification.
+            try await Wait.until("the worker registered", deadline: .seconds(30)) {
+                !(try await other.workers().isEmpty)
+            }
+            let read = try await Pipeline.read(Fixtures.path("epub2-basic.epub"), settings: settings)
+            let id = try await other.add(read, settings: settings, priority: 2).bookID
+            try await Wait.until("the worker starting the queued book", deadline: .seconds(20)) {
+                started.withLock { $0.contains(id) }
+            }
+            try await Wait.until("the book converted", deadline: .seconds(60)) {
                 try await pipeline.status(book: id).first?.state == .completed
             }
             worker.cancel()

@@ -48,6 +48,31 @@ final class PostgresDatabase: Sendable {
         threads.start()
     }
 
+    /// The notification channel of this store's work: one per schema, so stores side by side in
+    /// one database (tests) do not wake each other.
+    var channel: String { Self.channel(schema: schema) }
+
+    static func channel(schema: String?) -> String { "recital_work" + (schema.map { "_\($0)" } ?? "") }
+
+    /// Calls `heard` for every notification of new work until the calling task is cancelled, on a
+    /// connection of its own. Returns when cancelled; throws when the connection fails.
+    func listenForWork(_ heard: @escaping @Sendable () -> Void) async throws {
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            configuration: configuration,
+            id: Int.random(in: 1...Int.max),
+            logger: logger
+        )
+        defer { Self.dispose(connection) }
+        do {
+            try await connection.listen(on: channel) { notifications in
+                for try await _ in notifications { heard() }
+            }
+        } catch  where Task.isCancelled {
+            // Cancelled while listening: the normal way out.
+        }
+    }
+
     deinit {
         for connection in idle.withLock({ $0 }) { Self.dispose(connection) }
         threads.shutdownGracefully { _ in }
@@ -72,7 +97,7 @@ final class PostgresDatabase: Sendable {
         while true {
             attempt += 1
             let connection = try checkOut()
-            let session = PostgresSession(connection: connection, logger: logger)
+            let session = PostgresSession(connection: connection, logger: logger, channel: channel)
             do {
                 try synchroniseClock(session)
                 try session.execute(
@@ -213,11 +238,18 @@ final class PostgresDatabase: Sendable {
 final class PostgresSession: SQLSession {
     let connection: PostgresConnection
     let logger: Logger
+    let channel: String
     var dialect: SQLDialect { .postgres }
 
-    init(connection: PostgresConnection, logger: Logger) {
+    init(connection: PostgresConnection, logger: Logger, channel: String = PostgresDatabase.channel(schema: nil)) {
         self.connection = connection
         self.logger = logger
+        self.channel = channel
+    }
+
+    func notifyWork() throws {
+        // Notifications sent in a transaction are delivered at its commit, once per distinct payload.
+        _ = try rows(sql: "SELECT pg_notify(?, '')", arguments: [channel])
     }
 
     func execute(sql: String, arguments: SQLArguments) throws -> Int {

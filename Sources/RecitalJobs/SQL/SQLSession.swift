@@ -12,6 +12,10 @@ protocol SQLSession: AnyObject {
     func executeMany(sql: String, arguments: [SQLArguments]) throws
 
     func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow]
+
+    /// Tells listening workers, once this transaction commits, that work became claimable.
+    /// SQLite has no such channel: its workers find work by looking.
+    func notifyWork() throws
 }
 
 extension SQLSession {

@@ -8,6 +8,8 @@ final class SQLiteSession: SQLSession {
 
     init(_ db: Database) { self.db = db }
 
+    func notifyWork() {}
+
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
         try db.execute(sql: sql, arguments: Self.arguments(arguments))
         return db.changesCount
