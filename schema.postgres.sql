@@ -221,3 +221,13 @@ CREATE TABLE book_covers (
     book_id BIGINT PRIMARY KEY REFERENCES books(id) ON DELETE CASCADE,
     data BYTEA NOT NULL
 );
+
+-- migration 11: leaders
+-- Duties of the whole cluster that one process at a time performs (rescuing tasks whose lease
+-- expired, removing finished books after their retention), each under a lease row its holder
+-- renews; another process takes a duty over once its lease has expired.
+CREATE TABLE leaders (
+    duty TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);

@@ -170,3 +170,11 @@ public enum LeaseStatus: Sendable, Equatable {
     case paused
     case cancelled
 }
+
+/// A duty of the whole cluster that one process performs at a time, under a lease row.
+public enum Duty: String, Sendable, CaseIterable {
+    /// Giving tasks whose lease expired back to the queue.
+    case rescue
+    /// Removing finished books' files after their retention (`serve --retention-hours`).
+    case prune
+}

@@ -106,11 +106,15 @@ extension JobStore {
     /// Returns tasks whose worker is gone to the queue: its lease expired, or it ran on this machine
     /// and its process no longer exists (a SIGKILL is noticed at once, not after the lease). The
     /// crashed attempt stays used; tasks out of attempts fail; tasks of cancelled books are cancelled.
+    /// - Parameter leader: the worker asking. Expired leases are then rescued only by the holder of
+    ///   the ``Duty/rescue`` lease (taken here when free), so two machines never rescue at once;
+    ///   dead processes on this machine are everyone's to notice, as only this machine can see them.
     @discardableResult
-    public func rescueExpiredLeases() async throws(JobError) -> Int {
+    public func rescueExpiredLeases(leader: String? = nil) async throws(JobError) -> Int {
         let time = now()
         let host = self.host
         return try await write { db in
+            let leads = try leader.map { try Self.lead(db, .rescue, owner: $0, at: time) } ?? true
             let rows = try db.rows(
                 sql: """
                     SELECT t.id, t.attempt, t.max_attempts, t.lease_expires_at, b.cancelled_at, w.pid, w.host
@@ -118,7 +122,7 @@ extension JobStore {
                     WHERE t.state = 'running'
                     """
             ).filter { row in
-                if (row["lease_expires_at"] as Double? ?? 0) < time { return true }
+                if leads, (row["lease_expires_at"] as Double? ?? 0) < time { return true }
                 guard let pid = row["pid"] as Int32?, row["host"] as String? == host else { return false }
                 return !Self.processExists(pid)
             }
@@ -145,6 +149,37 @@ extension JobStore {
             }
             return rows.count
         }
+    }
+
+    /// Takes or renews the lease of a cluster duty for `owner`; false while another holds it.
+    public func lead(_ duty: Duty, owner: String) async throws(JobError) -> Bool {
+        let time = now()
+        return try await write { db in try Self.lead(db, duty, owner: owner, at: time) }
+    }
+
+    /// Who holds each duty's lease now.
+    public func leaders() async throws(JobError) -> [Duty: String] {
+        let time = now()
+        return try await read { db in
+            var leaders: [Duty: String] = [:]
+            for row in try db.rows(sql: "SELECT duty, owner FROM leaders WHERE expires_at >= ?", arguments: [time]) {
+                if let duty = Duty(rawValue: row["duty"]) { leaders[duty] = row["owner"] }
+            }
+            return leaders
+        }
+    }
+
+    static func lead(_ db: any SQLSession, _ duty: Duty, owner: String, at time: Double) throws -> Bool {
+        try db.value(
+            String.self,
+            sql: """
+                INSERT INTO leaders (duty, owner, expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (duty) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+                WHERE leaders.owner = excluded.owner OR leaders.expires_at < ?
+                RETURNING owner
+                """,
+            arguments: [duty.rawValue, owner, time + leaseDuration, time]
+        ) == owner
     }
 
     static func processExists(_ pid: Int32) -> Bool {

@@ -313,7 +313,7 @@ public struct Converter: Sendable {
 
     private func encodeRegistered(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
         // Encode tasks of a process that died are taken over at once, like chapters.
-        try await store.rescueExpiredLeases()
+        try await store.rescueExpiredLeases(leader: owner)
         return try await runEncodes(books: books, overwrite: overwrite)
     }
 

@@ -209,7 +209,7 @@ public struct Pipeline: Sendable {
         options: RunOptions = RunOptions()
     ) async throws -> (books: [Int64], outcome: SynthesisOutcome) {
         let ids = try await jobs {
-            let rescued = try await store.rescueExpiredLeases()
+            let rescued = try await store.rescueExpiredLeases(leader: owner)
             if rescued > 0 { converter.progress(.rescued(tasks: rescued)) }
             let ids = names.isEmpty ? try await store.unfinishedBooks() : try await books(named: names)
             // Paused or cancelled books are left alone.
@@ -301,7 +301,9 @@ public struct Pipeline: Sendable {
 
     /// Removes the files and checkpoint audio of every book finished before `time` (its files
     /// written then), keeping the book listed; returns the books purged.
+    /// Only the holder of the cluster's ``Duty/prune`` lease purges; others return no books.
     public func purge(finishedBefore time: Double) async throws -> [Int64] {
+        guard try await jobs({ try await store.lead(.prune, owner: owner) }) else { return [] }
         let books = try await jobs { try await store.finished(before: time) }
         for book in books {
             let outputs = try await jobs { try await store.outputs(book: book) }

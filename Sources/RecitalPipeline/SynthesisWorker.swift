@@ -110,7 +110,7 @@ public struct SynthesisWorker: Sendable {
                     return .interrupted
                 }
                 if ContinuousClock.now - lastRescue > .seconds(5) {
-                    try await store.rescueExpiredLeases()
+                    try await store.rescueExpiredLeases(leader: owner)
                     lastRescue = .now
                 }
                 for (server, capacity, serverBooks) in servers {

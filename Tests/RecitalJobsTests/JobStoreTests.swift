@@ -291,6 +291,37 @@ struct JobStoreTests {
         #expect(left.first { $0.index == 2 }?.audioInTable == false)
     }
 
+    @Test(
+        "one machine at a time rescues expired leases: the duty's lease passes to another only when its holder stops renewing it",
+        arguments: StoreBackend.available
+    )
+    func leadership(backend: StoreBackend) async throws {
+        let database = try backend.database()
+        let time = ManualTime()
+        let a = try JobFixtures.store(database, now: time.function)
+        let b = try JobFixtures.store(database, now: time.function)
+        _ = try await a.enqueue(JobFixtures.book(chapters: 2))
+        #expect(try await a.rescueExpiredLeases(leader: "machine-a") == 0)
+        #expect(try await b.leaders() == [.rescue: "machine-a"])
+        _ = try await a.claim(owner: "crashed", limit: 1)
+        time.advance(JobStore.leaseDuration - 1)
+        // A renews its duty; the crashed worker's lease runs out after that.
+        #expect(try await a.lead(.rescue, owner: "machine-a"))
+        time.advance(2)
+        #expect(try await b.rescueExpiredLeases(leader: "machine-b") == 0, "b does not lead")
+        #expect(try await b.lead(.rescue, owner: "machine-b") == false)
+        #expect(try await a.rescueExpiredLeases(leader: "machine-a") == 1)
+        _ = try await a.claim(owner: "crashed again", limit: 1)
+        // A goes quiet; once its duty's lease has expired, B takes the duty over and rescues.
+        time.advance(JobStore.leaseDuration + 1)
+        #expect(try await b.rescueExpiredLeases(leader: "machine-b") == 1)
+        #expect(try await a.leaders() == [.rescue: "machine-b"])
+        #expect(try await a.lead(.rescue, owner: "machine-a") == false)
+        // Duties are leased apart.
+        #expect(try await a.lead(.prune, owner: "machine-a"))
+        #expect(try await b.leaders() == [.rescue: "machine-b", .prune: "machine-a"])
+    }
+
     @Test("two stores on one database claiming concurrently never share a task", arguments: StoreBackend.available)
     func concurrentClaims(backend: StoreBackend) async throws {
         let database = try backend.database()
