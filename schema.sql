@@ -232,3 +232,9 @@ CREATE TABLE leaders (
     owner TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+
+-- migration 12: servers of running tasks
+-- The TTS server a running chapter speaks through (its URL and key fingerprint), so that a voice's
+-- limit on requests across every machine is counted in the claim that would exceed it.
+ALTER TABLE tasks ADD COLUMN server TEXT;
+CREATE INDEX tasks_running_by_server ON tasks (server) WHERE state = 'running';

@@ -10,12 +10,19 @@ public import RecitalModel
 /// change of state through ``TaskStateMachine``.
 extension JobStore {
     /// Claims up to `limit` available tasks, highest priority first then oldest, in one statement.
-    /// - Parameter books: only tasks of these books, or any book when nil.
+    /// - Parameters:
+    ///   - books: only tasks of these books, or any book when nil.
+    ///   - server: the TTS server the tasks will speak through, recorded with them while they run.
+    ///   - serverLimit: at most this many tasks running through `server` across every process; the
+    ///     count and the claim are one transaction (serializable on PostgreSQL), so it holds across
+    ///     machines.
     public func claim(
         owner: String,
         limit: Int,
         books: [Int64]? = nil,
-        kind: TaskKind = .synthesize
+        kind: TaskKind = .synthesize,
+        server: String? = nil,
+        serverLimit: Int? = nil
     ) async throws(JobError) -> [ClaimedTask] {
         let time = now()
         let token = UUID().uuidString
@@ -35,12 +42,23 @@ extension JobStore {
             return []
         }
         return try await write { db in
-            let arguments: SQLArguments = [claim.state.rawValue, owner, token, leaseEnd, time, time, limit]
+            var limit = limit
+            if let server, let serverLimit {
+                let running =
+                    try db.value(
+                        Int.self,
+                        sql: "SELECT COUNT(*) FROM tasks WHERE state = 'running' AND server = ?",
+                        arguments: [server]
+                    ) ?? 0
+                limit = min(limit, serverLimit - running)
+                guard limit > 0 else { return [] }
+            }
+            let arguments: SQLArguments = [claim.state.rawValue, owner, token, leaseEnd, time, server, time, limit]
             let rows = try db.rows(
                 sql: """
                     UPDATE tasks
                     SET state = ?, attempt = attempt + \(claim.attemptDelta), lease_owner = ?, lease_token = ?,
-                        lease_expires_at = ?, updated_at = ?
+                        lease_expires_at = ?, updated_at = ?, server = ?
                     WHERE id IN (
                         SELECT t.id FROM tasks t JOIN books b ON b.id = t.book_id
                         WHERE t.state = 'available' AND t.scheduled_at <= ?

@@ -28,6 +28,10 @@ public struct VoiceProfile: Sendable, Codable, Equatable {
     public var maxCharacters: Int?
     /// Requests in flight at once.
     public var concurrency: Int?
+    /// Requests in flight at once across every worker of a shared job table (a cluster): the
+    /// server's own capacity, however many machines send to it. Each held chapter then has one
+    /// request in flight, and chapters are claimed only while the cluster holds fewer than this.
+    public var globalConcurrency: Int?
     /// Seconds before a request is given up.
     public var timeoutSeconds: Double?
     /// Name of the environment variable holding the API key, if the server needs one.

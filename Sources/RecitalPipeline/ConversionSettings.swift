@@ -108,6 +108,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         identity.url = nil
         identity.timeoutSeconds = nil
         identity.concurrency = nil
+        identity.globalConcurrency = nil
         identity.apiKeyVariable = nil
         identity.name = ""
         identity.languages = nil

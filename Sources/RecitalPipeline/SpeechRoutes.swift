@@ -15,6 +15,12 @@ public struct SpeechRoutes: Sendable {
         /// The server's identity (URL and key fingerprint), never the key itself.
         public var server: String
         public var capacity: Int
+        /// Requests in flight through this server across every worker of the job table, if limited.
+        public var globalLimit: Int?
+
+        /// Requests one chapter keeps in flight: under a global limit one, so that chapters held
+        /// across the cluster count requests.
+        public var window: Int { globalLimit == nil ? capacity : 1 }
     }
 
     /// A book and the voice it is spoken with.
@@ -33,14 +39,17 @@ public struct SpeechRoutes: Sendable {
     public private(set) var byBook: [Int64: Route] = [:]
 
     /// The servers of this run with their books and request bound, in a stable order.
-    public var servers: [(server: String, capacity: Int, books: [Int64])] {
+    public var servers: [(server: String, capacity: Int, globalLimit: Int?, books: [Int64])] {
         var order: [String] = []
-        var grouped: [String: (Int, [Int64])] = [:]
+        var grouped: [String: (Route, [Int64])] = [:]
         for (book, route) in byBook.sorted(by: { $0.key < $1.key }) {
             if grouped[route.server] == nil { order.append(route.server) }
-            grouped[route.server, default: (route.capacity, [])].1.append(book)
+            grouped[route.server, default: (route, [])].1.append(book)
         }
-        return order.map { (server: $0, capacity: grouped[$0]!.0, books: grouped[$0]!.1) }
+        return order.map { server in
+            let (route, books) = grouped[server]!
+            return (server: server, capacity: route.capacity, globalLimit: route.globalLimit, books: books)
+        }
     }
 
     public func route(for book: Int64) -> Route? { byBook[book] }
@@ -84,10 +93,17 @@ public struct SpeechRoutes: Sendable {
             if profile.backend == .builtin, profile.url == nil { profile.url = builtinURL }
             let client = try HTTPSpeechClient(profile: profile, apiKey: voice.apiKey, clock: clock)
             let server = "\(profile.url ?? "")#\(voice.apiKey.map { ContentHash.text($0) } ?? "")"
-            let capacity = concurrency ?? profile.requestConcurrency
+            var capacity = concurrency ?? profile.requestConcurrency
+            if let global = profile.globalConcurrency { capacity = min(capacity, max(1, global)) }
             let (limiter, bound) = limiters[server] ?? (RequestLimiter(capacity: capacity), capacity)
             limiters[server] = (limiter, bound)
-            routes.byBook[voice.book] = Route(synthesizer: client, limiter: limiter, server: server, capacity: bound)
+            routes.byBook[voice.book] = Route(
+                synthesizer: client,
+                limiter: limiter,
+                server: server,
+                capacity: bound,
+                globalLimit: profile.globalConcurrency.map { max(1, $0) }
+            )
         }
         return routes
     }

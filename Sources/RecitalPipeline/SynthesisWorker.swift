@@ -113,11 +113,17 @@ public struct SynthesisWorker: Sendable {
                     try await store.rescueExpiredLeases(leader: owner)
                     lastRescue = .now
                 }
-                for (server, capacity, serverBooks) in servers {
+                for (server, capacity, globalLimit, serverBooks) in servers {
                     let held = activeByServer[server, default: 0]
                     let wanted = serverBooks.filter(books.contains)
                     guard held < capacity, !wanted.isEmpty else { continue }
-                    let claimed = try await store.claim(owner: owner, limit: capacity - held, books: wanted)
+                    let claimed = try await store.claim(
+                        owner: owner,
+                        limit: capacity - held,
+                        books: wanted,
+                        server: server,
+                        serverLimit: globalLimit
+                    )
                     for task in claimed {
                         group.addTask { .chapter(server: server, await self.runChapter(task, run: run)) }
                     }
@@ -342,7 +348,7 @@ public struct SynthesisWorker: Sendable {
                     return true
                 }
             }
-            while running < route.capacity, next < pending.endIndex { addSegment() }
+            while running < route.window, next < pending.endIndex { addSegment() }
             while running > 0 {
                 guard let finished = try await group.next() else { break }
                 if finished {

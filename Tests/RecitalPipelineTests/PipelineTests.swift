@@ -51,6 +51,46 @@ struct PipelineTests {
     }
 
     @Test(
+        "a voice's global limit holds across machines: two workers, each allowed 4 requests, never have more than 2 at the server together",
+        arguments: DatabaseBackend.available
+    )
+    func globalLimit(backend: DatabaseBackend) async throws {
+        let server = FakeTTSServer(latency: .milliseconds(30))
+        let harness = try PipelineHarness(backend)
+        // Two machines: each its own converter and connection to the one table.
+        let machines = [
+            Pipeline(harness.converter()),
+            Pipeline(
+                Converter(
+                    store: try JobStore.open(harness.paths.database),
+                    paths: harness.paths,
+                    owner: "machine-b",
+                    progress: { _ in }
+                )
+            ),
+        ]
+        try await server.serve { url in
+            var settings = PipelineHarness.settings(url: url, concurrency: 4)
+            settings.voice.globalConcurrency = 2
+            var ids: [Int64] = []
+            for file in ["many-chapters.epub", "epub2-basic.epub"] {
+                let read = try await Pipeline.read(Fixtures.path(file), settings: settings)
+                ids.append(try await machines[0].add(read, settings: settings, priority: 2).bookID)
+            }
+            let books = ids
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for machine in machines {
+                    group.addTask { _ = try await machine.run(books: books) }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await machines[0].status().map(\.state) == [.completed, .completed])
+            #expect(server.peakInFlight <= 2, "peak \(server.peakInFlight)")
+            #expect(server.peakInFlight == 2, "the limit is used, not undershot")
+        }
+    }
+
+    @Test(
         "resume takes back a dead worker's task before it chooses what to retry, so a book whose attempts crashes used up finishes in the same run; status tells crashes from errors"
     )
     func resumeAfterCrashes() async throws {
