@@ -132,6 +132,9 @@ public struct RecitalPaths: Sendable, Equatable {
     /// Where segment audio files go: `--audio-store`, else `<home>/audio`.
     public var audio: String { audioStore ?? "\(home)/audio" }
 
+    /// Whether the job table is a PostgreSQL server's rather than a SQLite file.
+    public var isPostgres: Bool { JobStore.isPostgres(database) }
+
     /// Files under ``audio`` on SQLite or with `--audio-store`; on PostgreSQL, the job table, so that
     /// no machine of a cluster needs another's disk.
     public var placement: AudioPlacement {

@@ -9,7 +9,7 @@ struct HelpTests {
         "inspect", "convert", "watch", "serve", "resume", "encode", "delete", "status", "cancel", "pause", "unpause",
         "retry",
         "priority",
-        "speech-server",
+        "speech-server", "db copy",
     ]
 
     /// The README's usage block (the first `sh` block after "## Using it") and the global options line.
@@ -22,7 +22,8 @@ struct HelpTests {
 
     @Test("the README's usage block lists every option of every command", arguments: commands)
     func readmeListsOptions(command: String) async throws {
-        let help = try await ProcessResult.launch(Fixtures.executable, [command, "--help"])
+        let words = command.split(separator: " ").map(String.init)
+        let help = try await ProcessResult.launch(Fixtures.executable, words + ["--help"])
         #expect(help.status == 0)
         let options = Set(
             help.stdout.split(whereSeparator: { $0.isWhitespace || $0 == "," }).filter {
@@ -44,7 +45,7 @@ struct HelpTests {
     func helpPointsAtShippedFiles(command: String) async throws {
         let help = try await ProcessResult.launch(
             Fixtures.executable,
-            command.isEmpty ? ["--help"] : [command, "--help"]
+            command.split(separator: " ").map(String.init) + ["--help"]
         )
         for name in ["DESIGN.md", "shared/", "../"] {
             #expect(!help.stdout.contains(name), "`recital \(command) --help` mentions \(name)")

@@ -46,7 +46,14 @@ struct SQLDialect: Sendable {
     var skipLocked: String
     /// The larger of two values (`MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL).
     var greatest: String
+    /// Whether `id` columns count from a sequence of their own (PostgreSQL's identity columns), which
+    /// rows inserted with their ids do not advance; SQLite numbers on from the highest rowid.
+    var numbersIdentities: Bool
 
-    static let sqlite = SQLDialect(skipLocked: "", greatest: "MAX")
-    static let postgres = SQLDialect(skipLocked: " FOR UPDATE OF t SKIP LOCKED", greatest: "GREATEST")
+    static let sqlite = SQLDialect(skipLocked: "", greatest: "MAX", numbersIdentities: false)
+    static let postgres = SQLDialect(
+        skipLocked: " FOR UPDATE OF t SKIP LOCKED",
+        greatest: "GREATEST",
+        numbersIdentities: true
+    )
 }
