@@ -288,7 +288,17 @@ public struct SynthesisWorker: Sendable {
             return .storage("the job table failed: \(error)")
         } catch let ended as LeaseEnded {
             switch ended.status {
-            case .lost, .held: return .released
+            case .lost:
+                // Presumed dead (paused past its lease, cut off): what it speaks now is not recorded.
+                progress(
+                    .warning(
+                        book: task.bookID,
+                        message:
+                            "chapter \(chapter + 1) was taken over by another worker; this one's late audio is not recorded"
+                    )
+                )
+                return .released
+            case .held: return .released
             case .cancelled: return await settle(.released) { try await store.cancelHeld(task) }
             case .paused: return await settle(.released) { try await store.release(task, reason: "book paused") }
             }

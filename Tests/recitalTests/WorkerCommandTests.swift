@@ -5,7 +5,7 @@ import Testing
 @Suite("recital worker, run as processes on a PostgreSQL job table")
 struct WorkerCommandTests {
     @Test(
-        "two workers and a convert share one book on PostgreSQL: each segment is asked for once, status lists the workers, a worker for another server takes nothing, SIGTERM stops them with 0"
+        "two workers and a convert, each with a home of its own, share one book on PostgreSQL: each segment is asked for once, status lists the workers, a worker for another server takes nothing, SIGTERM stops them with 0"
     )
     func threeProcessesOneBook() async throws {
         guard DatabaseBackend.postgresURL != nil else { return }
@@ -15,11 +15,12 @@ struct WorkerCommandTests {
         let environment = ["RECITAL_HOME": home, "RECITAL_DB": database, "TERM": "dumb"]
         let book = Fixtures.path("novella.epub")
         try await server.serve { url in
-            let workers = try (0..<2).map { _ in
+            // The workers have homes of their own: the audio they share is in the table.
+            let workers = try (0..<2).map { index in
                 try BackgroundProcess(
                     Fixtures.executable,
                     ["worker", "--poll", "0.2", "--concurrency", "2"],
-                    environment: environment
+                    environment: environment.merging(["RECITAL_HOME": "\(home)/worker-\(index)"]) { $1 }
                 )
             }
             let elsewhere = try BackgroundProcess(
@@ -62,6 +63,111 @@ struct WorkerCommandTests {
             #expect(other.status == 0, "\(other.stderr.suffix(400))")
             #expect(!other.stderr.contains("working on"), "\(other.stderr)")
             #expect(other.stderr.contains("(books spoken by http://127.0.0.1:9)"))
+        }
+    }
+
+    /// What `status --json` says of the book and of each worker process (by pid).
+    struct ClusterStatus {
+        var state: String?
+        var holding: [Int32: Int]
+
+        init(environment: [String: String]) async throws {
+            let result = try await ProcessResult.launch(
+                Fixtures.executable,
+                ["status", "--json"],
+                environment: environment
+            )
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+            state = (object["books"] as? [[String: Any]])?.first?["state"] as? String
+            holding = [:]
+            for worker in object["workers"] as? [[String: Any]] ?? [] {
+                if let pid = worker["pid"] as? Int { holding[Int32(pid)] = worker["holding"] as? Int ?? 0 }
+            }
+        }
+    }
+
+    @Test(
+        "machines with no disk in common finish a book through kill -9 during synthesis and during the encode; one stopped past its lease and continued records nothing late"
+    )
+    func crashesAcrossMachines() async throws {
+        guard DatabaseBackend.postgresURL != nil else { return }
+        let server = FakeTTSServer(latency: .milliseconds(120))
+        let root = try Fixtures.temporaryDirectory().path
+        let database = DatabaseBackend.postgres.location(in: root)
+        // Each process is a machine of its own: its own home folder, nothing shared but the table.
+        @Sendable func machine(_ name: String) -> [String: String] {
+            [
+                "RECITAL_HOME": "\(root)/\(name)", "RECITAL_DB": database, "TERM": "dumb",
+                "RECITAL_HEARTBEAT_SECONDS": "1",
+            ]
+        }
+        @Sendable func worker(_ name: String) throws -> BackgroundProcess {
+            try BackgroundProcess(
+                Fixtures.executable,
+                ["worker", "--poll", "0.2", "--concurrency", "1"],
+                environment: machine(name)
+            )
+        }
+        try await server.serve { url in
+            let paused = try worker("a")
+            let doomed = try worker("b")
+            let convert = try BackgroundProcess(
+                Fixtures.executable,
+                [
+                    "convert", Fixtures.path("novella.epub"), "--tts-url", url, "--format", "m4b,mp3", "--out",
+                    root + "/out", "--concurrency", "1",
+                ],
+                environment: machine("c")
+            )
+            defer { for process in [paused, doomed, convert] { process.signal(SIGKILL) } }
+            // Both workers hold a chapter: one is stopped (a suspended machine), one killed, and so is
+            // the convert that queued the book.
+            try await Wait.until("both workers holding a chapter", deadline: .seconds(60)) {
+                let status = try await ClusterStatus(environment: machine("c"))
+                return status.holding[paused.pid, default: 0] > 0 && status.holding[doomed.pid, default: 0] > 0
+            }
+            paused.signal(SIGSTOP)
+            doomed.signal(SIGKILL)
+            convert.signal(SIGKILL)
+            #expect(try await doomed.wait().status == SIGKILL)
+            #expect(try await convert.wait().status == SIGKILL)
+
+            // Two fresh machines carry on; whichever starts the encode is killed in the middle of it.
+            var survivors = [try worker("d"), try worker("e")]
+            defer { for process in survivors { process.signal(SIGKILL) } }
+            var encoder: BackgroundProcess?
+            try await Wait.until("an encode starting", deadline: .seconds(120)) {
+                encoder = survivors.first { $0.stderrSoFar.contains("encoding m4b, mp3") }
+                return encoder != nil
+            }
+            let killed = try #require(encoder)
+            killed.signal(SIGKILL)
+            let killedResult = try await killed.wait()
+            #expect(killedResult.status == SIGKILL)
+            #expect(!killedResult.stderr.contains("finished"), "\(killedResult.stderr.suffix(400))")
+            survivors.removeAll { $0 === killed }
+            survivors.append(try worker("f"))
+
+            try await Wait.until("the book finished", deadline: .seconds(120)) {
+                try await ClusterStatus(environment: machine("c")).state == "completed"
+            }
+            let files = try FileManager.default.contentsOfDirectory(atPath: root + "/out")
+            let m4b = try #require(files.first { $0.hasSuffix(".m4b") }, "\(files)")
+            #expect(files.contains { $0.hasSuffix(".mp3") })
+            #expect(try MediaProbe(root + "/out/" + m4b).chapters.count == 13)
+
+            // The stopped machine wakes long after its lease: its chapter was done by others, and what
+            // it still had in flight is refused.
+            paused.signal(SIGCONT)
+            try await Wait.until("the woken worker told its lease was lost", deadline: .seconds(60)) {
+                paused.stderrSoFar.contains("was taken over by another worker")
+            }
+            for process in survivors + [paused] { process.signal(SIGTERM) }
+            for process in survivors + [paused] {
+                let result = try await process.wait(timeout: .seconds(60))
+                #expect(result.status == 0, "\(result.stderr.suffix(400))")
+            }
+            #expect(try await ClusterStatus(environment: machine("c")).state == "completed")
         }
     }
 }

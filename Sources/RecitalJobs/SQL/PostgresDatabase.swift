@@ -26,6 +26,10 @@ final class PostgresDatabase: Sendable {
     /// Transactions at once per process; more wait for a thread.
     static let maxConnections = 8
 
+    /// How long a transaction may sit idle before the server ends it: the job store's transactions
+    /// take milliseconds, so only a stopped process reaches this.
+    static let stalledTransactionSeconds = 10
+
     /// - Parameter url: `postgres://user[:password]@host[:port]/database`.
     init(url: String, schema: String? = nil) throws(JobError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
@@ -201,13 +205,15 @@ final class PostgresDatabase: Sendable {
             id: Int.random(in: 1...Int.max),
             logger: logger
         ).wait()
+        let session = PostgresSession(connection: connection, logger: logger)
         if let schema {
             // The schema itself is made by `migrate`, under its lock: processes starting together
             // would otherwise race to create it.
-            try PostgresSession(connection: connection, logger: logger).execute(
-                sql: "SET search_path TO \"\(schema)\""
-            )
+            try session.execute(sql: "SET search_path TO \"\(schema)\"")
         }
+        // A machine stopped in the middle of a transaction (SIGSTOP, a suspended VM) would hold its
+        // row locks for ever; the server ends such a session instead, and its work is rescued.
+        try session.execute(sql: "SET idle_in_transaction_session_timeout = '\(Self.stalledTransactionSeconds)s'")
         return connection
     }
 
