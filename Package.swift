@@ -161,6 +161,12 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .executableTarget(
+            name: "cluster-benchmark",
+            dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalTestSupport"],
+            path: "Benchmarks/ClusterBenchmark",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "status-benchmark",
             dependencies: ["RecitalJobs", "RecitalModel", grdb],
             path: "Benchmarks/StatusBenchmark",

@@ -41,9 +41,14 @@ extension JobStore {
         guard let claim = TaskStateMachine.transition(from: .available, on: .claim, attempt: 0, maxAttempts: 1) else {
             return []
         }
-        return try await write { db in
+        // Row locks guard a claim: rows another claimer holds are passed over, and a row it has just
+        // claimed fails the re-check of `state`. Under serializable isolation, claimers reading the
+        // same queue at once would fail each other for nothing.
+        return try await write(isolation: .readCommitted) { db in
             var limit = limit
             if let server, let serverLimit {
+                // The count and the claim must not interleave with another claim for this server.
+                try db.serialize(on: "recital-server:" + server)
                 let running =
                     try db.value(
                         Int.self,

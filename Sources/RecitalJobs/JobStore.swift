@@ -194,11 +194,15 @@ public final class JobStore: Sendable {
         )
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLSession) throws -> T) async throws(JobError) -> T {
+    func write<T: Sendable>(
+        isolation: SQLIsolation = .serializable,
+        _ body: @escaping @Sendable (any SQLSession) throws -> T
+    ) async throws(JobError) -> T {
         do {
             switch backend {
             case .sqlite(let pool): return try await pool.write { db in try body(SQLiteSession(db)) }
-            case .postgres(let database): return try await database.transaction(readOnly: false, body)
+            case .postgres(let database):
+                return try await database.transaction(readOnly: false, isolation: isolation, body)
             }
         } catch {
             throw Self.translate(error)

@@ -87,16 +87,21 @@ final class PostgresDatabase: Sendable {
     /// SQLite write does: a stopping worker still gives its held work back.
     func transaction<T: Sendable>(
         readOnly: Bool,
+        isolation: SQLIsolation = .serializable,
         _ body: @escaping @Sendable (any SQLSession) throws -> T
     ) async throws -> T {
         try await threads.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any()) {
-            try self.transactionNow(readOnly: readOnly, body)
+            try self.transactionNow(readOnly: readOnly, isolation: isolation, body)
         }.get()
     }
 
     /// ``transaction(readOnly:_:)`` on the calling thread, for callers that already run on a
     /// blocking thread of their own (the encoder reading segment audio).
-    func transactionNow<T>(readOnly: Bool, _ body: (any SQLSession) throws -> T) throws -> T {
+    func transactionNow<T>(
+        readOnly: Bool,
+        isolation: SQLIsolation = .serializable,
+        _ body: (any SQLSession) throws -> T
+    ) throws -> T {
         var attempt = 0
         while true {
             attempt += 1
@@ -106,7 +111,9 @@ final class PostgresDatabase: Sendable {
                 try synchroniseClock(session)
                 try session.execute(
                     sql: readOnly
-                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                        ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                        : isolation == .serializable
+                            ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL READ COMMITTED"
                 )
                 let result = try body(session)
                 try session.execute(sql: "COMMIT")
@@ -251,6 +258,10 @@ final class PostgresSession: SQLSession {
         self.connection = connection
         self.logger = logger
         self.channel = channel
+    }
+
+    func serialize(on key: String) throws {
+        _ = try rows(sql: "SELECT pg_advisory_xact_lock(hashtext(?))", arguments: [key])
     }
 
     func notifyWork() throws {

@@ -13,6 +13,10 @@ protocol SQLSession: AnyObject {
 
     func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow]
 
+    /// Makes transactions that call this with the same key run one after another, from here to
+    /// their end. SQLite's single writer already does.
+    func serialize(on key: String) throws
+
     /// Tells listening workers, once this transaction commits, that work became claimable.
     /// SQLite has no such channel: its workers find work by looking.
     func notifyWork() throws
@@ -37,6 +41,15 @@ extension SQLSession {
     func value<T: SQLConvertible>(_ type: T.Type, sql: String, arguments: SQLArguments = []) throws -> T? {
         try rows(sql: sql, arguments: arguments).first?.values.first.flatMap(T.init(sqlValue:))
     }
+}
+
+/// How a PostgreSQL write transaction is isolated; SQLite's single writer is always serializable.
+enum SQLIsolation: Sendable {
+    /// Retried on conflicts: what a body that reads and then writes needs.
+    case serializable
+    /// For statements whose row locks are the whole guard (`FOR UPDATE SKIP LOCKED` claims), so
+    /// that workers claiming at once do not fail each other's predicate reads.
+    case readCommitted
 }
 
 /// The few phrases the two databases say differently.

@@ -10,6 +10,8 @@ final class SQLiteSession: SQLSession {
 
     func notifyWork() {}
 
+    func serialize(on key: String) {}
+
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
         try db.execute(sql: sql, arguments: Self.arguments(arguments))
         return db.changesCount
