@@ -1,6 +1,8 @@
 // Cluster benchmark, on a real PostgreSQL server over loopback:
-//  1. claims + completions per second with 1, 2 and 4 processes doing nothing else (each task is
-//     claimed alone, then completed: two fenced transactions), against 1 process on SQLite;
+//  1. claims + completions per second with 1, 2 and 4 processes doing nothing else, each claiming
+//     up to 4 chapters at a time as a worker with 4 requests in flight does (and one at a time, the
+//     worst case), then completing each in a fenced transaction of its own; 1 process on SQLite is
+//     the reference;
 //  2. enqueue-to-claim latency of an idle `recital worker` told by LISTEN/NOTIFY, against one that
 //     finds work by polling once a second (SQLite);
 //  3. a conversion by 3 `recital worker` processes, each beside its own fake TTS server, against 1
@@ -8,7 +10,7 @@
 //     and a bound of requests in flight each).
 //
 // Usage: cluster-benchmark RECITAL_BINARY POSTGRES_URL [--tasks N] [--latency-ms N] [--books N]
-//        cluster-benchmark --claimer DATABASE   (a child of part 1)
+//        cluster-benchmark --claimer DATABASE BATCH   (a child of part 1)
 import Foundation
 import RecitalJobs
 import RecitalModel
@@ -35,20 +37,22 @@ func schema() -> String { "bench_" + UUID().uuidString.replacingOccurrences(of: 
 
 /// The child: claims one task at a time and completes it until none is left; prints how many and
 /// when the first claim and the last completion happened (wall seconds).
-func claimer(database: String) async throws {
+func claimer(database: String, batch: Int) async throws {
     let store = try JobStore.open(database)
     let owner = "claimer-\(ProcessInfo.processInfo.processIdentifier)"
     var count = 0
     var first: Double?
-    while let task = try await store.claim(owner: owner, limit: 1).first {
+    while case let tasks = try await store.claim(owner: owner, limit: batch), !tasks.isEmpty {
         first = first ?? Date().timeIntervalSince1970
-        guard try await store.complete(task) else { fatalError("lost a lease in a benchmark") }
-        count += 1
+        for task in tasks {
+            guard try await store.complete(task) else { fatalError("lost a lease in a benchmark") }
+            count += 1
+        }
     }
     print("\(count) \(first ?? 0) \(Date().timeIntervalSince1970)")
 }
 
-func claimRate(processes: Int, tasks: Int, database: String) async throws -> Double {
+func claimRate(processes: Int, tasks: Int, batch: Int, database: String) async throws -> Double {
     let store = try JobStore.open(database)
     let perBook = 200
     for book in 0..<(tasks / perBook) {
@@ -76,7 +80,7 @@ func claimRate(processes: Int, tasks: Int, database: String) async throws -> Dou
         )
     }
     let children = try (0..<processes).map { _ in
-        try BackgroundProcess(CommandLine.arguments[0], ["--claimer", database])
+        try BackgroundProcess(CommandLine.arguments[0], ["--claimer", database, String(batch)])
     }
     var done = 0
     var start = Double.infinity
@@ -217,8 +221,8 @@ func conversion(
 // MARK: - Main
 
 let arguments = CommandLine.arguments
-if arguments.count == 3, arguments[1] == "--claimer" {
-    try await claimer(database: arguments[2])
+if arguments.count == 4, arguments[1] == "--claimer" {
+    try await claimer(database: arguments[2], batch: Int(arguments[3]) ?? 1)
     exit(0)
 }
 guard arguments.count >= 3 else {
@@ -242,28 +246,43 @@ while let flag = rest.popFirst() {
 }
 let work = try Fixtures.temporaryDirectory().path
 
-print("1. claims + completions, \(tasks) tasks claimed one at a time (each a claim and a completion)")
-let sqliteRate = try await claimRate(processes: 1, tasks: tasks, database: work + "/claims.sqlite")
-print(String(format: "   SQLite, 1 process:      %7.0f tasks/s (reference)", sqliteRate))
-var rates: [Int: Double] = [:]
-for processes in [1, 2, 4] {
-    rates[processes] = try await claimRate(
-        processes: processes,
+print("1. claims + completions, \(tasks) tasks (one claim takes up to BATCH; each task is then completed)")
+for batch in [4, 1] {
+    let sqliteRate = try await claimRate(
+        processes: 1,
         tasks: tasks,
-        database: "\(postgres)?schema=\(schema())"
+        batch: batch,
+        database: work + "/claims-\(batch).sqlite"
     )
     print(
         String(
-            format:
-                "   PostgreSQL, %d process%@: %7.0f tasks/s = %7.0f claims + completions/s (%.2f× SQLite, %.2f× 1 process)",
-            processes,
-            processes == 1 ? "  " : "es",
-            rates[processes]!,
-            2 * rates[processes]!,
-            rates[processes]! / sqliteRate,
-            rates[processes]! / rates[1]!
+            format: "   batch %d, SQLite, 1 process:       %6.0f claims + completions/s (reference)",
+            batch,
+            2 * sqliteRate
         )
     )
+    var rates: [Int: Double] = [:]
+    for processes in [1, 2, 4] {
+        let rate = try await claimRate(
+            processes: processes,
+            tasks: tasks,
+            batch: batch,
+            database: "\(postgres)?schema=\(schema())"
+        )
+        rates[processes] = rate
+        print(
+            String(
+                format:
+                    "   batch %d, PostgreSQL, %d process%@: %6.0f claims + completions/s (%.2f× SQLite, %.2f× 1 process)",
+                batch,
+                processes,
+                processes == 1 ? "  " : "es",
+                2 * rate,
+                rate / sqliteRate,
+                rate / rates[1]!
+            )
+        )
+    }
 }
 
 print("2. enqueue to first claim, an idle `recital worker`, 15 books queued one at a time")
