@@ -60,7 +60,13 @@ extension JobStore {
 
     /// Completes a held encode task and records its files, replacing earlier ones of its format,
     /// in one transaction. Returns false when the lease was lost.
-    public func completeEncode(_ task: ClaimedTask, outputs: [OutputRecord]) async throws(JobError) -> Bool {
+    /// - Parameter keepInTable: the files' bytes go into the table too (read from their paths in this
+    ///   transaction), for servers on other machines to hand out.
+    public func completeEncode(
+        _ task: ClaimedTask,
+        outputs: [OutputRecord],
+        keepInTable: Bool = false
+    ) async throws(JobError) -> Bool {
         try await finish(
             task,
             event: .succeed,
@@ -84,6 +90,82 @@ extension JobStore {
                     ]
                 )
             }
+            try db.execute(
+                sql: "DELETE FROM output_chunks WHERE book_id = ? AND format = ?",
+                arguments: [task.bookID, task.format?.rawValue ?? ""]
+            )
+            if keepInTable {
+                for output in outputs { try Self.storeChunks(of: output, book: task.bookID, db: db) }
+            }
+        }
+    }
+
+    /// Bytes per piece of a finished file kept in the table.
+    static let chunkSize = 4 << 20
+
+    private static func storeChunks(of output: OutputRecord, book: Int64, db: any SQLSession) throws {
+        guard let file = FileHandle(forReadingAtPath: output.path) else {
+            throw JobError(.database, "cannot read \(output.path) to keep it in the job table", bookID: book)
+        }
+        // A handle only read from: closing it can lose nothing.
+        defer { try? file.close() }
+        var seq = 0
+        while let data = try file.read(upToCount: chunkSize), !data.isEmpty {
+            try db.execute(
+                sql: "INSERT INTO output_chunks (book_id, format, part, seq, data) VALUES (?, ?, ?, ?, ?)",
+                arguments: [book, output.format.rawValue, output.part, seq, [UInt8](data)]
+            )
+            seq += 1
+        }
+    }
+
+    /// Forgets the finished files the table keeps for a book (their records stay).
+    public func removeKeptOutputs(book: Int64) async throws(JobError) {
+        try await write { db in try db.execute(sql: "DELETE FROM output_chunks WHERE book_id = ?", arguments: [book]) }
+    }
+
+    /// A finished file the table keeps: its size in bytes, or nil when it keeps none.
+    public func keptOutputSize(book: Int64, format: AudioContainer, part: Int) async throws(JobError) -> Int? {
+        try await read { db in
+            guard
+                let row = try db.row(
+                    sql: """
+                        SELECT COUNT(*) AS pieces, SUM(length(data)) AS bytes FROM output_chunks
+                        WHERE book_id = ? AND format = ? AND part = ?
+                        """,
+                    arguments: [book, format.rawValue, part]
+                ), (row["pieces"] as Int) > 0
+            else { return nil }
+            return row["bytes"] as Int?
+        }
+    }
+
+    /// Bytes `range` of a finished file the table keeps (only the pieces that hold them are read).
+    public func keptOutput(
+        book: Int64,
+        format: AudioContainer,
+        part: Int,
+        range: ClosedRange<Int>
+    ) async throws(JobError) -> [UInt8] {
+        let first = range.lowerBound / Self.chunkSize
+        let last = range.upperBound / Self.chunkSize
+        return try await read { db in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(range.count)
+            for row in try db.rows(
+                sql: """
+                    SELECT seq, data FROM output_chunks WHERE book_id = ? AND format = ? AND part = ?
+                        AND seq BETWEEN ? AND ? ORDER BY seq
+                    """,
+                arguments: [book, format.rawValue, part, first, last]
+            ) {
+                let start = (row["seq"] as Int) * Self.chunkSize
+                let data: [UInt8] = row["data"]
+                let lower = max(range.lowerBound, start) - start
+                let upper = min(range.upperBound, start + data.count - 1) - start
+                if lower <= upper { bytes += data[lower...upper] }
+            }
+            return bytes
         }
     }
 

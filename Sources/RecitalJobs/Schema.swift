@@ -246,6 +246,19 @@ enum Schema {
         ALTER TABLE tasks ADD COLUMN server TEXT;
         CREATE INDEX tasks_running_by_server ON tasks (server) WHERE state = 'running';
 
+        -- migration 13: finished files in the job table
+        -- The finished files of books queued through a `recital serve` on PostgreSQL, kept in the table in
+        -- pieces, so that any server of the cluster hands out a file another machine encoded. Written in
+        -- the transaction that records the files.
+        CREATE TABLE output_chunks (
+            book_id INTEGER NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+            format TEXT NOT NULL,
+            part INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (book_id, format, part, seq)
+        );
+
         """#
 
     /// schema.postgres.sql: the same migrations in PostgreSQL's dialect.
@@ -489,6 +502,19 @@ enum Schema {
         -- limit on requests across every machine is counted in the claim that would exceed it.
         ALTER TABLE tasks ADD COLUMN server TEXT;
         CREATE INDEX tasks_running_by_server ON tasks (server) WHERE state = 'running';
+
+        -- migration 13: finished files in the job table
+        -- The finished files of books queued through a `recital serve` on PostgreSQL, kept in the table in
+        -- pieces, so that any server of the cluster hands out a file another machine encoded. Written in
+        -- the transaction that records the files.
+        CREATE TABLE output_chunks (
+            book_id BIGINT NOT NULL REFERENCES books(id) ON DELETE CASCADE,
+            format TEXT NOT NULL,
+            part BIGINT NOT NULL,
+            seq BIGINT NOT NULL,
+            data BYTEA NOT NULL,
+            PRIMARY KEY (book_id, format, part, seq)
+        );
 
         """#
 }

@@ -31,6 +31,9 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     public var onBadSegment: BadSegmentPolicy = .fail
     /// Which PDF pages are read with OCR.
     public var ocr: OCRMode = .auto
+    /// Keep the finished files in the job table too, for a `recital serve` on another machine of
+    /// a PostgreSQL cluster to hand out.
+    public var outputsInTable = false
 
     public init(
         voice: VoiceProfile,
@@ -52,7 +55,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case voice, maxSegmentCharacters, encode, outputDirectory, speakChapterTitles, speakIntro, keepSegments,
-            onBadSegment, ocr
+            onBadSegment, ocr, outputsInTable
     }
 
     /// Books queued by an earlier version have no encode fields in their stored settings; they
@@ -68,6 +71,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         keepSegments = try container.decodeIfPresent(Bool.self, forKey: .keepSegments) ?? true
         onBadSegment = try container.decodeIfPresent(BadSegmentPolicy.self, forKey: .onBadSegment) ?? .fail
         ocr = try container.decodeIfPresent(OCRMode.self, forKey: .ocr) ?? .auto
+        outputsInTable = try container.decodeIfPresent(Bool.self, forKey: .outputsInTable) ?? false
     }
 
     /// The settings as stored with a book; settings that cannot be written (a loudness that is not

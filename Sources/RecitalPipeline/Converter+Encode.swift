@@ -194,7 +194,9 @@ extension Converter {
             var all = true
             for task in tasks {
                 let mine = outputs.filter { $0.format == task.format }
-                if try await !store.completeEncode(task, outputs: mine) { all = false }
+                if try await !store.completeEncode(task, outputs: mine, keepInTable: settings.outputsInTable) {
+                    all = false
+                }
             }
             return all
         }

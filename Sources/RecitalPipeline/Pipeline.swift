@@ -308,6 +308,7 @@ public struct Pipeline: Sendable {
         for book in books {
             let outputs = try await jobs { try await store.outputs(book: book) }
             try await converter.checkpointAudio.remove(book: book)
+            try await jobs { try await store.removeKeptOutputs(book: book) }
             for path in outputs.map(\.path) where FileManager.default.fileExists(atPath: path) {
                 do {
                     try FileManager.default.removeItem(atPath: path)
@@ -354,6 +355,24 @@ public struct Pipeline: Sendable {
             for output in try await store.outputs(book: book) { files[output.format, default: []].append(output.path) }
             return files
         }
+    }
+
+    /// The size of a finished file the job table keeps (a book queued through `serve` on
+    /// PostgreSQL), or nil when it keeps none.
+    public func keptOutputSize(book: Int64, format: AudioContainer, part: Int) async throws -> Int? {
+        try await jobs { try await store.keptOutputSize(book: book, format: format, part: part) }
+    }
+
+    /// Bytes `range` of a finished file the job table keeps.
+    public func keptOutput(
+        book: Int64,
+        format: AudioContainer,
+        part: Int,
+        range: ClosedRange<Int>
+    ) async throws
+        -> [UInt8]
+    {
+        try await jobs { try await store.keptOutput(book: book, format: format, part: part, range: range) }
     }
 
     /// The books changed after `since` (Unix seconds), and every book there is (so a reader can

@@ -44,6 +44,36 @@ extension APIRoutes {
             throw Problem(.notFound, "job \(id)'s \(name) has parts 1 to \(files.count)")
         }
         let path = files[part - 1]
+        if !FileManager.default.fileExists(atPath: path),
+            let size = try await facade({ try await pipeline.keptOutputSize(book: id, format: format, part: part) })
+        {
+            // Encoded on another machine of the cluster: the job table keeps the file.
+            let pipeline = self.pipeline
+            return try await serveBytes(
+                size: size,
+                eTag: "\"\(size)-table\"",
+                fileName: (path as NSString).lastPathComponent,
+                request: request,
+                mediaType: format.mediaType
+            ) { span in
+                ResponseBody(contentLength: span.count) { writer in
+                    // A piece at a time: a whole audiobook never sits in memory.
+                    var start = span.lowerBound
+                    while start <= span.upperBound {
+                        let end = min(span.upperBound, start + (1 << 22) - 1)
+                        let bytes = try await pipeline.keptOutput(
+                            book: id,
+                            format: format,
+                            part: part,
+                            range: start...end
+                        )
+                        try await writer.write(ByteBuffer(bytes: bytes))
+                        start = end + 1
+                    }
+                    try await writer.finish(nil)
+                }
+            }
+        }
         return try await serveFile(path, request: request, context: context, mediaType: format.mediaType) {
             Problem(.gone, "job \(id)'s \(name) is no longer on the server (deleted or purged)")
         }
@@ -79,12 +109,31 @@ extension APIRoutes {
             let size = (attributes[.size] as? NSNumber)?.intValue
         else { throw missing() }
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return try await serveBytes(
+            size: size,
+            eTag: "\"\(size)-\(Int(modified * 1000))\"",
+            fileName: (path as NSString).lastPathComponent,
+            request: request,
+            mediaType: mediaType
+        ) { span in
+            try await FileIO().loadFile(path: path, range: span, context: context)
+        }
+    }
+
+    /// `size` bytes with byte ranges, the body of a range made by `body`.
+    func serveBytes(
+        size: Int,
+        eTag: String,
+        fileName: String,
+        request: Request,
+        mediaType: String,
+        body: (ClosedRange<Int>) async throws -> ResponseBody
+    ) async throws -> Response {
         var headers = HTTPFields()
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = mediaType
-        headers[.eTag] = "\"\(size)-\(Int(modified * 1000))\""
+        headers[.eTag] = eTag
         headers[.cacheControl] = "private"
-        let fileName = (path as NSString).lastPathComponent
         let encoded = fileName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "audio"
         let disposition = request.uri.queryParameters.get("download") == "1" ? "attachment" : "inline"
         headers[.contentDisposition] = "\(disposition); filename*=UTF-8''\(encoded)"
@@ -106,8 +155,7 @@ extension APIRoutes {
         if let range { headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)" }
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         guard request.method != .head, size > 0 else { return Response(status: status, headers: headers) }
-        let body = try await FileIO().loadFile(path: path, range: span, context: context)
-        return Response(status: status, headers: headers, body: body)
+        return Response(status: status, headers: headers, body: try await body(span))
     }
 
     enum ByteRange: Equatable {

@@ -19,6 +19,9 @@ public struct Server: Sendable {
 
     public init(pipeline: Pipeline, options: ServerOptions) {
         self.pipeline = pipeline
+        var options = options
+        // In a cluster the book may be encoded on another machine: its files come back through the table.
+        if pipeline.paths.isPostgres { options.settings.outputsInTable = true }
         self.options = options
     }
 

@@ -35,10 +35,14 @@ struct APIHarness {
         var list: [[String: Any]] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [[String: Any]] ?? [] }
     }
 
-    init(ttsURL: String = "http://127.0.0.1:9", configure: (inout ServerOptions) -> Void = { _ in }) throws {
+    init(
+        ttsURL: String = "http://127.0.0.1:9",
+        backend: DatabaseBackend = .sqlite,
+        configure: (inout ServerOptions) -> Void = { _ in }
+    ) throws {
         home = try Fixtures.temporaryDirectory().path
         pipeline = try Pipeline(
-            paths: RecitalPaths(home: home, database: home + "/recital.sqlite"),
+            paths: RecitalPaths(home: home, database: backend.location(in: home)),
             patience: .seconds(2),
             heartbeat: .milliseconds(200)
         )
@@ -391,6 +395,38 @@ struct APITests {
                 let failed = try await send(.get("/api/v1/jobs/2/result.m4b"))
                 #expect(failed.status == 409)
                 #expect((failed.json["detail"] as? String)?.contains("/api/v1/jobs/2/retry") == true)
+            }
+        }
+    }
+
+    @Test(
+        "on PostgreSQL a served book's files are kept in the job table: a server whose disk lacks them (another machine encoded) still answers 200, ranges and HEAD",
+        .enabled(if: DatabaseBackend.postgresURL != nil, "needs RECITAL_POSTGRES_URL")
+    )
+    func resultsFromTable() async throws {
+        let tts = FakeTTSServer()
+        try await tts.serve { url in
+            let h = try APIHarness(ttsURL: url, backend: .postgres)
+            try await h.serve { send in
+                _ = try await send(.post("/api/v1/jobs", try APIHarness.book("epub2-basic.epub")))
+                #expect(try await h.pipeline.run(books: [1]) == .finished)
+                let file = try #require(try await h.pipeline.outputFiles(book: 1)[.m4b]?.first)
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                // This machine never had the file: the encoding one did.
+                try FileManager.default.removeItem(atPath: file)
+                let whole = try await send(.get("/api/v1/jobs/1/result.m4b"))
+                #expect(whole.status == 200, "\(whole.text.prefix(300))")
+                #expect(whole.body == bytes)
+                #expect(whole.headers["content-type"] == "audio/mp4")
+                let size = bytes.count
+                for (range, span) in [("bytes=0-99", 0...99), ("bytes=-50", (size - 50)...(size - 1))] {
+                    let reply = try await send(.get("/api/v1/jobs/1/result.m4b", [("Range", range)]))
+                    #expect(reply.status == 206, "\(range)")
+                    #expect(reply.body == Array(bytes[span]), "\(range)")
+                }
+                let head = try await send(APIHarness.Request(method: .HEAD, path: "/api/v1/jobs/1/result.m4b"))
+                #expect(head.headers["content-length"] == String(size))
+                #expect(try await send(.get("/api/v1/jobs/1/result.m4b", [("Range", "bytes=\(size)-")])).status == 416)
             }
         }
     }
