@@ -77,6 +77,43 @@ struct DatabaseCommandTests {
         #expect(status.stdout.contains("\"completed\""), "\(status.stdout.prefix(400))")
     }
 
+    @Test(
+        "--audio-store keeps segment audio as files in a shared folder instead of the table: durable WAV files there, none in either home, and another home encodes from them",
+        .enabled(if: DatabaseBackend.postgresURL != nil, "needs RECITAL_POSTGRES_URL")
+    )
+    func sharedAudioFolder() async throws {
+        let server = FakeTTSServer()
+        let first = try Fixtures.temporaryDirectory().path
+        let shared = try Fixtures.temporaryDirectory().path + "/nfs"
+        let cluster = DatabaseBackend.postgres.location(in: first)
+        try await server.serve { url in
+            let converted = try await run(
+                [
+                    "convert", Fixtures.path("epub2-basic.epub"), "--tts-url", url, "--format", "mp3", "--out",
+                    first + "/out", "--db", cluster, "--audio-store", shared,
+                ],
+                home: first
+            )
+            #expect(converted.status == 0, "\(converted.stderr.suffix(800))")
+        }
+        let files = FileManager.default.enumerator(atPath: shared)?.compactMap { $0 as? String } ?? []
+        let status = try await run(["status", "--json", "--db", cluster], home: first)
+        let books = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        let total = try #require((books?["books"] as? [[String: Any]])?.first?["segmentsTotal"] as? Int)
+        // One file per segment (a segment with nothing to speak still has its empty one).
+        #expect(files.filter { $0.hasSuffix(".wav") }.count == total, "\(files)")
+        #expect(!files.contains { $0.contains(".tmp") })
+        #expect(!FileManager.default.fileExists(atPath: first + "/audio"))
+        let second = try Fixtures.temporaryDirectory().path
+        let encoded = try await ProcessResult.launch(
+            Fixtures.executable,
+            ["encode", "1", "--format", "flac", "--out", second + "/out"],
+            environment: ["RECITAL_HOME": second, "RECITAL_DB": cluster, "RECITAL_AUDIO_STORE": shared, "TERM": "dumb"]
+        )
+        #expect(encoded.status == 0, "\(encoded.stderr.suffix(800))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: second + "/out").contains { $0.hasSuffix(".flac") })
+    }
+
     @Test("copying from a job table that does not exist says so, and makes nothing")
     func missingSource() async throws {
         let home = try Fixtures.temporaryDirectory().path
