@@ -69,21 +69,8 @@ extension JobStore {
                     record.sampleCount, record.sampleRate, time,
                 ]
             )
-            if let audio {
-                try db.execute(
-                    sql: """
-                        INSERT INTO checkpoint_audio (book_id, chapter_idx, idx, data) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (book_id, chapter_idx, idx) DO UPDATE SET data = excluded.data
-                        """,
-                    arguments: [record.bookID, record.chapterIndex, record.index, audio]
-                )
-            } else {
-                // A segment spoken again into a file leaves no older audio behind in the table.
-                try db.execute(
-                    sql: "DELETE FROM checkpoint_audio WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
-                    arguments: [record.bookID, record.chapterIndex, record.index]
-                )
-            }
+            // A segment spoken again into a file leaves no older audio behind in the table.
+            try Self.placeAudio(audio, of: record, in: db)
             return true
         }
     }
@@ -144,6 +131,24 @@ extension JobStore {
             ).map { row in
                 (row["title"], Self.segmentWork(row, book: book))
             }
+        }
+    }
+
+    /// Keeps `packed` as the checkpoint's audio in the table, or, when nil, removes any the table keeps.
+    static func placeAudio(_ packed: [UInt8]?, of record: CheckpointRecord, in db: any SQLSession) throws {
+        if let packed {
+            try db.execute(
+                sql: """
+                    INSERT INTO checkpoint_audio (book_id, chapter_idx, idx, data) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (book_id, chapter_idx, idx) DO UPDATE SET data = excluded.data
+                    """,
+                arguments: [record.bookID, record.chapterIndex, record.index, packed]
+            )
+        } else {
+            try db.execute(
+                sql: "DELETE FROM checkpoint_audio WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
+                arguments: [record.bookID, record.chapterIndex, record.index]
+            )
         }
     }
 

@@ -118,20 +118,7 @@ extension JobStore {
                 sql: "UPDATE checkpoints SET audio_path = ? WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
                 arguments: [path, record.bookID, record.chapterIndex, record.index]
             )
-            if let packed {
-                try db.execute(
-                    sql: """
-                        INSERT INTO checkpoint_audio (book_id, chapter_idx, idx, data) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (book_id, chapter_idx, idx) DO UPDATE SET data = excluded.data
-                        """,
-                    arguments: [record.bookID, record.chapterIndex, record.index, packed]
-                )
-            } else {
-                try db.execute(
-                    sql: "DELETE FROM checkpoint_audio WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
-                    arguments: [record.bookID, record.chapterIndex, record.index]
-                )
-            }
+            try Self.placeAudio(packed, of: record, in: db)
         }
     }
 
