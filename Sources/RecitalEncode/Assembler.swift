@@ -225,7 +225,7 @@ struct Assembler {
             samples = try store.samples(chapter: chapter, segment: segment.index)
         } catch {
             throw EncodeError(
-                .badSegment,
+                .unavailable,
                 "\(where_): its stored audio cannot be read: \(error)",
                 chapter: chapter,
                 segment: segment.index

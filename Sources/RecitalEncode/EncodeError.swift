@@ -11,6 +11,9 @@ public struct EncodeError: Error, Sendable, Equatable, CustomStringConvertible {
         case encoder
         /// Stopped on request; nothing was left behind.
         case interrupted
+        /// Stored segment audio could not be read (its store did not answer): try again later;
+        /// the audio itself is not in doubt.
+        case unavailable
     }
 
     public var code: Code

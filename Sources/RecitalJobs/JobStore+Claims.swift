@@ -193,7 +193,16 @@ extension JobStore {
     }
 
     static func lead(_ db: any SQLSession, _ duty: Duty, owner: String, at time: Double) throws -> Bool {
-        try db.value(
+        // Most calls find another holder: a read, with no row lock to conflict with its renewal.
+        if let held = try db.row(
+            sql: "SELECT owner, expires_at FROM leaders WHERE duty = ?",
+            arguments: [duty.rawValue]
+        ),
+            (held["owner"] as String) != owner, (held["expires_at"] as Double) >= time
+        {
+            return false
+        }
+        return try db.value(
             String.self,
             sql: """
                 INSERT INTO leaders (duty, owner, expires_at) VALUES (?, ?, ?)

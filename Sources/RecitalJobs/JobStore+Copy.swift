@@ -22,6 +22,7 @@ extension JobStore {
         CopiedTable(name: "tasks", key: "id"),
         CopiedTable(name: "task_events", key: "id"),
         CopiedTable(name: "outputs", key: "book_id, format, part"),
+        CopiedTable(name: "output_chunks", key: "book_id, format, part, seq", page: 4),
         CopiedTable(name: "output_names", key: "folder, stem"),
         CopiedTable(name: "watched_files", key: "path"),
         CopiedTable(name: "watch_inboxes", key: "path"),
@@ -40,21 +41,31 @@ extension JobStore {
         progress: @escaping @Sendable (_ table: String, _ rows: Int) -> Void = { _, _ in }
     ) async throws(JobError) -> [String: Int] {
         let time = now()
-        let held = try await read { db in
-            try db.value(
-                Int.self,
-                sql: "SELECT COUNT(*) FROM tasks WHERE state = 'running' AND lease_expires_at >= ?",
-                arguments: [time]
-            ) ?? 0
+        let (held, alive) = try await read { db in
+            (
+                try db.value(
+                    Int.self,
+                    sql: "SELECT COUNT(*) FROM tasks WHERE state = 'running' AND lease_expires_at >= ?",
+                    arguments: [time]
+                ) ?? 0,
+                try db.value(
+                    Int.self,
+                    sql: "SELECT COUNT(*) FROM workers WHERE heartbeat_at >= ?",
+                    arguments: [time - Self.leaseDuration]
+                ) ?? 0
+            )
         }
-        guard held == 0 else {
+        guard held == 0, alive == 0 else {
             throw JobError(
                 .invalidTransition,
-                "\(path): \(held) task\(held == 1 ? " is" : "s are") held by a running worker; stop the workers first"
+                held > 0
+                    ? "\(path): \(held) task\(held == 1 ? " is" : "s are") held by a running worker; stop the workers first"
+                    : "\(path): \(alive) worker\(alive == 1 ? " is" : "s are") running on it; stop the workers first"
             )
         }
         let source = self
         return try await target.write { db in
+            try db.allowLongTransaction()
             let existing = try db.value(Int.self, sql: "SELECT COUNT(*) FROM books") ?? 0
             guard existing == 0 else {
                 throw JobError(
@@ -62,22 +73,25 @@ extension JobStore {
                     "\(target.path) already holds \(existing) book\(existing == 1 ? "" : "s"); copy into an empty job table"
                 )
             }
-            var counts: [String: Int] = [:]
-            for table in Self.copiedTables {
-                var offset = 0
-                while true {
-                    let rows = try source.readNow { from in
-                        try from.rows(
+            // One read transaction of the source: a snapshot, whatever happens there meanwhile.
+            let counts = try source.readNow { from in
+                try from.allowLongTransaction()
+                var counts: [String: Int] = [:]
+                for table in Self.copiedTables {
+                    var offset = 0
+                    while true {
+                        let rows = try from.rows(
                             sql: "SELECT * FROM \(table.name) ORDER BY \(table.key) LIMIT ? OFFSET ?",
                             arguments: [table.page, offset]
                         )
+                        guard let first = rows.first else { break }
+                        try Self.insert(rows, columns: first.columns, into: table.name, db: db)
+                        offset += rows.count
+                        progress(table.name, offset)
                     }
-                    guard let first = rows.first else { break }
-                    try Self.insert(rows, columns: first.columns, into: table.name, db: db)
-                    offset += rows.count
-                    progress(table.name, offset)
+                    counts[table.name] = offset
                 }
-                counts[table.name] = offset
+                return counts
             }
             // Ids were copied as they were; new rows must number on from the highest.
             if db.dialect.numbersIdentities {

@@ -124,19 +124,26 @@ extension JobStore {
         try await write { db in try db.execute(sql: "DELETE FROM output_chunks WHERE book_id = ?", arguments: [book]) }
     }
 
-    /// A finished file the table keeps: its size in bytes, or nil when it keeps none.
-    public func keptOutputSize(book: Int64, format: AudioContainer, part: Int) async throws(JobError) -> Int? {
+    /// A finished file the table keeps: its size in bytes and its recorded checksum, or nil when
+    /// it keeps none.
+    public func keptOutputInfo(
+        book: Int64,
+        format: AudioContainer,
+        part: Int
+    ) async throws(JobError) -> (bytes: Int, checksum: String)? {
         try await read { db in
             guard
                 let row = try db.row(
                     sql: """
-                        SELECT COUNT(*) AS pieces, SUM(length(data)) AS bytes FROM output_chunks
-                        WHERE book_id = ? AND format = ? AND part = ?
+                        SELECT COUNT(*) AS pieces, SUM(length(c.data)) AS bytes, MAX(o.checksum) AS checksum
+                        FROM output_chunks c JOIN outputs o ON o.book_id = c.book_id AND o.format = c.format
+                            AND o.part = c.part
+                        WHERE c.book_id = ? AND c.format = ? AND c.part = ?
                         """,
                     arguments: [book, format.rawValue, part]
-                ), (row["pieces"] as Int) > 0
+                ), (row["pieces"] as Int) > 0, let bytes = row["bytes"] as Int?
             else { return nil }
-            return row["bytes"] as Int?
+            return (bytes, row["checksum"] ?? "")
         }
     }
 
@@ -164,6 +171,10 @@ extension JobStore {
                 let lower = max(range.lowerBound, start) - start
                 let upper = min(range.upperBound, start + data.count - 1) - start
                 if lower <= upper { bytes += data[lower...upper] }
+            }
+            // Re-encoded or removed meanwhile: never hand out a spliced or short answer.
+            guard bytes.count == range.count else {
+                throw JobError(.notFound, "the kept \(format.rawValue) changed while it was read", bookID: book)
             }
             return bytes
         }
@@ -274,6 +285,16 @@ extension JobStore {
                 sql: "UPDATE books SET purged_at = ?, updated_at = ? WHERE id = ?",
                 arguments: [time, time, book]
             )
+        }
+    }
+
+    /// The recorded files of every purged book: what each machine removes of them from its own disk.
+    public func purgedFiles() async throws(JobError) -> [(book: Int64, path: String)] {
+        try await read { db in
+            try db.rows(
+                sql:
+                    "SELECT o.book_id, o.path FROM outputs o JOIN books b ON b.id = o.book_id WHERE b.purged_at IS NOT NULL"
+            ).map { ($0["book_id"], $0["path"]) }
         }
     }
 

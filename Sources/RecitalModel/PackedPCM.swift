@@ -73,6 +73,8 @@ public enum PackedPCM {
         guard bytes.count >= 8, Array(bytes[0..<4]) == magic else { return nil }
         var count = 0
         for index in 0..<4 { count |= Int(bytes[4 + index]) << (8 * index) }
+        // Every block takes at least 7 bits: a damaged count must not ask for gigabytes.
+        guard count <= (bytes.count - 8) * 8 / 7 * blockSize else { return nil }
         var samples = [Int16](repeating: 0, count: count)
         var reader = BitReader(bytes: bytes, offset: 8)
         var (p1, p2): (Int32, Int32) = (0, 0)

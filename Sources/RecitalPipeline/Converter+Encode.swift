@@ -153,6 +153,12 @@ extension Converter {
                 for task in tasks { try await store.failPermanent(task, error: error.description) }
                 progress(.encodeFailed(book: id, message: error.description))
                 return .finished
+            case .unavailable:
+                // The job table did not answer mid-encode: the audio is sound, so the encode is
+                // tried again later with nothing discarded.
+                for task in tasks { try await store.failTransient(task, error: error.description, retryAfter: 30) }
+                progress(.warning(book: id, message: "\(error.description); encoding again in 30 s"))
+                return .finished
             }
         }
     }

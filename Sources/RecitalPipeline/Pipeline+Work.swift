@@ -75,6 +75,8 @@ extension Pipeline {
             do {
                 try await store.listenForWork { wake.fire() }
             } catch {
+                // Stopped while connecting: nothing to report.
+                guard !Task.isCancelled else { return }
                 converter.progress(.notice(message: "not hearing of new work (\(error)); looking every poll"))
                 // A miss costs at most one poll interval, so a failed listen waits before retrying.
                 guard (try? await Task.sleep(for: retry)) != nil else { return }

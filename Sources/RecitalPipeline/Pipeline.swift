@@ -300,23 +300,26 @@ public struct Pipeline: Sendable {
     }
 
     /// Removes the files and checkpoint audio of every book finished before `time` (its files
-    /// written then), keeping the book listed; returns the books purged.
-    /// Only the holder of the cluster's ``Duty/prune`` lease purges; others return no books.
+    /// written then), keeping the book listed; returns the books purged. Only the holder of the
+    /// cluster's ``Duty/prune`` lease decides and clears the job table; every process then removes
+    /// the purged books' files its own disk holds (a book encoded on another machine of a cluster).
     public func purge(finishedBefore time: Double) async throws -> [Int64] {
-        guard try await jobs({ try await store.lead(.prune, owner: owner) }) else { return [] }
-        let books = try await jobs { try await store.finished(before: time) }
-        for book in books {
-            let outputs = try await jobs { try await store.outputs(book: book) }
-            try await converter.checkpointAudio.remove(book: book)
-            try await jobs { try await store.removeKeptOutputs(book: book) }
-            for path in outputs.map(\.path) where FileManager.default.fileExists(atPath: path) {
-                do {
-                    try FileManager.default.removeItem(atPath: path)
-                } catch {
-                    throw PipelineError(.storage, "cannot remove \(path) after its retention", book: book, cause: error)
-                }
+        var books: [Int64] = []
+        if try await jobs({ try await store.lead(.prune, owner: owner) }) {
+            books = try await jobs { try await store.finished(before: time) }
+            for book in books {
+                try await converter.checkpointAudio.remove(book: book)
+                try await jobs { try await store.removeKeptOutputs(book: book) }
+                try await jobs { try await store.markPurged(book) }
             }
-            try await jobs { try await store.markPurged(book) }
+        }
+        for (book, path) in try await jobs({ try await store.purgedFiles() })
+        where FileManager.default.fileExists(atPath: path) {
+            do {
+                try FileManager.default.removeItem(atPath: path)
+            } catch {
+                throw PipelineError(.storage, "cannot remove \(path) after its retention", book: book, cause: error)
+            }
         }
         return books
     }
@@ -357,10 +360,14 @@ public struct Pipeline: Sendable {
         }
     }
 
-    /// The size of a finished file the job table keeps (a book queued through `serve` on
-    /// PostgreSQL), or nil when it keeps none.
-    public func keptOutputSize(book: Int64, format: AudioContainer, part: Int) async throws -> Int? {
-        try await jobs { try await store.keptOutputSize(book: book, format: format, part: part) }
+    /// The size and checksum of a finished file the job table keeps (a book queued through `serve`
+    /// on PostgreSQL), or nil when it keeps none.
+    public func keptOutputInfo(
+        book: Int64,
+        format: AudioContainer,
+        part: Int
+    ) async throws -> (bytes: Int, checksum: String)? {
+        try await jobs { try await store.keptOutputInfo(book: book, format: format, part: part) }
     }
 
     /// Bytes `range` of a finished file the job table keeps.

@@ -294,7 +294,7 @@ public struct SynthesisWorker: Sendable {
                     .warning(
                         book: task.bookID,
                         message:
-                            "chapter \(chapter + 1) was taken over by another worker; this one's late audio is not recorded"
+                            "chapter \(chapter + 1)'s lease was lost (another worker took it over, or the book was deleted); this worker's late audio is not recorded"
                     )
                 )
                 return .released

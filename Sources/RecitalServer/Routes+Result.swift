@@ -44,14 +44,14 @@ extension APIRoutes {
             throw Problem(.notFound, "job \(id)'s \(name) has parts 1 to \(files.count)")
         }
         let path = files[part - 1]
-        if !FileManager.default.fileExists(atPath: path),
-            let size = try await facade({ try await pipeline.keptOutputSize(book: id, format: format, part: part) })
-        {
-            // Encoded on another machine of the cluster: the job table keeps the file.
+        if let kept = try await facade({ try await pipeline.keptOutputInfo(book: id, format: format, part: part) }) {
+            // The job table's copy is the one recorded: a file at the path on this machine may be
+            // another machine's older encode, or missing.
             let pipeline = self.pipeline
+            let size = kept.bytes
             return try await serveBytes(
                 size: size,
-                eTag: "\"\(size)-table\"",
+                eTag: "\"\(kept.checksum.prefix(32))\"",
                 fileName: (path as NSString).lastPathComponent,
                 request: request,
                 mediaType: format.mediaType

@@ -60,5 +60,7 @@ struct PackedPCMTests {
         #expect(PackedPCM.unpack(Array(packed.dropLast(packed.count / 3))) == nil)
         #expect(PackedPCM.unpack(Array(packed.prefix(6))) == nil)
         #expect(PackedPCM.unpack(WAV.encode(samples: [1, 2, 3], sampleRate: 24_000)) == nil)
+        // A count no stream of this length could hold is refused before anything is allocated.
+        #expect(PackedPCM.unpack(Array("RPK1".utf8) + [0xFF, 0xFF, 0xFF, 0x7F] + [0, 0, 0]) == nil)
     }
 }

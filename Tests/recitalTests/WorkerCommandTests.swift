@@ -160,7 +160,7 @@ struct WorkerCommandTests {
             // it still had in flight is refused.
             paused.signal(SIGCONT)
             try await Wait.until("the woken worker told its lease was lost", deadline: .seconds(60)) {
-                paused.stderrSoFar.contains("was taken over by another worker")
+                paused.stderrSoFar.contains("lease was lost (another worker took it over")
             }
             for process in survivors + [paused] { process.signal(SIGTERM) }
             for process in survivors + [paused] {

@@ -56,7 +56,11 @@ final class PostgresDatabase: Sendable {
     /// one database (tests) do not wake each other.
     var channel: String { Self.channel(schema: schema) }
 
-    static func channel(schema: String?) -> String { "recital_work" + (schema.map { "_\($0)" } ?? "") }
+    /// PostgreSQL names are at most 63 bytes, and `pg_notify` refuses longer ones: a schema is
+    /// named by a short hash of itself.
+    static func channel(schema: String?) -> String {
+        "recital_work" + (schema.map { "_" + ContentHash.text($0).prefix(16) } ?? "")
+    }
 
     /// Calls `heard` for every notification of new work until the calling task is cancelled, on a
     /// connection of its own. Returns when cancelled; throws when the connection fails.
@@ -258,6 +262,10 @@ final class PostgresSession: SQLSession {
         self.connection = connection
         self.logger = logger
         self.channel = channel
+    }
+
+    func allowLongTransaction() throws {
+        try execute(sql: "SET LOCAL idle_in_transaction_session_timeout = 0")
     }
 
     func serialize(on key: String) throws {

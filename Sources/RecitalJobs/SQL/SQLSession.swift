@@ -17,6 +17,10 @@ protocol SQLSession: AnyObject {
     /// their end. SQLite's single writer already does.
     func serialize(on key: String) throws
 
+    /// Lets this transaction stay open for as long as it takes (a library being copied), past the
+    /// server's limit on idle transactions.
+    func allowLongTransaction() throws
+
     /// Tells listening workers, once this transaction commits, that work became claimable.
     /// SQLite has no such channel: its workers find work by looking.
     func notifyWork() throws

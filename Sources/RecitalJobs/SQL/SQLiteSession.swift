@@ -12,6 +12,8 @@ final class SQLiteSession: SQLSession {
 
     func serialize(on key: String) {}
 
+    func allowLongTransaction() {}
+
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
         try db.execute(sql: sql, arguments: Self.arguments(arguments))
         return db.changesCount
