@@ -39,7 +39,7 @@ struct Recital: AsyncParsableCommand {
             Cancel.self,
             Pause.self,
             Unpause.self,
-            Retry.self, Priority.self, Delete.self, Database.self, SpeechServer.self,
+            Retry.self, Priority.self, Delete.self, Database.self, Voices.self, SpeechServer.self,
         ]
     )
 }
