@@ -101,7 +101,7 @@ extension JobStore {
     }
 
     /// Bytes per piece of a finished file kept in the table.
-    static let chunkSize = 4 << 20
+    public static let chunkSize = 4 << 20
 
     private static func storeChunks(of output: OutputRecord, book: Int64, db: any SQLSession) throws {
         guard let file = FileHandle(forReadingAtPath: output.path) else {

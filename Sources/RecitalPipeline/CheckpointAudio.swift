@@ -132,7 +132,8 @@ public struct CheckpointAudio: Sendable {
     /// The kept cover: the job table's, else the file's.
     func cover(book: Int64) async throws -> [UInt8]? {
         if let cover = try await store.cover(book: book) { return cover }
-        return FileManager.default.contents(atPath: "\(files.directory(book: book))/cover").map { [UInt8]($0) }
+        let path = "\(files.directory(book: book))/cover"
+        return try await Blocking.io { FileManager.default.contents(atPath: path).map { [UInt8]($0) } }
     }
 
     private struct TableReader: StoredSegmentAudio {

@@ -370,6 +370,9 @@ public struct Pipeline: Sendable {
         try await jobs { try await store.keptOutputInfo(book: book, format: format, part: part) }
     }
 
+    /// How many bytes of a kept file one read should ask for: the table's pieces.
+    public static var keptOutputPieceBytes: Int { JobStore.chunkSize }
+
     /// Bytes `range` of a finished file the job table keeps.
     public func keptOutput(
         book: Int64,

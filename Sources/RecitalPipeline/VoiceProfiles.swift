@@ -6,11 +6,14 @@ public import RecitalModel
 public enum VoiceProfiles {
     public static var bundledNames: [String] { BundledVoices.json.keys.sorted() }
 
+    /// Where profiles are looked for by name, first wins: the user's, then the current folder's.
+    static func folders(home: String) -> [String] { ["\(home)/voices", "voices"] }
+
     public static func load(_ nameOrPath: String, home: String) throws(PipelineError) -> VoiceProfile {
         let candidates =
             nameOrPath.hasSuffix(".json") || nameOrPath.contains("/")
             ? [nameOrPath]
-            : ["\(home)/voices/\(nameOrPath).json", "voices/\(nameOrPath).json"]
+            : folders(home: home).map { "\($0)/\(nameOrPath).json" }
         for path in candidates where FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else { continue }
             return try decode(data, origin: path)

@@ -54,8 +54,10 @@ extension VoiceProfiles {
             }
             found[name] = listing
         }
-        // Later folders win, as `load` looks in `<home>/voices` first.
-        for (folder, origin) in [("voices", VoiceListing.Origin.folder), ("\(home)/voices", .user)] {
+        // Folders are read last to first, so that the one `load` looks in first wins.
+        for (index, folder) in folders(home: home).enumerated().reversed() {
+            let origin: VoiceListing.Origin = index == 0 ? .user : .folder
+            // A folder that is not there holds no profiles.
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
             for file in files.sorted() where file.hasSuffix(".json") {
                 let name = String(file.dropLast(5))

@@ -60,7 +60,7 @@ extension APIRoutes {
                     // A piece at a time: a whole audiobook never sits in memory.
                     var start = span.lowerBound
                     while start <= span.upperBound {
-                        let end = min(span.upperBound, start + (1 << 22) - 1)
+                        let end = min(span.upperBound, start + Pipeline.keptOutputPieceBytes - 1)
                         let bytes = try await pipeline.keptOutput(
                             book: id,
                             format: format,

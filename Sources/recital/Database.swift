@@ -34,10 +34,11 @@ struct Database: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            var source = global.paths
-            if let from { source.database = from }
             // Audio files of the source are where its records say; only the target's placement differs.
-            source.audioStore = nil
+            var sourceOptions = global
+            sourceOptions.db = from ?? global.paths.database
+            sourceOptions.audioStore = nil
+            let source = sourceOptions.paths
             var target = global.paths
             target.database = to
             guard source.database != target.database else {
@@ -47,7 +48,7 @@ struct Database: AsyncParsableCommand {
                 Console.error("error: \(source.database): no such job table")
                 throw ExitCode(66)
             }
-            let pipeline = try openSource(source)
+            let pipeline = try sourceOptions.openPipeline()
             do {
                 let report = try await pipeline.copy(to: target) { line in Console.error(line) }
                 var summary =
@@ -61,13 +62,6 @@ struct Database: AsyncParsableCommand {
             } catch {
                 throw CommandFailure.report(error)
             }
-        }
-
-        private func openSource(_ paths: RecitalPaths) throws -> Pipeline {
-            var options = global
-            options.db = paths.database
-            options.audioStore = nil
-            return try options.openPipeline()
         }
     }
 }

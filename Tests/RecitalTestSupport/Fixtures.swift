@@ -101,6 +101,16 @@ extension ProcessResult {
     ) async throws -> ProcessResult {
         try await BackgroundProcess(executable, arguments, environment: environment).wait()
     }
+
+    /// Runs the `recital` binary with `home` as its home and its own SQLite table (a `--db` in
+    /// `arguments` says otherwise).
+    public static func recital(_ arguments: [String], home: String) async throws -> ProcessResult {
+        try await launch(
+            Fixtures.executable,
+            arguments,
+            environment: ["RECITAL_HOME": home, "RECITAL_DB": "", "TERM": "dumb"]
+        )
+    }
 }
 
 /// A child process started in the background, whose output is collected in files (so pipes can

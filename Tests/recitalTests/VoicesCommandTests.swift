@@ -6,11 +6,7 @@ import Testing
 @Suite("recital voices list and test")
 struct VoicesCommandTests {
     func run(_ arguments: [String], home: String) async throws -> ProcessResult {
-        try await ProcessResult.launch(
-            Fixtures.executable,
-            arguments,
-            environment: ["RECITAL_HOME": home, "RECITAL_DB": "", "TERM": "dumb"]
-        )
+        try await ProcessResult.recital(arguments, home: home)
     }
 
     @Test(
