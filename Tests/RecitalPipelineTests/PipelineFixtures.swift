@@ -22,8 +22,10 @@ struct PipelineHarness {
     }
 
     /// A converter on this harness; `progress` hears every event after the event log does.
+    /// The patience is long by default: a test about anything else must not stall because a
+    /// loaded machine (two cores, the whole suite in parallel) kept it from making progress.
     func converter(
-        patience: Duration = .seconds(30),
+        patience: Duration = .seconds(600),
         progress: (@Sendable (ProgressEvent) -> Void)? = nil
     ) -> Converter {
         let record = events.record
