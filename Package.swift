@@ -251,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "recitalTests",
-            dependencies: ["recital", "RecitalTestSupport", grdb],
+            dependencies: ["recital", "RecitalTestSupport", "RecitalIngest", "RecitalZip", grdb],
             swiftSettings: testSettings
         ),
     ]

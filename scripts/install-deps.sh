@@ -21,6 +21,10 @@ if [ "${1:-}" = "--test" ]; then
   # client that talks to `recital serve`).
   packages+=(ffmpeg curl)
 fi
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--natural" ]; then
+  # `recital voices install piper` makes a private Python environment for Piper.
+  packages+=(python3 python3-venv)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

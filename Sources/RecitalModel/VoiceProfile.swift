@@ -41,6 +41,30 @@ public struct VoiceProfile: Sendable, Codable, Equatable {
     /// The languages the voice speaks (BCP 47: "en", "en-GB", "de"); nil when the profile does not
     /// say (a multilingual server, or one whose voice is chosen elsewhere).
     public var languages: [String]?
+    /// A server Recital starts itself when the profile has no URL (an installed local voice).
+    public var managed: ManagedServer?
+
+    /// A local server that Recital starts on a free loopback port when a run needs it, shares
+    /// between the processes of one home, and stops once the last of them has gone.
+    public struct ManagedServer: Sendable, Codable, Equatable {
+        /// The program and its arguments; `{port}` stands for the port chosen.
+        public var command: [String]
+        /// A path the server answers with 200 once it can speak ("/info").
+        public var readyPath: String
+        /// How long it may take to become ready (loading a model takes a while); default 120 s.
+        public var startupSeconds: Double?
+
+        public init(command: [String], readyPath: String, startupSeconds: Double? = nil) {
+            self.command = command
+            self.readyPath = readyPath
+            self.startupSeconds = startupSeconds
+        }
+
+        /// The command for a server listening on `port`.
+        public func command(port: Int) -> [String] {
+            command.map { $0.replacing("{port}", with: String(port)) }
+        }
+    }
 
     public init(
         name: String,

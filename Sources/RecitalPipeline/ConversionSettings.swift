@@ -2,6 +2,7 @@ internal import Foundation
 public import RecitalEncode
 internal import RecitalJobs
 public import RecitalModel
+public import RecitalSpeech
 
 /// What to do with a poison segment: text that fails the same way every time while its server
 /// answers other text.
@@ -34,6 +35,9 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
     /// Keep the finished files in the job table too, for a `recital serve` on another machine of
     /// a PostgreSQL cluster to hand out.
     public var outputsInTable = false
+    /// No voice was chosen (or `--voice auto`): each book is spoken by an installed local voice for
+    /// its language, else by ``voice``. Decided when the book is queued; not stored.
+    public var voiceByLanguage = false
 
     public init(
         voice: VoiceProfile,
@@ -116,6 +120,7 @@ public struct ConversionSettings: Sendable, Codable, Equatable {
         identity.apiKeyVariable = nil
         identity.name = ""
         identity.languages = nil
+        identity.managed = nil
         // A voice that cannot be encoded is refused when the settings are stored (`json()`), before
         // the hash is ever used.
         let voiceJSON = (try? Self.encoded(identity, what: "the voice")) ?? ""
@@ -135,6 +140,16 @@ public struct RecitalPaths: Sendable, Equatable {
     public var audioStore: String?
     /// Where segment audio files go: `--audio-store`, else `<home>/audio`.
     public var audio: String { audioStore ?? "\(home)/audio" }
+
+    /// Where managed voice servers are looked for and started (`<home>/run`), each hosted by this
+    /// executable's `recital voices host`.
+    public var localVoices: ManagedServers.Context {
+        ManagedServers.Context(directory: home + "/run", host: [Self.executable, "voices", "host"])
+    }
+
+    /// This program's file; `/proc` is always there on Linux, the first argument is the fallback.
+    static let executable: String =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 
     /// Whether the job table is a PostgreSQL server's rather than a SQLite file.
     public var isPostgres: Bool { JobStore.isPostgres(database) }

@@ -257,7 +257,12 @@ public struct Converter: Sendable {
         options: RunOptions
     ) async throws -> SynthesisOutcome {
         try await repair(books: books)
-        return try await SpeechRoutes.with(voices, concurrency: options.concurrency, clock: retryClock) { routes in
+        return try await SpeechRoutes.with(
+            voices,
+            concurrency: options.concurrency,
+            local: paths.localVoices,
+            clock: retryClock
+        ) { routes in
             var worker = SynthesisWorker(
                 store: store,
                 routes: routes,

@@ -127,8 +127,16 @@ public struct Pipeline: Sendable {
         priority: Int,
         overwrite: Bool = false
     ) async throws -> Converter.Enqueued {
-        try await jobs {
+        let (voice, hint): (VoiceProfile, String?) =
+            settings.voiceByLanguage
+            ? VoiceProfiles.byLanguage(book.book.metadata.language, home: paths.home, fallback: settings.voice)
+            : (settings.voice, nil)
+        var chosen = settings
+        chosen.voice = voice
+        let settings = chosen
+        return try await jobs {
             var added = try await converter.enqueue(book, settings: settings, priority: priority)
+            if let hint { added.notes.append(hint) }
             // Said when the book is queued, before any request: a voice reading a language it does not
             // speak mispronounces nearly every word.
             if let language = book.book.metadata.language, settings.voice.speaks(language) == false {

@@ -12,6 +12,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
         case invalidRequest
         /// The job table failed or stayed locked by another process: resumable once it answers.
         case database
+        /// A program Recital relies on failed: the package installer, a voice's own server.
+        case unavailable
     }
 
     public var kind: Kind

@@ -55,28 +55,46 @@ public struct SpeechRoutes: Sendable {
     public func route(for book: Int64) -> Route? { byBook[book] }
 
     /// Builds the routes for `voices` and runs `body` with them. The built-in voice, when any book
-    /// uses it, is started once on a free loopback port for the whole run and stopped after.
+    /// uses it, is started once on a free loopback port for the whole run and stopped after; a managed
+    /// voice's server is found or started through `local` and held until `body` ends.
     /// - Parameter concurrency: requests in flight per server (default: the first profile's for it).
-    /// - Throws: ``SpeechError`` for a profile whose URL is not usable.
+    /// - Throws: ``SpeechError`` for a profile whose URL is not usable, or a managed server that
+    ///   does not start.
     public static func with<T: Sendable>(
         _ voices: [Voice],
         concurrency: Int?,
+        local: ManagedServers.Context,
         clock: any Clock<Duration> = ContinuousClock(),
         _ body: @Sendable (SpeechRoutes) async throws -> T
     ) async throws -> T {
-        guard voices.contains(where: { $0.profile.backend == .builtin && $0.profile.url == nil }) else {
-            return try await body(make(voices, builtinURL: nil, concurrency: concurrency, clock: clock))
+        var leases: [String: ManagedServerLease] = [:]
+        var resolved = voices
+        for index in resolved.indices {
+            let profile = resolved[index].profile
+            guard profile.url == nil, let server = profile.managed else { continue }
+            if leases[profile.name] == nil {
+                leases[profile.name] = try await ManagedServers.acquire(profile.name, server, context: local)
+            }
+            resolved[index].profile.url = leases[profile.name]?.url
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        // The embedded server is an implementation detail: only its failures are worth showing.
-        var logger = Logger(label: "recital-speech")
-        logger.logLevel = .critical
-        let app = BuiltinSpeechServer.application(port: 0, logger: logger) { continuation.yield($0) }
-        // Requests still being spoken when the body ends finish within seconds.
-        return try await withRunningApplication(app, ports: ports, grace: .seconds(10)) { port in
-            try await body(
-                make(voices, builtinURL: "http://127.0.0.1:\(port)", concurrency: concurrency, clock: clock)
-            )
+        let voices = resolved
+        // The leases are released (the servers possibly stopped) when the body has ended.
+        defer { withExtendedLifetime(leases) {} }
+        do {
+            guard voices.contains(where: { $0.profile.backend == .builtin && $0.profile.url == nil }) else {
+                return try await body(make(voices, builtinURL: nil, concurrency: concurrency, clock: clock))
+            }
+            let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+            // The embedded server is an implementation detail: only its failures are worth showing.
+            var logger = Logger(label: "recital-speech")
+            logger.logLevel = .critical
+            let app = BuiltinSpeechServer.application(port: 0, logger: logger) { continuation.yield($0) }
+            // Requests still being spoken when the body ends finish within seconds.
+            return try await withRunningApplication(app, ports: ports, grace: .seconds(10)) { port in
+                try await body(
+                    make(voices, builtinURL: "http://127.0.0.1:\(port)", concurrency: concurrency, clock: clock)
+                )
+            }
         }
     }
 

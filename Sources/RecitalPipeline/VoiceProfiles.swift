@@ -49,4 +49,53 @@ public enum VoiceProfiles {
         }
         return key
     }
+
+    /// What `--voice auto` (or no voice at all) means: the voice is chosen per book.
+    public static let automatic = "auto"
+
+    /// Sets the voice `nameOrPath` names in `settings`; ``automatic`` leaves the built-in voice as
+    /// the fallback and has each book's language choose.
+    public static func select(
+        _ nameOrPath: String,
+        in settings: inout ConversionSettings,
+        home: String
+    ) throws(PipelineError) {
+        let automatic = nameOrPath == Self.automatic
+        settings.voice = try load(automatic ? "builtin" : nameOrPath, home: home)
+        settings.voiceByLanguage = automatic
+    }
+
+    /// Voices installed by `recital voices install`, whose servers Recital starts: the managed
+    /// profiles in `<home>/voices`, by name.
+    public static func installed(home: String) -> [VoiceProfile] {
+        let folder = folders(home: home)[0]
+        // No folder: nothing installed.
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return files.sorted().compactMap { file -> VoiceProfile? in
+            guard file.hasSuffix(".json"), let data = FileManager.default.contents(atPath: "\(folder)/\(file)"),
+                let profile = try? decode(data, origin: file), profile.managed != nil, profile.url == nil
+            else { return nil }
+            return profile
+        }
+    }
+
+    /// The voice for a book in `language` when none was chosen: an installed voice that speaks it
+    /// (any installed voice when the book does not say), else `fallback` with a one-line hint. The
+    /// note says which was chosen.
+    static func byLanguage(
+        _ language: String?,
+        home: String,
+        fallback: VoiceProfile
+    ) -> (voice: VoiceProfile, note: String) {
+        let installed = installed(home: home)
+        if let chosen = installed.first(where: { language == nil || $0.speaks(language) != false }) {
+            let speaks = chosen.languages.map { " (\($0.joined(separator: ", ")))" } ?? ""
+            return (chosen, "read with the installed voice \(chosen.name)\(speaks)")
+        }
+        let hint =
+            installed.isEmpty
+            ? "hint: read with the built-in voice; `recital voices install piper` installs a natural one"
+            : "hint: no installed voice speaks \(language ?? "its language"), so the built-in voice reads it; `recital voices install piper VOICE` installs one"
+        return (fallback, hint)
+    }
 }

@@ -31,7 +31,9 @@ public struct VoiceListing: Sendable, Equatable {
 public struct VoiceTrial: Sendable {
     public var audio: [Int16]
     public var sampleRate: Int
-    /// Wall time of the request, server start included for the built-in voice.
+    /// Finding or starting the server (the built-in voice, a managed one).
+    public var startup: Duration
+    /// Wall time of the request alone.
     public var elapsed: Duration
 
     public var audioSeconds: Double { Double(audio.count) / Double(max(1, sampleRate)) }
@@ -87,7 +89,8 @@ extension VoiceProfiles {
     private static func probe(_ listing: VoiceListing, timeout: Duration) async -> VoiceListing {
         var listing = listing
         guard let profile = listing.profile else { return listing }
-        if profile.backend == .builtin, profile.url == nil {
+        // Started when used: the built-in voice, and installed voices whose servers Recital runs.
+        if profile.url == nil, profile.backend == .builtin || profile.managed != nil {
             listing.reachable = true
             return listing
         }
@@ -123,23 +126,51 @@ extension VoiceProfiles {
         return "\(error)"
     }
 
-    /// Speaks `text` with `profile` once (starting the built-in voice when it is the one) and says
-    /// how long it took.
+    /// Speaks `text` with `profile` once (starting the built-in voice or a managed server when it is
+    /// the one) and says how long it took.
     /// - Throws: ``PipelineError`` `.configuration` for an unusable profile; the server's
-    ///   `SpeechError` when it refuses or fails.
-    public static func trial(_ profile: VoiceProfile, text: String, apiKey: String?) async throws -> VoiceTrial {
+    ///   `SpeechError` when it refuses, fails or does not start.
+    public static func trial(
+        _ profile: VoiceProfile,
+        text: String,
+        apiKey: String?,
+        paths: RecitalPaths
+    ) async throws -> VoiceTrial {
         let started = ContinuousClock.now
         let voice = SpeechRoutes.Voice(book: 0, profile: profile, apiKey: apiKey)
-        let audio = try await SpeechRoutes.with([voice], concurrency: 1) { routes in
+        return try await SpeechRoutes.with([voice], concurrency: 1, local: paths.localVoices) { routes in
             guard let route = routes.route(for: 0) else {
                 throw PipelineError(.configuration, "voice '\(profile.name)' cannot be used")
             }
-            return try await route.synthesizer.synthesize(SynthesisRequest(text: text), limiter: route.limiter) {
+            let asked = ContinuousClock.now
+            let audio = try await route.synthesizer.synthesize(SynthesisRequest(text: text), limiter: route.limiter) {
                 _,
                 _,
                 _ in
             }
+            return VoiceTrial(
+                audio: audio.samples,
+                sampleRate: audio.sampleRate,
+                startup: asked - started,
+                elapsed: ContinuousClock.now - asked
+            )
         }
-        return VoiceTrial(audio: audio.samples, sampleRate: audio.sampleRate, elapsed: ContinuousClock.now - started)
+    }
+
+    /// Runs one managed voice server (`recital voices host`) until no process of the home uses it;
+    /// returns the exit status. `server` is the profile's `managed` settings as JSON.
+    public static func host(name: String, directory: String, server: String) -> Int32 {
+        let settings: VoiceProfile.ManagedServer
+        do {
+            settings = try JSONDecoder().decode(VoiceProfile.ManagedServer.self, from: Data(server.utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(name): the server's settings do not read (\(error))\n".utf8))
+            return 64
+        }
+        return ManagedServerHost.run(
+            name: name,
+            context: ManagedServers.Context(directory: directory, host: []),
+            server: settings
+        )
     }
 }

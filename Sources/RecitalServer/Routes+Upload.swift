@@ -21,7 +21,7 @@ extension APIRoutes {
             var settings = options.settings
             if let voice = fields["voice"], !voice.isEmpty {
                 do {
-                    settings.voice = try VoiceProfiles.load(voice, home: options.home)
+                    try VoiceProfiles.select(voice, in: &settings, home: options.home)
                     _ = try VoiceProfiles.apiKey(for: settings.voice, environment: options.run.environment)
                 } catch {
                     throw Problem(.unprocessableContent, error.message)

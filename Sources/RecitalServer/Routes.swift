@@ -264,7 +264,7 @@ public struct APIRoutes: Sendable {
                     ?? error.message
             )
         case .invalidRequest: Problem(.conflict, error.message)
-        case .database, .storage: Problem(.serviceUnavailable, "\(error)", headers: [.retryAfter: "5"])
+        case .database, .storage, .unavailable: Problem(.serviceUnavailable, "\(error)", headers: [.retryAfter: "5"])
         case .configuration: Problem(.internalServerError, "\(error)")
         }
     }

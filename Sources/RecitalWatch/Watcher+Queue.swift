@@ -22,7 +22,7 @@ extension Watcher {
             var settings = options.settings
             if let voice = folder.voice {
                 do {
-                    settings.voice = try VoiceProfiles.load(voice, home: options.home)
+                    try VoiceProfiles.select(voice, in: &settings, home: options.home)
                 } catch {
                     return .failure(FolderSettingsError(file: folder.voiceFile ?? inboxPath, reason: error.message))
                 }

@@ -269,6 +269,7 @@ struct QueueOptions: ParsableArguments {
                 speakIntro: output.intro,
                 keepSegments: !output.removeSegments
             )
+            settings.voiceByLanguage = voice.byLanguage
             settings.onBadSegment = BadSegmentPolicy(rawValue: onBadSegment) ?? .fail
             settings.ocr = read.ocr
             return settings

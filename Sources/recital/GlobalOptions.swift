@@ -67,6 +67,7 @@ enum CommandFailure {
             case .storage, .database: return .transientFailure
             case .configuration: return ExitCode(64)
             case .notFound, .invalidRequest: return .failure
+            case .unavailable: return ExitCode(69)
             }
         case let error as ExitCode:
             return error

@@ -8,7 +8,7 @@ import RecitalPipeline
 struct VoiceOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "A voice profile: a name (builtin, kokoro-fastapi, openai, piper, or one in <home>/voices) or a JSON file.",
+            "A voice profile: a name (builtin, kokoro-fastapi, openai, piper, or one in <home>/voices), a JSON file, or auto: an installed voice for each book's language (the default).",
             valueName: "profile"
         )
     )
@@ -29,12 +29,18 @@ struct VoiceOptions: ParsableArguments {
     @Option(help: "Longest segment sent in one request, in characters.")
     var maxSegment = SegmentationOptions.defaultMaxCharacters
 
-    /// The profile these options describe. Without any, the built-in espeak-ng voice.
+    /// No voice given, or `--voice auto`: each book's language chooses among the installed voices.
+    var byLanguage: Bool {
+        voice == VoiceProfiles.automatic || (voice == nil && ttsUrl == nil && ttsVoice == nil && ttsModel == nil)
+    }
+
+    /// The profile these options describe. Without any (or `auto`), the built-in espeak-ng voice,
+    /// which an installed voice for the book's language replaces (``byLanguage``).
     func profile(home: String) throws -> VoiceProfile {
         var profile: VoiceProfile
-        if let voice {
+        if let voice, voice != VoiceProfiles.automatic {
             profile = try VoiceProfiles.load(voice, home: home)
-        } else if let ttsUrl {
+        } else if let ttsUrl, voice == nil {
             let kind = ttsBackend ?? "openai"
             guard let backend = VoiceProfile.Backend(rawValue: kind), backend != .builtin else {
                 throw ValidationError("--tts-backend must be openai, piper or coqui, not '\(kind)'")
@@ -43,7 +49,7 @@ struct VoiceOptions: ParsableArguments {
         } else {
             profile = try VoiceProfiles.load("builtin", home: home)
         }
-        if let ttsUrl, voice != nil { profile.url = ttsUrl }
+        if let ttsUrl, let voice, voice != VoiceProfiles.automatic { profile.url = ttsUrl }
         if let ttsVoice { profile.voice = ttsVoice }
         if let ttsModel { profile.model = ttsModel }
         return profile

