@@ -82,6 +82,17 @@ extension JobStore {
         }
     }
 
+    /// The language of a book made from these bytes, if there is one: "" when the book names none.
+    public func language(contentHash: String) async throws(JobError) -> String? {
+        try await read { db in
+            try db.value(
+                String.self,
+                sql: "SELECT COALESCE(language, '') FROM books WHERE content_hash = ? ORDER BY id LIMIT 1",
+                arguments: [contentHash]
+            )
+        }
+    }
+
     /// Takes (or renews) the lease on scanning `inbox` for `owner`: free, already its own, run out,
     /// or held by a process that is gone from this machine. Returns whether `owner` holds it.
     public func claimInbox(_ inbox: String, owner: String) async throws(JobError) -> Bool {

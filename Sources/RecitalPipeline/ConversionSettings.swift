@@ -144,7 +144,11 @@ public struct RecitalPaths: Sendable, Equatable {
     /// Where managed voice servers are looked for and started (`<home>/run`), each hosted by this
     /// executable's `recital voices host`.
     public var localVoices: ManagedServers.Context {
-        ManagedServers.Context(directory: home + "/run", host: [Self.executable, "voices", "host"])
+        // Absolute: the host works in this folder, and other processes find it from theirs.
+        ManagedServers.Context(
+            directory: URL(fileURLWithPath: home + "/run").standardizedFileURL.path,
+            host: [Self.executable, "voices", "host"]
+        )
     }
 
     /// This program's file; `/proc` is always there on Linux, the first argument is the fallback.

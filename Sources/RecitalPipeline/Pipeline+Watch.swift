@@ -37,6 +37,18 @@ extension Pipeline {
         settings: ConversionSettings
     ) async throws -> (book: Int64, formats: Set<AudioContainer>)? {
         try await jobs {
+            var settings = settings
+            if settings.voiceByLanguage {
+                // The voice the book would get now: the same bytes are in the same language.
+                guard let language = try await store.language(contentHash: contentHash) else { return nil }
+                settings.voice =
+                    VoiceProfiles.byLanguage(
+                        language.isEmpty ? nil : language,
+                        home: paths.home,
+                        fallback: settings.voice
+                    )
+                    .voice
+            }
             guard let id = try await store.book(contentHash: contentHash, settingsHash: settings.audioHash) else {
                 return nil
             }

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import Logging
 internal import RecitalJobs
+internal import RecitalMedia
 public import RecitalModel
 public import RecitalSpeech
 
@@ -58,8 +59,9 @@ public struct SpeechRoutes: Sendable {
     /// uses it, is started once on a free loopback port for the whole run and stopped after; a managed
     /// voice's server is found or started through `local` and held until `body` ends.
     /// - Parameter concurrency: requests in flight per server (default: the first profile's for it).
-    /// - Throws: ``SpeechError`` for a profile whose URL is not usable, or a managed server that
-    ///   does not start.
+    /// A managed server that does not start fails only its own books' requests (as a transient
+    /// failure, so they wait and the run stalls with the reason), never the whole run.
+    /// - Throws: ``SpeechError`` for a profile whose URL is not usable.
     public static func with<T: Sendable>(
         _ voices: [Voice],
         concurrency: Int?,
@@ -68,21 +70,29 @@ public struct SpeechRoutes: Sendable {
         _ body: @Sendable (SpeechRoutes) async throws -> T
     ) async throws -> T {
         var leases: [String: ManagedServerLease] = [:]
+        var unavailable: [String: SpeechError] = [:]
         var resolved = voices
         for index in resolved.indices {
             let profile = resolved[index].profile
             guard profile.url == nil, let server = profile.managed else { continue }
-            if leases[profile.name] == nil {
-                leases[profile.name] = try await ManagedServers.acquire(profile.name, server, context: local)
+            if leases[profile.name] == nil, unavailable[profile.name] == nil {
+                do {
+                    leases[profile.name] = try await ManagedServers.acquire(profile.name, server, context: local)
+                } catch let error as SpeechError {
+                    unavailable[profile.name] = error
+                }
             }
             resolved[index].profile.url = leases[profile.name]?.url
         }
         let voices = resolved
+        let failures = unavailable
         // The leases are released (the servers possibly stopped) when the body has ended.
         defer { withExtendedLifetime(leases) {} }
         do {
             guard voices.contains(where: { $0.profile.backend == .builtin && $0.profile.url == nil }) else {
-                return try await body(make(voices, builtinURL: nil, concurrency: concurrency, clock: clock))
+                return try await body(
+                    make(voices, builtinURL: nil, unavailable: failures, concurrency: concurrency, clock: clock)
+                )
             }
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
             // The embedded server is an implementation detail: only its failures are worth showing.
@@ -92,7 +102,13 @@ public struct SpeechRoutes: Sendable {
             // Requests still being spoken when the body ends finish within seconds.
             return try await withRunningApplication(app, ports: ports, grace: .seconds(10)) { port in
                 try await body(
-                    make(voices, builtinURL: "http://127.0.0.1:\(port)", concurrency: concurrency, clock: clock)
+                    make(
+                        voices,
+                        builtinURL: "http://127.0.0.1:\(port)",
+                        unavailable: failures,
+                        concurrency: concurrency,
+                        clock: clock
+                    )
                 )
             }
         }
@@ -101,6 +117,7 @@ public struct SpeechRoutes: Sendable {
     private static func make(
         _ voices: [Voice],
         builtinURL: String?,
+        unavailable: [String: SpeechError],
         concurrency: Int?,
         clock: any Clock<Duration>
     ) throws -> SpeechRoutes {
@@ -109,8 +126,14 @@ public struct SpeechRoutes: Sendable {
         for voice in voices {
             var profile = voice.profile
             if profile.backend == .builtin, profile.url == nil { profile.url = builtinURL }
-            let client = try HTTPSpeechClient(profile: profile, apiKey: voice.apiKey, clock: clock)
-            let server = "\(profile.url ?? "")#\(voice.apiKey.map { ContentHash.text($0) } ?? "")"
+            let client: any SpeechSynthesizer =
+                if profile.url == nil, let failure = unavailable[profile.name] {
+                    Unavailable(sampleRate: profile.outputSampleRate, failure: failure)
+                } else {
+                    try HTTPSpeechClient(profile: profile, apiKey: voice.apiKey, clock: clock)
+                }
+            let server =
+                "\(profile.url ?? "managed:\(profile.name)")#\(voice.apiKey.map { ContentHash.text($0) } ?? "")"
             var capacity = concurrency ?? profile.requestConcurrency
             if let global = profile.globalConcurrency { capacity = min(capacity, max(1, global)) }
             let (limiter, bound) = limiters[server] ?? (RequestLimiter(capacity: capacity), capacity)
@@ -124,5 +147,20 @@ public struct SpeechRoutes: Sendable {
             )
         }
         return routes
+    }
+
+    /// The requests of a voice whose managed server did not start: each fails with the reason.
+    private struct Unavailable: SpeechSynthesizer {
+        let sampleRate: Int
+        let failure: SpeechError
+        var maxCharacters: Int? { nil }
+
+        func synthesize(
+            _ request: SynthesisRequest,
+            limiter: RequestLimiter?,
+            onRetry: @Sendable (SpeechError, Int, Duration) async -> Void
+        ) async throws(SpeechError) -> PCMAudio {
+            throw failure
+        }
     }
 }

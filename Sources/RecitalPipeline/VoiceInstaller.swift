@@ -49,7 +49,9 @@ public enum VoiceInstaller {
             throw PipelineError(.configuration, "'\(package)' is not a package name (letters, digits, - _ .)")
         }
         let name = profileName(engine: engine, voice: package)
-        let environment = environment(name, home: paths.home)
+        // The profile names its files by absolute paths: it is used from any working folder.
+        let home = URL(fileURLWithPath: paths.home).standardizedFileURL.path
+        let environment = environment(name, home: home)
         let interpreter = "\(environment)/bin/python"
         if !FileManager.default.isExecutableFile(atPath: interpreter) {
             report("creating a private Python environment in \(environment)")
@@ -64,9 +66,12 @@ public enum VoiceInstaller {
         ) { $0 }
         let model = try findModel(package: package, environment: environment)
         let config = try ModelConfig.read(model + ".json")
+        // The model's name is what Piper's server knows it by, and what tells two voices' audio apart.
+        let modelName = ((model as NSString).lastPathComponent as NSString).deletingPathExtension
         var profile = VoiceProfile(
             name: name,
             backend: .piper,
+            voice: modelName,
             format: "wav",
             sampleRate: config.sampleRate,
             concurrency: 2,
@@ -94,7 +99,7 @@ public enum VoiceInstaller {
         } catch {
             throw PipelineError(.unavailable, "\(name) was installed but does not speak: \(error)")
         }
-        let path = "\(paths.home)/voices/\(name).json"
+        let path = "\(home)/voices/\(name).json"
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -122,20 +127,29 @@ public enum VoiceInstaller {
                 "\(path) was not written by recital voices install; remove the file yourself if you mean to"
             )
         }
+        // No process may start the server while it is removed.
+        let starting: ManagedServers.StartLock
+        do {
+            starting = try ManagedServers.StartLock(name, context: paths.localVoices)
+        } catch {
+            throw PipelineError(.storage, "\(paths.localVoices.directory): cannot be used", cause: error)
+        }
         if let running = ManagedServers.running(name, context: paths.localVoices) {
             throw PipelineError(
                 .invalidRequest,
                 "voice '\(name)' is speaking for a running process now (its server is process \(running.serverPID)); stop that first"
             )
         }
-        for removed in [path, environment] {
+        defer { withExtendedLifetime(starting) {} }
+        // The environment first: a profile left behind still lets `remove` find what is left.
+        for removed in [environment, path] {
             do {
                 try FileManager.default.removeItem(atPath: removed)
             } catch {
                 throw PipelineError(.storage, "\(removed): cannot be removed", cause: error)
             }
         }
-        return [path, environment]
+        return [environment, path]
     }
 
     /// The voice's model file (`*.onnx` beside its `*.onnx.json`) inside its package.
@@ -172,10 +186,15 @@ public enum VoiceInstaller {
         } catch {
             throw PipelineError(.unavailable, explain("\(what): \(arguments[0]) cannot be run"), cause: error)
         }
-        let status = try await Blocking.thread { _ in
-            process.waitUntilExit()
+        // Stopping Recital stops the installer too, rather than leaving it writing the environment.
+        let status = try await Blocking.thread { cancelled in
+            while process.isRunning {
+                if cancelled() { process.terminate() }
+                usleep(100_000)
+            }
             return process.terminationStatus
         }
+        try Task.checkCancellation()
         guard status == 0 else {
             throw PipelineError(.unavailable, explain("\(what) failed: \(arguments[0]) exited with status \(status)"))
         }

@@ -66,36 +66,46 @@ public enum VoiceProfiles {
     }
 
     /// Voices installed by `recital voices install`, whose servers Recital starts: the managed
-    /// profiles in `<home>/voices`, by name.
-    public static func installed(home: String) -> [VoiceProfile] {
+    /// profiles in `<home>/voices`, by name; and what is wrong with the files that do not read.
+    public static func installed(home: String) -> (voices: [VoiceProfile], problems: [String]) {
         let folder = folders(home: home)[0]
         // No folder: nothing installed.
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return files.sorted().compactMap { file -> VoiceProfile? in
-            guard file.hasSuffix(".json"), let data = FileManager.default.contents(atPath: "\(folder)/\(file)"),
-                let profile = try? decode(data, origin: file), profile.managed != nil, profile.url == nil
-            else { return nil }
-            return profile
+        var voices: [VoiceProfile] = []
+        var problems: [String] = []
+        for file in files.sorted() where file.hasSuffix(".json") {
+            let path = "\(folder)/\(file)"
+            do throws(PipelineError) {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw PipelineError(.configuration, "\(path): cannot be read")
+                }
+                let profile = try decode(data, origin: path)
+                if profile.managed != nil, profile.url == nil { voices.append(profile) }
+            } catch {
+                problems.append(error.message)
+            }
         }
+        return (voices, problems)
     }
 
     /// The voice for a book in `language` when none was chosen: an installed voice that speaks it
     /// (any installed voice when the book does not say), else `fallback` with a one-line hint. The
-    /// note says which was chosen.
+    /// note says which was chosen, and which profile files could not be considered.
     static func byLanguage(
         _ language: String?,
         home: String,
         fallback: VoiceProfile
     ) -> (voice: VoiceProfile, note: String) {
-        let installed = installed(home: home)
+        let (installed, problems) = installed(home: home)
+        let unread = problems.isEmpty ? "" : " (passed over: \(problems.joined(separator: "; ")))"
         if let chosen = installed.first(where: { language == nil || $0.speaks(language) != false }) {
             let speaks = chosen.languages.map { " (\($0.joined(separator: ", ")))" } ?? ""
-            return (chosen, "read with the installed voice \(chosen.name)\(speaks)")
+            return (chosen, "read with the installed voice \(chosen.name)\(speaks)\(unread)")
         }
         let hint =
             installed.isEmpty
             ? "hint: read with the built-in voice; `recital voices install piper` installs a natural one"
             : "hint: no installed voice speaks \(language ?? "its language"), so the built-in voice reads it; `recital voices install piper VOICE` installs one"
-        return (fallback, hint)
+        return (fallback, hint + unread)
     }
 }

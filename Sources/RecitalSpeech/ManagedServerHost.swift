@@ -12,43 +12,59 @@ public import RecitalModel
 public enum ManagedServerHost {
     /// Runs until the server is stopped; returns the exit status.
     public static func run(name: String, context: ManagedServers.Context, server: VoiceProfile.ManagedServer) -> Int32 {
-        // A session of its own: Ctrl-C in the terminal of the process that started it must not stop a
-        // server that other processes share. The signals that stop it are waited for, not handled.
+        // Out of the terminal's foreground process group, so that Ctrl-C in the terminal of the process
+        // that started it does not stop a server other processes share. Foundation already starts it
+        // as a process group leader, which is enough (setsid then fails, harmlessly).
         _ = setsid()
+        // Nothing of the starting process's (its sockets, its database) reaches the server.
+        closeInheritedDescriptors()
         // Servers look for data in their working folder (Piper lists every model there): not wherever
         // the user happened to start Recital.
         _ = chdir(context.directory)
+        // The signals that stop it are waited for, not handled.
         var stopSignals = sigset_t()
         sigemptyset(&stopSignals)
         for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&stopSignals, signal) }
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
 
         let statePath = context.path(name, "json")
-        let port: Int
-        let child: pid_t
+        let hostLock: LockFile
+        let users: LockFile
         do {
-            port = try freePort()
-            // The server dies with its host, even a host killed with SIGKILL.
-            child = try spawn(["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"] + server.command(port: port))
+            hostLock = try LockFile(context.path(name, "host"))
+            try hostLock.lock(.exclusive) { false }
+            users = try LockFile(context.path(name, "users"))
         } catch {
-            say(name, "cannot start its server: \(error)")
+            say(name, "\(error)")
             return 1
         }
-        say(name, "started \(server.command.first ?? "") as process \(child) on port \(port)")
-
-        let users: LockFile
-        do { users = try LockFile(context.path(name, "users")) } catch {
-            say(name, "\(error)")
-            return stop(name, child, statePath: statePath)
-        }
+        defer { withExtendedLifetime(hostLock) {} }
         let deadline = Date().addingTimeInterval(server.startupSeconds ?? 120)
+        var attempt = 0
+        var port = 0
+        var child: pid_t = 0
         var ready = false
         while true {
+            if child == 0 {
+                attempt += 1
+                do {
+                    port = try freePort()
+                    // The server dies with its host, even a host killed with SIGKILL.
+                    child = try spawn(["/usr/bin/setpriv", "--pdeathsig", "KILL", "--"] + server.command(port: port))
+                } catch {
+                    say(name, "cannot start its server: \(error)")
+                    return 1
+                }
+                say(name, "started \(server.command.first ?? "") as process \(child) on port \(port)")
+            }
             var status: Int32 = 0
             if waitpid(child, &status, WNOHANG) == child {
-                say(name, "its server exited (status \(status))\(ready ? "" : " before it answered")")
+                say(name, "the server \(describe(status))\(ready ? "" : " before it answered")")
                 removeState(statePath)
-                return 1
+                // Another process may have taken the port between choosing it and the server binding it.
+                guard !ready, attempt < 3, Date() < deadline else { return 1 }
+                child = 0
+                continue
             }
             if !ready {
                 if httpStatus(port: port, path: server.readyPath) == 200 {
@@ -78,6 +94,20 @@ public enum ManagedServerHost {
                 say(name, "stopping on signal \(signal)")
                 return stop(name, child, statePath: statePath)
             }
+        }
+    }
+
+    /// A wait status in words: "exited with status 1", "was killed by signal 9".
+    private static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7F
+        return signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : "was killed by signal \(signal)"
+    }
+
+    /// Marks every descriptor above standard error close-on-exec.
+    private static func closeInheritedDescriptors() {
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for case let descriptor? in descriptors.map({ Int32($0) }) where descriptor > 2 {
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
         }
     }
 

@@ -15,6 +15,8 @@ internal import Synchronization
 ///   killed with SIGKILL, so such a process has left at once.
 /// - `NAME.start`: held while a process looks for the server or starts one, so that two processes
 ///   never start two servers.
+/// - `NAME.host`: locked by the host for as long as it runs, so that a state file left by a host
+///   that died (or a reboot) is never mistaken for a running server, whatever became of its pid.
 /// - `NAME.json`: the running server's port and processes, written by the host once it answers.
 /// - `NAME.log`: what hosts and servers printed.
 public enum ManagedServers {
@@ -73,8 +75,10 @@ public enum ManagedServers {
         guard let data = FileManager.default.contents(atPath: context.path(name, "json")),
             let state = try? JSONDecoder().decode(State.self, from: data)
         else { return nil }
-        // A host killed outright leaves its file behind; its server died with it (parent-death signal).
-        return kill(state.hostPID, 0) == 0 ? state : nil
+        // A file whose host is gone (killed outright, or before a reboot) is stale: its server died
+        // with the host (parent-death signal), and no host holds the host lock.
+        guard let host = try? LockFile(context.path(name, "host")), !host.tryLock(.shared) else { return nil }
+        return state
     }
 
     private static func acquireWaiting(
@@ -89,10 +93,10 @@ public enum ManagedServers {
             throw SpeechError(.permanent, "\(context.directory): cannot be created (\(error.localizedDescription))")
         }
         let starting = try LockFile(context.path(name, "start"))
-        try starting.lock(.exclusive)
+        try starting.lock(.exclusive, cancelled: cancelled)
         let users = try LockFile(context.path(name, "users"))
         // Taken before a host is started, so the new host never sees the server unused.
-        try users.lock(.shared)
+        try users.lock(.shared, cancelled: cancelled)
         if let state = running(name, context: context) {
             return ManagedServerLease(state: state, users: users)
         }
@@ -127,14 +131,17 @@ public enum ManagedServers {
             if let state = running(name, context: context), state.hostPID == host.processIdentifier {
                 return ManagedServerLease(state: state, users: users)
             }
+            // Every failure to start is worth another try later: a model slow to load, a port taken.
             if !host.isRunning {
                 throw SpeechError(
-                    .permanent,
-                    "voice '\(name)': its server stopped while starting: \(lastLine(of: log)) (log: \(log))"
+                    .transient,
+                    "voice '\(name)' did not start: \(lastLine(of: log)) (log: \(log))"
                 )
             }
             if cancelled() || Date() > deadline {
+                // The host is waited for, so that no one behind this process finds a server stopping.
                 kill(host.processIdentifier, SIGTERM)
+                for _ in 0..<100 where host.isRunning { usleep(100_000) }
                 if cancelled() { throw CancellationError() }
                 throw SpeechError(
                     .transient,
@@ -153,10 +160,30 @@ public enum ManagedServers {
         }
     }
 
+    /// What the host said of the failure, with the server's own last line before it (a traceback's
+    /// last line names the error).
     static func lastLine(of path: String) -> String {
+        // An unreadable log is said as such in the message that names it.
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        let line = text.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-        return line.map(String.init) ?? "it printed nothing"
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let isHost = { (line: String) in line.contains(" [host ") }
+        guard let hostLine = lines.lastIndex(where: isHost) else { return lines.last ?? "it printed nothing" }
+        let said = lines[hostLine].components(separatedBy: "]: ").dropFirst().joined(separator: "]: ")
+        guard let server = lines[..<hostLine].last(where: { !isHost($0) }) else { return said }
+        return "\(said): \(server)"
+    }
+}
+
+extension ManagedServers {
+    /// Holds off every process from starting the voice's server (while its files are removed).
+    public final class StartLock: Sendable {
+        private let file: LockFile
+
+        public init(_ name: String, context: Context) throws {
+            try FileManager.default.createDirectory(atPath: context.directory, withIntermediateDirectories: true)
+            file = try LockFile(context.path(name, "start"))
+            try file.lock(.exclusive) { false }
+        }
     }
 }
 
@@ -192,12 +219,14 @@ final class LockFile: Sendable {
 
     deinit { close(descriptor) }
 
-    /// Waits for the lock.
-    func lock(_ mode: Mode) throws {
-        while flock(descriptor, mode == .shared ? LOCK_SH : LOCK_EX) != 0 {
-            guard errno == EINTR else {
+    /// Waits for the lock, looking every 50 ms whether the caller has given up.
+    func lock(_ mode: Mode, cancelled: () -> Bool) throws {
+        while flock(descriptor, (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw SpeechError(.permanent, "\(path): cannot be locked (\(String(cString: strerror(errno))))")
             }
+            if cancelled() { throw CancellationError() }
+            usleep(50_000)
         }
     }
 

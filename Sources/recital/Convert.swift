@@ -10,7 +10,8 @@ struct Convert: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Convert books into audiobooks: read them, queue them, synthesize every segment, encode the files.",
         discussion: """
-            Without a voice option the built-in espeak-ng voice is used (started on a loopback port). \
+            Without a voice option each book is read by an installed voice for its language (recital voices \
+            install piper), else by the built-in espeak-ng voice (started on a loopback port). \
             Every synthesized segment is checkpointed, so an interrupted conversion continues with \
             `recital resume`. Exit codes: 0 done; 1 a book failed; 65 a book could not be read; 75 stopped by \
             a transient failure (resume continues); 130 interrupted with state saved.

@@ -29,6 +29,12 @@ struct VoiceOptions: ParsableArguments {
     @Option(help: "Longest segment sent in one request, in characters.")
     var maxSegment = SegmentationOptions.defaultMaxCharacters
 
+    func validate() throws {
+        if voice == VoiceProfiles.automatic, ttsUrl != nil {
+            throw ValidationError("--voice auto chooses among installed voices; it takes no --tts-url")
+        }
+    }
+
     /// No voice given, or `--voice auto`: each book's language chooses among the installed voices.
     var byLanguage: Bool {
         voice == VoiceProfiles.automatic || (voice == nil && ttsUrl == nil && ttsVoice == nil && ttsModel == nil)

@@ -142,13 +142,17 @@ struct Voices: AsyncParsableCommand {
 
         func run() async throws {
             let installed: VoiceInstaller.Installed
+            let (engine, voice, paths, python) = (engine, voice, global.paths, python)
             do {
-                installed = try await VoiceInstaller.install(
-                    engine,
-                    voice: voice,
-                    paths: global.paths,
-                    python: python
-                ) { Console.error("\($0)…") }
+                // Ctrl-C stops the package installer too; what it left is reused by the next install.
+                installed = try await Pipeline.untilSignalled {
+                    try await VoiceInstaller.install(engine, voice: voice, paths: paths, python: python) {
+                        Console.error("\($0)…")
+                    }
+                }
+            } catch is CancellationError {
+                Console.error("interrupted; run the same command again to finish the installation")
+                throw ExitCode.interrupted
             } catch {
                 throw CommandFailure.report(error)
             }

@@ -24,6 +24,50 @@ struct SettingsTests {
         }
     }
 
+    @Test(
+        "with no voice chosen, a book's language picks an installed voice (by primary language), never a hand-written profile; otherwise the built-in voice with a hint"
+    )
+    func voiceByLanguage() throws {
+        let home = try Fixtures.temporaryDirectory().path
+        try FileManager.default.createDirectory(atPath: home + "/voices", withIntermediateDirectories: true)
+        func write(_ name: String, languages: [String], managed: Bool) throws {
+            var profile = VoiceProfile(name: name, backend: .piper, url: managed ? nil : "http://127.0.0.1:5000")
+            profile.languages = languages
+            if managed {
+                profile.managed = VoiceProfile.ManagedServer(
+                    command: ["/bin/server", "--port", "{port}"],
+                    readyPath: "/"
+                )
+            }
+            try JSONEncoder().encode(profile).write(to: URL(fileURLWithPath: "\(home)/voices/\(name).json"))
+        }
+        try write("b-french", languages: ["fr-FR"], managed: true)
+        try write("c-english", languages: ["en-US"], managed: true)
+        try write("a-desk", languages: ["de"], managed: false)
+        let builtin = try VoiceProfiles.load("builtin", home: home)
+
+        let english = VoiceProfiles.byLanguage("en-GB", home: home, fallback: builtin)
+        #expect(english.voice.name == "c-english")
+        #expect(english.note == "read with the installed voice c-english (en-US)")
+        let german = VoiceProfiles.byLanguage("de", home: home, fallback: builtin)
+        #expect(german.voice.name == "builtin")
+        #expect(german.note.hasPrefix("hint: no installed voice speaks de"))
+        #expect(VoiceProfiles.byLanguage(nil, home: home, fallback: builtin).voice.name == "b-french")
+        let nothing = VoiceProfiles.byLanguage("en", home: "/nonexistent", fallback: builtin)
+        #expect(nothing.voice.name == "builtin")
+        #expect(nothing.note.contains("`recital voices install piper` installs a natural one"))
+
+        // A folder's or an upload's "auto" has the language choose; a name does not.
+        var settings = ConversionSettings(voice: builtin, maxSegmentCharacters: 400)
+        try VoiceProfiles.select("auto", in: &settings, home: home)
+        #expect(settings.voiceByLanguage && settings.voice.name == "builtin")
+        try VoiceProfiles.select("c-english", in: &settings, home: home)
+        #expect(!settings.voiceByLanguage && settings.voice.managed != nil)
+        // Only the choice is stored with a book, never the flag.
+        #expect(!(try settings.json()).contains("voiceByLanguage"))
+        #expect(settings.voice.managed?.command(port: 5123) == ["/bin/server", "--port", "5123"])
+    }
+
     @Test("a profile file path loads; an unknown name says which names exist")
     func loading() throws {
         let file = try Fixtures.temporaryDirectory().appendingPathComponent("mine.json")
@@ -45,6 +89,7 @@ struct SettingsTests {
         )
         var moved = base
         moved.voice.url = "http://two"
+        moved.voice.managed = VoiceProfile.ManagedServer(command: ["/opt/server", "{port}"], readyPath: "/info")
         moved.voice.concurrency = 8
         moved.outputDirectory = "/elsewhere"
         var other = base

@@ -9,7 +9,7 @@ struct HelpTests {
         "inspect", "convert", "watch", "serve", "resume", "encode", "delete", "status", "cancel", "pause", "unpause",
         "retry",
         "priority",
-        "speech-server", "db copy", "voices list", "voices test",
+        "speech-server", "db copy", "voices list", "voices test", "voices install", "voices remove",
     ]
 
     /// The README's usage block (the first `sh` block after "## Using it") and the global options line.

@@ -214,6 +214,8 @@ struct ManagedVoiceTests {
             ["convert", book, "--out", home + "/out"],
             environment: ["RECITAL_HOME": home, "RECITAL_DB": "", "TERM": "dumb"]
         )
+        // An hour of speech must not go on using both cores when a check fails early.
+        defer { if child.process.isRunning { child.signal(SIGKILL) } }
         var server: Int32?
         try await Wait.until("the managed server answering", deadline: .seconds(120)) {
             server = managedServerPID(home: home)
@@ -241,6 +243,7 @@ struct ManagedVoiceTests {
         }
         // An hour of speech: still converting when the second process has long finished.
         let first = try convert("novella.epub")
+        defer { if first.process.isRunning { first.signal(SIGKILL) } }
         var server: Int32?
         try await Wait.until("the first process's server answering", deadline: .seconds(120)) {
             server = managedServerPID(home: home)
@@ -296,6 +299,7 @@ struct ManagedVoiceTests {
             ["convert", Fixtures.path("novella.epub"), "--out", own + "/out"],
             environment: ["RECITAL_HOME": own, "RECITAL_DB": "", "TERM": "dumb"]
         )
+        defer { if running.process.isRunning { running.signal(SIGKILL) } }
         try await Wait.until("its server answering", deadline: .seconds(120)) { managedServerPID(home: own) != nil }
         let inUse = try await ProcessResult.recital(["voices", "remove", Self.voice], home: own)
         #expect(inUse.status == 1)

@@ -76,4 +76,44 @@ struct VoicesCommandTests {
         #expect(unknown.status == 64)
         #expect(unknown.stderr.contains("no voice profile 'nosuch'"))
     }
+
+    @Test(
+        "a managed voice whose server does not start stalls the run with the server's own words (exit 75), the book stays resumable, and another voice still converts"
+    )
+    func managedServerFails() async throws {
+        let home = try Fixtures.temporaryDirectory().path
+        try FileManager.default.createDirectory(atPath: home + "/voices", withIntermediateDirectories: true)
+        let profile = #"""
+            {"name": "broken", "backend": "piper", "languages": ["en"],
+             "managed": {"command": ["/bin/sh", "-c", "echo 'no model in this folder' >&2; exit 3", "{port}"],
+                         "readyPath": "/info"}}
+            """#
+        try profile.write(toFile: home + "/voices/broken.json", atomically: true, encoding: .utf8)
+        let result = try await run(
+            [
+                "convert", Fixtures.path("epub2-basic.epub"), "--voice", "broken", "--out", home + "/out",
+                "--patience", "2",
+            ],
+            home: home
+        )
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(
+            result.stderr.contains(
+                "voice 'broken' did not start: the server exited with status 3 before it answered: no model in this folder"
+            ),
+            "\(result.stderr)"
+        )
+        let log = try String(contentsOfFile: home + "/run/broken.log", encoding: .utf8)
+        // Tried again on a new port before giving up, in case the port was taken meanwhile.
+        #expect(log.components(separatedBy: "]: started ").count - 1 == 3, "\(log)")
+
+        // Nothing was lost or failed: the book waits for its voice.
+        let again = try await run(["resume", "--patience", "2"], home: home)
+        #expect(again.status == 75, "\(again.stderr)")
+        let other = try await run(
+            ["convert", Fixtures.path("scene-breaks.epub"), "--voice", "builtin", "--out", home + "/out"],
+            home: home
+        )
+        #expect(other.status == 0, "\(other.stderr)")
+    }
 }
