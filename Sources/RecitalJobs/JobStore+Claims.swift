@@ -369,4 +369,30 @@ extension JobStore {
             ) ?? false
         }
     }
+
+    /// The soonest retry among these books' tasks that wait out a backoff: seconds until it (by the
+    /// job table's clock) and the error that caused it.
+    public func pendingRetry(
+        books: [Int64],
+        kind: TaskKind
+    ) async throws(JobError) -> (seconds: Double, error: String)? {
+        guard !books.isEmpty else { return nil }
+        let list = books.map(String.init).joined(separator: ",")
+        let time = now()
+        return try await read { db in
+            guard
+                let row = try db.row(
+                    sql: """
+                        SELECT scheduled_at, COALESCE(last_error, '') AS last_error FROM tasks
+                        WHERE book_id IN (\(list)) AND kind = ? AND state = 'available' AND scheduled_at > ?
+                        ORDER BY scheduled_at LIMIT 1
+                        """,
+                    arguments: [kind.rawValue, time]
+                )
+            else { return nil }
+            let at: Double = row["scheduled_at"]
+            let error: String = row["last_error"]
+            return (at - time, error)
+        }
+    }
 }

@@ -134,17 +134,21 @@ public struct SynthesisWorker: Sendable {
                     if try await !store.hasOpenTasks(books: books, kind: .synthesize) { return .finished }
                     let since = idleSince ?? .now
                     idleSince = since
+                    // Work may be waiting out a backoff from an earlier run: its own error says why.
+                    let retry = try await store.pendingRetry(books: books, kind: .synthesize)
+                    let problem = lastProblem.isEmpty ? retry?.error ?? "" : lastProblem
                     if ContinuousClock.now - since > patience {
-                        return .stalled(
-                            lastProblem.isEmpty ? "no progress for \(Int(patience.seconds)) s" : lastProblem
-                        )
+                        return .stalled(problem.isEmpty ? "no progress for \(Int(patience.seconds)) s" : problem)
                     }
-                    progress(
-                        .waiting(
-                            message: lastProblem.isEmpty
-                                ? "waiting for work held by another process" : "waiting to retry: \(lastProblem)"
-                        )
-                    )
+                    let message =
+                        if let retry, lastProblem.isEmpty {
+                            "waiting \(Int(retry.seconds.rounded(.up))) s to retry\(retry.error.isEmpty ? "" : ": \(retry.error)")"
+                        } else if problem.isEmpty {
+                            "waiting for work held by another process"
+                        } else {
+                            "waiting to retry: \(problem)"
+                        }
+                    progress(.waiting(message: message))
                     try? await clock.sleep(for: pollInterval)
                     continue
                 }

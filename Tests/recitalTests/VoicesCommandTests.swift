@@ -78,7 +78,7 @@ struct VoicesCommandTests {
     }
 
     @Test(
-        "a managed voice whose server does not start stalls the run with the server's own words (exit 75), the book stays resumable, and another voice still converts"
+        "a managed voice whose server does not start stalls the run with the server's own words (exit 75), a resume within the backoff says why, and another voice still converts"
     )
     func managedServerFails() async throws {
         let home = try Fixtures.temporaryDirectory().path
@@ -107,9 +107,13 @@ struct VoicesCommandTests {
         // Tried again on a new port before giving up, in case the port was taken meanwhile.
         #expect(log.components(separatedBy: "]: started ").count - 1 == 3, "\(log)")
 
-        // Nothing was lost or failed: the book waits for its voice.
+        // Nothing was lost or failed: the book waits for its voice, and a resume in the backoff says why.
         let again = try await run(["resume", "--patience", "2"], home: home)
         #expect(again.status == 75, "\(again.stderr)")
+        #expect(again.stderr.contains("to retry: chapter"), "\(again.stderr)")
+        #expect(again.stderr.contains("stopped: chapter"), "\(again.stderr)")
+        #expect(again.stderr.contains("no model in this folder"), "\(again.stderr)")
+        #expect(!again.stderr.contains("held by another process"), "\(again.stderr)")
         let other = try await run(
             ["convert", Fixtures.path("scene-breaks.epub"), "--voice", "builtin", "--out", home + "/out"],
             home: home
