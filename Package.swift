@@ -142,6 +142,12 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .executableTarget(
+            name: "finish-benchmark",
+            dependencies: ["RecitalTestSupport"],
+            path: "Benchmarks/FinishBenchmark",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "synthesis-benchmark",
             dependencies: ["RecitalJobs", "RecitalModel", "RecitalPipeline", "RecitalSpeech", "RecitalTestSupport"],
             path: "Benchmarks/SynthesisBenchmark",

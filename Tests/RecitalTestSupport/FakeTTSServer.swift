@@ -31,6 +31,7 @@ public final class FakeTTSServer: Sendable {
         var bodies: [String] = []
         var headers: [String] = []
         var busySeconds: Double = 0
+        var serviceSeconds: Double = 0
         var inFlight = 0
         var peakInFlight = 0
         var firstStart: ContinuousClock.Instant?
@@ -41,8 +42,19 @@ public final class FakeTTSServer: Sendable {
     private let state = Mutex(State())
     /// Delay before every answer.
     public let latency: Duration
+    /// Seconds of audio the server makes per second, one request at a time (a GPU's queue): an
+    /// answer of N seconds is ready N / realtime seconds after the previous one, or after it
+    /// arrived. Nil answers at once.
+    public let realtime: Double?
+    private let queue = Mutex(ContinuousClock.now)
 
-    public init(latency: Duration = .zero) { self.latency = latency }
+    public init(latency: Duration = .zero, realtime: Double? = nil) {
+        self.latency = latency
+        self.realtime = realtime
+    }
+
+    /// Seconds the server spent making audio at its `realtime` speed: its busy time.
+    public var serviceSeconds: Double { state.withLock { $0.serviceSeconds } }
 
     // MARK: Scripting and inspection
 
@@ -204,7 +216,19 @@ public final class FakeTTSServer: Sendable {
             return state.pending.isEmpty ? nil : state.pending.removeFirst()
         }
         if latency > .zero { try await Task.sleep(for: latency) }
-        let wav = WAV.encode(samples: Self.samples(for: text), sampleRate: Self.sampleRate)
+        let samples = Self.samples(for: text)
+        if let realtime {
+            let work = Duration.seconds(Double(samples.count) / Double(Self.sampleRate) / realtime)
+            let ready = queue.withLock { busyUntil in
+                busyUntil = max(busyUntil, .now) + work
+                return busyUntil
+            }
+            state.withLock {
+                $0.serviceSeconds += Double(work.components.seconds) + Double(work.components.attoseconds) / 1e18
+            }
+            try await Task.sleep(until: ready, clock: .continuous)
+        }
+        let wav = WAV.encode(samples: samples, sampleRate: Self.sampleRate)
         var headers = HTTPFields()
         headers[.contentType] = "audio/wav"
         switch fault {
