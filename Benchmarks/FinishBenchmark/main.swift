@@ -54,7 +54,8 @@ guard generated.status == 0 else { fatalError("cannot generate the book: \(gener
 let server = FakeTTSServer(realtime: options.speed)
 let started = ContinuousClock.now
 let result = try await server.serve { url in
-    try await ProcessResult.launch(
+    // A long book takes as long as the server needs, and more.
+    try await BackgroundProcess(
         options.recital,
         [
             "convert", book, "--tts-url", url, "--concurrency", String(options.concurrency), "--out",
@@ -62,6 +63,7 @@ let result = try await server.serve { url in
         ],
         environment: ["RECITAL_HOME": work.appendingPathComponent("home").path, "RECITAL_DB": "", "TERM": "dumb"]
     )
+    .wait(timeout: .seconds(options.hours * 3600))
 }
 let ended = ContinuousClock.now
 guard result.status == 0, let span = server.activeSpan else { fatalError("convert failed: \(result.stderr)") }
