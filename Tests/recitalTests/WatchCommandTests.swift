@@ -51,7 +51,8 @@ struct WatchCommandTests {
         func waitDelivered(
             _ files: [String],
             by watchers: [BackgroundProcess],
-            deadline: Duration = .seconds(120)
+            // Generous: the whole suite shares two cores with these watchers.
+            deadline: Duration = .seconds(300)
         ) async throws {
             do {
                 try await Wait.until("\(files) delivered", deadline: deadline) {

@@ -136,7 +136,7 @@ struct WorkerCommandTests {
             var survivors = [try worker("d"), try worker("e")]
             defer { for process in survivors { process.signal(SIGKILL) } }
             var encoder: BackgroundProcess?
-            try await Wait.until("an encode starting", deadline: .seconds(120)) {
+            try await Wait.until("an encode starting", deadline: .seconds(300)) {
                 encoder = survivors.first { $0.stderrSoFar.contains("encoding m4b, mp3") }
                 return encoder != nil
             }
@@ -148,7 +148,7 @@ struct WorkerCommandTests {
             survivors.removeAll { $0 === killed }
             survivors.append(try worker("f"))
 
-            try await Wait.until("the book finished", deadline: .seconds(120)) {
+            try await Wait.until("the book finished", deadline: .seconds(300)) {
                 try await ClusterStatus(environment: machine("c")).state == "completed"
             }
             let files = try FileManager.default.contentsOfDirectory(atPath: root + "/out")
