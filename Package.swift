@@ -62,7 +62,12 @@ let package = Package(
         .target(name: "RecitalOCR", dependencies: ["CRecitalTesseract"], swiftSettings: strictSettings),
 
         // MARK: - Core
-        .target(name: "RecitalModel", swiftSettings: strictSettings),
+        .target(
+            name: "RecitalModel",
+            // PackedPCM's per-sample codec runs 20x slower unoptimised, and every encode on PostgreSQL
+            // unpacks each segment twice: optimised in every configuration, as RecitalEncode is.
+            swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(
             name: "RecitalIngest",
             dependencies: ["RecitalModel", "RecitalXML", "RecitalZip", "RecitalPDF", "RecitalOCR"],
