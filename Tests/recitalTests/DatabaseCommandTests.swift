@@ -121,4 +121,25 @@ struct DatabaseCommandTests {
         #expect(result.stderr.contains("\(home)/none.sqlite: no such job table"))
         #expect(!FileManager.default.fileExists(atPath: home + "/new.sqlite"))
     }
+
+    @Test("a PostgreSQL server that cannot be reached or has no such database is named with the reason, in one line")
+    func unreachableServer() async throws {
+        let home = try Fixtures.temporaryDirectory().path
+        // Port 1 on loopback: nothing listens there.
+        let refused = try await run(["status", "--db", "postgres://recital@127.0.0.1:1/recital"], home: home)
+        #expect(refused.status != 0)
+        #expect(
+            refused.stderr == "recital: error: cannot connect to PostgreSQL at 127.0.0.1:1: Connection refused\n",
+            "\(refused.stderr)"
+        )
+        guard let server = DatabaseBackend.postgresURL, let url = URLComponents(string: server) else { return }
+        let missing = try await run(
+            ["status", "--db", "postgres://recital@127.0.0.1:\(url.port ?? 5432)/no_such_library"],
+            home: home
+        )
+        #expect(missing.status != 0)
+        #expect(
+            missing.stderr.contains("at 127.0.0.1:\(url.port ?? 5432): database \"no_such_library\" does not exist")
+        )
+    }
 }

@@ -65,12 +65,17 @@ final class PostgresDatabase: Sendable {
     /// Calls `heard` for every notification of new work until the calling task is cancelled, on a
     /// connection of its own. Returns when cancelled; throws when the connection fails.
     func listenForWork(_ heard: @escaping @Sendable () -> Void) async throws {
-        let connection = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            configuration: configuration,
-            id: Int.random(in: 1...Int.max),
-            logger: logger
-        )
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: configuration,
+                id: Int.random(in: 1...Int.max),
+                logger: logger
+            )
+        } catch {
+            throw Self.unreachable(url: url, error)
+        }
         defer { Self.dispose(connection) }
         do {
             try await connection.listen(on: channel) { notifications in
@@ -210,12 +215,17 @@ final class PostgresDatabase: Sendable {
 
     private func checkOut() throws -> PostgresConnection {
         if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
-        let connection = try PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            configuration: configuration,
-            id: Int.random(in: 1...Int.max),
-            logger: logger
-        ).wait()
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(),
+                configuration: configuration,
+                id: Int.random(in: 1...Int.max),
+                logger: logger
+            ).wait()
+        } catch {
+            throw Self.unreachable(url: url, error)
+        }
         let session = PostgresSession(connection: connection, logger: logger)
         if let schema {
             // The schema itself is made by `migrate`, under its lock: processes starting together
@@ -226,6 +236,33 @@ final class PostgresDatabase: Sendable {
         // row locks for ever; the server ends such a session instead, and its work is rescued.
         try session.execute(sql: "SET idle_in_transaction_session_timeout = '\(Self.stalledTransactionSeconds)s'")
         return connection
+    }
+
+    /// A connection that did not open, named by the server's address and the reason: the server's
+    /// own message (no such database, authentication) or the socket's (refused, unreachable).
+    static func unreachable(url: String, _ error: any Error) -> JobError {
+        let reason: String
+        if let error = error as? PSQLError {
+            reason = error.serverInfo?[.message] ?? error.underlying.map(socketReason) ?? "\(error.code)"
+        } else {
+            reason = socketReason(error)
+        }
+        let address = URLComponents(string: url).map { "\($0.host ?? "?"):\($0.port ?? 5432)" } ?? url
+        return JobError(
+            .database,
+            "cannot connect to PostgreSQL at \(address): \(reason)",
+            cause: error
+        )
+    }
+
+    /// "Connection refused" rather than NIO's nested description of every address it tried.
+    private static func socketReason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let failure = error.connectionErrors.last { return socketReason(failure.error) }
+            if let lookup = error.dnsAError ?? error.dnsAAAAError { return "host not found (\(lookup))" }
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        return "\(error)"
     }
 
     private func checkIn(_ connection: PostgresConnection) {
