@@ -18,8 +18,9 @@ packages=(
 )
 if [ "${1:-}" = "--test" ]; then
   # Tools the tests use as independent referees (ffprobe reads our output; curl is the HTTP
-  # client that talks to `recital serve`).
-  packages+=(ffmpeg curl)
+  # client that talks to `recital serve`; socat relays the job table's port into the network
+  # namespaces that stand for separate machines in the cluster test).
+  packages+=(ffmpeg curl socat iproute2)
 fi
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--natural" ]; then
   # `recital voices install piper` makes a private Python environment for Piper.

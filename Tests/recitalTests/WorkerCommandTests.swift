@@ -170,4 +170,86 @@ struct WorkerCommandTests {
             #expect(try await ClusterStatus(environment: machine("c")).state == "completed")
         }
     }
+
+    @Test(
+        "machines in network namespaces of their own, each beside its own TTS server at the same loopback address, reach nothing but the database and share one book",
+        .enabled(
+            if: DatabaseBackend.postgresURL != nil && NetworkMachine.available,
+            "needs RECITAL_POSTGRES_URL, and root with ip netns and socat"
+        )
+    )
+    func networkNamespaces() async throws {
+        let postgres = try #require(URLComponents(string: DatabaseBackend.postgresURL ?? ""))
+        let port = try #require(postgres.port)
+        let root = try Fixtures.temporaryDirectory().path
+        let schema = DatabaseBackend.newSchema()
+        let machines = try (1...2).map { try NetworkMachine(name: "recital-net-\($0)", subnet: $0) }
+        defer { for machine in machines { machine.remove() } }
+        for machine in machines { try await machine.relay(port: port, to: "127.0.0.1:\(port)") }
+        @Sendable func environment(_ machine: NetworkMachine, host: String? = nil) -> [String: String] {
+            [
+                "RECITAL_HOME": "\(root)/\(machine.name)", "TERM": "dumb",
+                "RECITAL_DB": "postgres://recital@\(host ?? machine.hostAddress):\(port)/recital?schema=\(schema)",
+            ]
+        }
+        // Both servers answer at the same address, each on its own machine's loopback.
+        let voice = "http://127.0.0.1:8880/v1"
+        let servers = try machines.map {
+            try $0.launch(Fixtures.executable, ["speech-server", "--port", "8880"], environment: environment($0))
+        }
+        defer { for server in servers { server.signal(SIGKILL) } }
+        for server in servers {
+            try await Wait.until("a speech server listening", deadline: .seconds(60)) {
+                server.stderrSoFar.contains("listening on")
+            }
+        }
+        // The host's loopback, where the database listens, is not the machine's.
+        let direct = try await machines[0].launch(
+            Fixtures.executable,
+            ["status"],
+            environment: environment(machines[0], host: "127.0.0.1")
+        ).wait()
+        #expect(direct.status != 0, "\(direct.stdout)")
+        #expect(direct.stderr.contains("cannot connect to PostgreSQL at 127.0.0.1:\(port): Connection refused"))
+
+        let worker = try machines[1].launch(
+            Fixtures.executable,
+            ["worker", "--poll", "0.2", "--concurrency", "2", "--only-backend", voice],
+            environment: environment(machines[1])
+        )
+        defer { worker.signal(SIGKILL) }
+        let convert = try await machines[0].launch(
+            Fixtures.executable,
+            [
+                "convert", Fixtures.path("novella.epub"), "--tts-url", voice, "--format", "mp3", "--out", root + "/out",
+                "--concurrency", "1",
+            ],
+            environment: environment(machines[0])
+        ).wait()
+        #expect(convert.status == 0, "\(convert.stderr.suffix(600))")
+
+        // Seen from the host, on the database's own address: the book is done, and the worker is
+        // listed under its machine's name.
+        let status = try await ProcessResult.launch(
+            Fixtures.executable,
+            ["status", "--json"],
+            environment: environment(machines[0], host: "127.0.0.1")
+        )
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any],
+            "\(status.stderr)"
+        )
+        #expect((object["books"] as? [[String: Any]])?.first?["state"] as? String == "completed")
+        let hosts = (object["workers"] as? [[String: Any]] ?? []).compactMap { $0["host"] as? String }
+        #expect(hosts.contains(machines[1].name), "\(hosts)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/out")
+        let mp3 = try #require(files.first { $0.hasSuffix(".mp3") }, "\(files)")
+        #expect(try MediaProbe(root + "/out/" + mp3).chapters.count == 13)
+
+        worker.signal(SIGTERM)
+        let worked = try await worker.wait(timeout: .seconds(60))
+        #expect(worked.status == 0, "\(worked.stderr.suffix(400))")
+        // The second machine spoke part of the book through its own server.
+        #expect(worked.stderr.contains("working on book 1"), "\(worked.stderr.suffix(400))")
+    }
 }
