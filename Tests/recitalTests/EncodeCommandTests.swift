@@ -96,9 +96,14 @@ struct EncodeCommandTests {
 }
 
 /// `cancel` and `pause` from another process while a book encodes: the encode stops within one
-/// heartbeat (1 s here) plus 2 s, leaves no file, and the book is cancelled or paused.
+/// heartbeat (1 s here) and leaves no file, and the book is cancelled or paused. The stop takes
+/// about 1.5 s; the bound allows a loaded 2-core machine's scheduling on top, and stays well short of
+/// the encode's own length (it would write the files, which the tests also rule out).
 @Suite("Stopping an encode from another process", .serialized)
 struct EncodeControlTests {
+    /// A heartbeat, plus time for a loaded machine to schedule the stopping process and its exit.
+    static let stopBound = Duration.seconds(1 + 4)
+
     /// A heartbeat of one second, so that a stop is seen quickly.
     static func setup() throws -> (ConvertCommandTests.Setup, [String: String]) {
         let setup = try ConvertCommandTests.Setup()
@@ -135,7 +140,7 @@ struct EncodeControlTests {
         return ((object?["books"] as? [[String: Any]])?.first?["state"] as? String) ?? ""
     }
 
-    @Test("cancel stops an encode of 21 minutes of audio within a heartbeat plus 2 s, leaving no file")
+    @Test("cancel stops an encode of 21 minutes of audio within a heartbeat and a few seconds, leaving no file")
     func cancel() async throws {
         let server = FakeTTSServer()
         let (setup, environment) = try Self.setup()
@@ -149,7 +154,7 @@ struct EncodeControlTests {
             #expect(cancelled.status == 0, "\(cancelled.stderr)")
             let asked = ContinuousClock.now
             let result = try await child.wait()
-            #expect(ContinuousClock.now - asked < .seconds(3), "the encode went on after the cancel")
+            #expect(ContinuousClock.now - asked < Self.stopBound, "the encode went on after the cancel")
             #expect(result.stderr.contains("encoding stopped: the book was cancelled"), "\(result.stderr)")
             #expect(!result.stderr.contains("wrote "), "\(result.stderr)")
         }
@@ -158,7 +163,7 @@ struct EncodeControlTests {
         #expect(try await Self.bookState(setup) == "cancelled")
     }
 
-    @Test("pause stops an encode within a heartbeat plus 2 s; after unpause, resume encodes the book")
+    @Test("pause stops an encode within a heartbeat and a few seconds; after unpause, resume encodes the book")
     func pause() async throws {
         let server = FakeTTSServer()
         let (setup, environment) = try Self.setup()
@@ -168,7 +173,7 @@ struct EncodeControlTests {
             #expect(paused.status == 0, "\(paused.stderr)")
             let asked = ContinuousClock.now
             let result = try await child.wait()
-            #expect(ContinuousClock.now - asked < .seconds(3), "the encode went on after the pause")
+            #expect(ContinuousClock.now - asked < Self.stopBound, "the encode went on after the pause")
             #expect(result.stderr.contains("encoding stopped: the book was paused"), "\(result.stderr)")
             #expect(((try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []).isEmpty)
             #expect(try await Self.bookState(setup) == "paused")
