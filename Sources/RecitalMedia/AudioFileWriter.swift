@@ -34,6 +34,7 @@ public struct ChapterMark: Sendable, Equatable {
 public final class AudioFileWriter {
     public let container: AudioContainer
     public let sampleRate: Int
+    private let path: String
     /// Samples given to the encoder so far.
     public private(set) var samplesWritten: Int64 = 0
 
@@ -69,6 +70,7 @@ public final class AudioFileWriter {
         cover: CoverImage? = nil
     ) throws(MediaError) {
         try FFmpeg.load()
+        self.path = path
         self.container = container
         self.sampleRate = sampleRate
         let encoderName: String
@@ -257,7 +259,11 @@ public final class AudioFileWriter {
 
     /// Flushes the encoder and writes the trailer (the MP4 index, FLAC's stream info, the MP3 gapless
     /// frame), then closes the file. Fails when the disk fills or the file cannot be completed.
-    public func finish() throws(MediaError) {
+    /// - Parameter chapters: the chapters' final times, when the writer was opened before they were
+    ///   known (with the same titles, in the same order, and any times): M4B writes its index now;
+    ///   the times already in MP3's ID3 tag and FLAC's comments are overwritten in place, as they
+    ///   take the same room whatever their values.
+    public func finish(chapters: [ChapterMark]? = nil) throws(MediaError) {
         guard !finished else { return }
         finished = true
         if !pending.isEmpty {
@@ -269,12 +275,13 @@ public final class AudioFileWriter {
         try drain()
         switch sink {
         case .mp4(let writer):
-            try writer.finish(samples: samplesWritten)
+            try writer.finish(samples: samplesWritten, marks: chapters)
         case .muxer(let format, _):
             try MediaError.check(ff.av_write_trailer(format), "finish the file")
             let status = ff.avio_closep(&format.pointee.pb)
             try MediaError.check(status, "close the file")
             if let error = Self.writeError(format) { throw error }
+            if let chapters { try ChapterTimes(path: path, container: container, rate: sampleRate).write(chapters) }
         case nil:
             break
         }

@@ -27,7 +27,7 @@ final class MP4AudiobookWriter {
     private let path: String
     private let audio: Audio
     private let tags: [(String, String)]
-    private let chapters: [ChapterMark]
+    private var chapters: [ChapterMark]
     private let cover: CoverImage?
     /// The book's language as both tracks' media headers carry it.
     private let language: UInt16
@@ -102,7 +102,20 @@ final class MP4AudiobookWriter {
 
     /// Writes the index in front of the audio and closes the file. `samples` is the number of real
     /// samples encoded (without the encoder's priming).
-    func finish(samples: Int64) throws(MediaError) {
+    /// `marks`, when given, are the chapters' final times (an encode that learns them as it goes);
+    /// their titles were written at the start and stay.
+    func finish(samples: Int64, marks: [ChapterMark]? = nil) throws(MediaError) {
+        if let marks {
+            guard marks.count == chapters.count else {
+                throw MediaError(
+                    operation: "finish \(path)",
+                    message: "\(marks.count) chapter marks for \(chapters.count) chapters"
+                )
+            }
+            for index in chapters.indices {
+                (chapters[index].start, chapters[index].end) = (marks[index].start, marks[index].end)
+            }
+        }
         try flush()
         let mdatSize = UInt64(16 + chapterSampleSizes.reduce(0, +) + audioBytes)
         try writeAll(bigEndian(mdatSize), at: ftypSize + 8)

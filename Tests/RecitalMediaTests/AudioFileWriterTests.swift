@@ -1,4 +1,5 @@
 import Foundation
+import RecitalModel
 import RecitalTestSupport
 import Testing
 
@@ -93,6 +94,52 @@ struct AudioFileWriterTests {
         }
         let best = (-1_100...1_100).max { correlation($0) < correlation($1) }
         #expect(best == 0)
+    }
+
+    @Test(
+        "chapters whose times are known only at the end: written with any times first and given at finish, they read back where they belong in every format, with the cover",
+        arguments: AudioContainer.allCases
+    )
+    func chapterTimesAtFinish(container: AudioContainer) throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let path = folder.appendingPathComponent("book.\(container.fileExtension)").path
+        let picture = folder.appendingPathComponent("cover.png").path
+        _ = try ProcessResult.run(
+            "/usr/bin/ffmpeg",
+            ["-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i", "testsrc2=s=64x64", "-frames:v", "1", picture]
+        )
+        let cover = try CoverImage.inspect([UInt8](try Data(contentsOf: URL(fileURLWithPath: picture))))
+        let source = Self.chirp(count: 7 * Self.rate)
+        let titles = (1...12).map { "Chapter \($0): Ünïcode" }
+        let starts = titles.indices.map { Int64($0 * 14_000 + ($0 == 0 ? 0 : 7)) }
+        let marks = titles.indices.map { index in
+            ChapterMark(
+                title: titles[index],
+                start: starts[index],
+                end: index + 1 < starts.count ? starts[index + 1] : Int64(source.count)
+            )
+        }
+        let writer = try AudioFileWriter(
+            path: path,
+            container: container,
+            sampleRate: Self.rate,
+            tags: [("title", "Late Marks")],
+            chapters: titles.map { ChapterMark(title: $0, start: 0, end: 0) },
+            cover: cover
+        )
+        try writer.write(source)
+        try writer.finish(chapters: marks)
+        let probe = try MediaProbe(path)
+        #expect(probe.chapters.map(\.title) == titles)
+        // MP3's ID3 chapters and FLAC's comments count milliseconds.
+        let tolerance = container == .m4b ? 0.000_01 : 0.001
+        for (index, chapter) in probe.chapters.enumerated() {
+            #expect(abs(chapter.start - Double(starts[index]) / Double(Self.rate)) < tolerance, "\(index)")
+        }
+        #expect(probe.tags["title"] == "Late Marks")
+        #expect(probe.hasCover)
+        let play = try ProcessResult.run("/usr/bin/ffmpeg", ["-v", "error", "-nostdin", "-i", path, "-f", "null", "-"])
+        #expect(play.status == 0 && play.stderr.isEmpty, "\(play.stderr)")
     }
 
     @Test("chapters land on their exact samples with their full titles, and the tags and cover read back")
