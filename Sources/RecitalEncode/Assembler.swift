@@ -16,73 +16,107 @@ struct Assembler {
     let settings: EncodeSettings
 
     private var rate: Double { Double(book.sampleRate) }
-    private func samples(_ seconds: Double) -> Int { max(0, Int((seconds * rate).rounded())) }
+    fileprivate func samples(_ seconds: Double) -> Int { max(0, Int((seconds * rate).rounded())) }
 
     /// Emits the stream to `sink` in pieces and returns where each chapter starts.
     func run(_ sink: (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void) throws(EncodeError) -> Timeline {
-        var position: Int64 = 0
-        func emit(_ buffer: [Int16]) throws(EncodeError) {
+        var stream = Stream(self)
+        for chapter in book.chapters { try stream.add(chapter, to: sink) }
+        return try stream.finish(to: sink)
+    }
+
+    /// The assembly between chapters: a book fed to it a chapter at a time, as its chapters become
+    /// ready, gives the samples ``run(_:)`` gives for the whole book. The end of each chapter's
+    /// last segment is held back until the next chapter (or ``finish(to:)``) decides its fade.
+    struct Stream {
+        let assembler: Assembler
+        /// Samples emitted so far.
+        private(set) var position: Int64 = 0
+        /// Where each chapter added so far begins.
+        private(set) var starts: [Int64] = []
+        private var held: [Int16] = []
+        private var started = false
+        private var begun = false
+        private var sceneBreak = false
+
+        init(_ assembler: Assembler) { self.assembler = assembler }
+
+        typealias Sink = (UnsafeBufferPointer<Int16>) throws(EncodeError) -> Void
+
+        private mutating func emit(_ buffer: [Int16], _ sink: Sink) throws(EncodeError) {
             guard !buffer.isEmpty else { return }
             try buffer.withUnsafeBufferPointer { pointer throws(EncodeError) in try sink(pointer) }
             position += Int64(buffer.count)
         }
-        func silence(_ count: Int) throws(EncodeError) {
+
+        private mutating func silence(_ count: Int, _ sink: Sink) throws(EncodeError) {
             var left = count
             let block = [Int16](repeating: 0, count: min(count, 4096))
             while left > 0 {
                 let piece = min(left, block.count)
-                try emit(piece == block.count ? block : Array(block[0..<piece]))
+                try emit(piece == block.count ? block : Array(block[0..<piece]), sink)
                 left -= piece
             }
         }
-        let crossfade = samples(settings.crossfade)
-        let edge = max(1, samples(settings.edgeFade))
-        let hold = max(crossfade, edge)
-        var held: [Int16] = []
-        var started = false
-        var starts: [Int64] = []
-        try silence(samples(settings.leadIn))
-        var sceneBreak = false
-        for chapter in book.chapters {
+
+        /// Emits `chapter` after those added before (the book's lead-in first).
+        mutating func add(_ chapter: EncodeChapter, to sink: Sink) throws(EncodeError) {
+            let settings = assembler.settings
+            let crossfade = assembler.samples(settings.crossfade)
+            let edge = max(1, assembler.samples(settings.edgeFade))
+            let hold = max(crossfade, edge)
+            if !begun {
+                begun = true
+                try silence(assembler.samples(settings.leadIn), sink)
+            }
             var chapterStart: Int64?
-            for (position_, segment) in chapter.segments.enumerated() {
+            for (number, segment) in chapter.segments.enumerated() {
                 if segment.sceneBreak {
                     sceneBreak = true
                     continue
                 }
-                var audio = trimmed(try load(segment, chapter: chapter.index))
-                if settings.edgeFade > 0 { Self.softenCuts(&audio, over: edge) }
+                var audio = assembler.trimmed(try assembler.load(segment, chapter: chapter.index))
+                if settings.edgeFade > 0 { Assembler.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
-                let boundary: SegmentBoundary = position_ == 0 || chapterStart == nil ? .chapter : segment.boundary
+                let boundary: SegmentBoundary = number == 0 || chapterStart == nil ? .chapter : segment.boundary
                 defer { sceneBreak = false }
                 if started {
                     if (boundary == .clause || boundary == .word) && !sceneBreak {
                         let n = min(held.count, audio.count, crossfade)
-                        try emit(Array(held[0..<(held.count - n)]))
-                        try emit(Self.crossfade(Array(held[(held.count - n)...]), Array(audio[0..<n])))
+                        try emit(Array(held[0..<(held.count - n)]), sink)
+                        try emit(Assembler.crossfade(Array(held[(held.count - n)...]), Array(audio[0..<n])), sink)
                         audio.removeFirst(n)
                     } else {
-                        Self.fadeOut(&held, over: edge)
-                        try emit(held)
-                        try silence(samples(pause(boundary, afterSceneBreak: sceneBreak)))
-                        Self.fadeIn(&audio, over: edge)
+                        Assembler.fadeOut(&held, over: edge)
+                        try emit(held, sink)
+                        try silence(assembler.samples(assembler.pause(boundary, afterSceneBreak: sceneBreak)), sink)
+                        Assembler.fadeIn(&audio, over: edge)
                     }
                 } else {
-                    Self.fadeIn(&audio, over: edge)
+                    Assembler.fadeIn(&audio, over: edge)
                     started = true
                 }
                 if chapterStart == nil { chapterStart = starts.isEmpty ? 0 : position }
                 let keep = min(hold, audio.count)
                 held = Array(audio[(audio.count - keep)...])
                 audio.removeLast(keep)
-                try emit(audio)
+                try emit(audio, sink)
             }
             starts.append(chapterStart ?? (starts.isEmpty ? 0 : position + Int64(held.count)))
         }
-        Self.fadeOut(&held, over: edge)
-        try emit(held)
-        try silence(samples(settings.tail))
-        return Timeline(chapterStarts: starts, totalSamples: position)
+
+        /// Emits the held end and the book's tail; returns where the chapters begin and the length.
+        mutating func finish(to sink: Sink) throws(EncodeError) -> Timeline {
+            if !begun {
+                begun = true
+                try silence(assembler.samples(assembler.settings.leadIn), sink)
+            }
+            Assembler.fadeOut(&held, over: max(1, assembler.samples(assembler.settings.edgeFade)))
+            try emit(held, sink)
+            held = []
+            try silence(assembler.samples(assembler.settings.tail), sink)
+            return Timeline(chapterStarts: starts, totalSamples: position)
+        }
     }
 
     /// What ``run(_:)`` returns, from each segment's trimmed length alone: every checkpoint
@@ -186,7 +220,7 @@ struct Assembler {
         return min(count - 1, last + keep) - max(0, first - keep) + 1
     }
 
-    private func pause(_ boundary: SegmentBoundary, afterSceneBreak: Bool = false) -> Double {
+    fileprivate func pause(_ boundary: SegmentBoundary, afterSceneBreak: Bool = false) -> Double {
         let pause: Double =
             switch boundary {
             case .chapter: settings.chapterPause
@@ -198,7 +232,7 @@ struct Assembler {
     }
 
     /// Reads a checkpoint written by the synthesis stage.
-    private func load(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
+    fileprivate func load(_ segment: EncodeSegment, chapter: Int) throws(EncodeError) -> [Int16] {
         guard case .file(let path) = segment.audio else { return try loadStored(segment, chapter: chapter) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw missing(segment, chapter: chapter)

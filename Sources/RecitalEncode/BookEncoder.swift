@@ -139,19 +139,7 @@ public struct BookEncoder: Sendable {
         // Each batch is encoded by every format at once, one core each, while the written audio is
         // measured beside them: the meter takes whichever core the encoders leave.
         func write(_ piece: UnsafeBufferPointer<Int16>) throws(EncodeError) {
-            let failures = Mutex<[MediaError]>([])
-            let current = WriterSet(writers: writers)
-            let shared = UnsafeSendableBuffer(piece)
-            let meter = written
-            DispatchQueue.concurrentPerform(iterations: current.writers.count + 1) { index in
-                guard index < current.writers.count else { return meter.add(shared.buffer) }
-                do throws(MediaError) { try current.writers[index].write(shared.buffer) } catch {
-                    failures.withLock { $0.append(error) }
-                }
-            }
-            if let failure = failures.withLock({ $0.first }) {
-                throw EncodeError(.output, "\(folder): cannot write the audio", cause: failure)
-            }
+            try Self.write(piece, to: writers, measuredBy: written, folder: folder)
         }
         func close() throws(EncodeError) {
             for writer in writers {
@@ -245,6 +233,28 @@ public struct BookEncoder: Sendable {
             outputLoudness: output,
             encodings: encodings
         )
+    }
+
+    /// Encodes one batch in every format at once, one core each, while `meter` measures it beside
+    /// them on whichever core the encoders leave.
+    static func write(
+        _ piece: UnsafeBufferPointer<Int16>,
+        to writers: [AudioFileWriter],
+        measuredBy meter: WrittenMeter,
+        folder: String
+    ) throws(EncodeError) {
+        let failures = Mutex<[MediaError]>([])
+        let current = WriterSet(writers: writers)
+        let shared = UnsafeSendableBuffer(piece)
+        DispatchQueue.concurrentPerform(iterations: current.writers.count + 1) { index in
+            guard index < current.writers.count else { return meter.add(shared.buffer) }
+            do throws(MediaError) { try current.writers[index].write(shared.buffer) } catch {
+                failures.withLock { $0.append(error) }
+            }
+        }
+        if let failure = failures.withLock({ $0.first }) {
+            throw EncodeError(.output, "\(folder): cannot write the audio", cause: failure)
+        }
     }
 
     /// Books of at least this many segments estimate their loudness from every `sampleStride`th
@@ -367,7 +377,7 @@ public struct BookEncoder: Sendable {
     /// formats at once, costs nothing next to the work on it.
     static let batchSize = 120_000
 
-    private func prepare(_ folder: String) throws(EncodeError) {
+    func prepare(_ folder: String) throws(EncodeError) {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
@@ -378,7 +388,7 @@ public struct BookEncoder: Sendable {
         }
     }
 
-    private func rename(_ from: String, to: String) throws(EncodeError) {
+    func rename(_ from: String, to: String) throws(EncodeError) {
         guard Foundation.rename(from, to) == 0 else {
             throw EncodeError(
                 .output,
@@ -440,10 +450,15 @@ public struct BookEncoder: Sendable {
     }
 
     private func tags(_ book: EncodeBook, part: Part, of count: Int) -> [(String, String)] {
+        Self.tags(book, title: part.title, part: part.number, of: count)
+    }
+
+    /// The file's tags: the book's metadata, with `title` as the file's own title.
+    static func tags(_ book: EncodeBook, title: String, part: Int, of count: Int) -> [(String, String)] {
         let metadata = book.metadata
         let authors = metadata.authors.joined(separator: ", ")
         var tags: [(String, String)] = [
-            ("title", part.title),
+            ("title", title),
             ("artist", authors),
             ("album_artist", authors),
             ("album", metadata.title ?? ""),
@@ -457,7 +472,7 @@ public struct BookEncoder: Sendable {
         ]
         // MP4 reads `desc`; FLAC folds both keys into one DESCRIPTION comment (same text).
         tags.append(("description", metadata.description ?? ""))
-        if count > 1 { tags.append(("track", "\(part.number)/\(count)")) }
+        if count > 1 { tags.append(("track", "\(part)/\(count)")) }
         if let narrator = book.narrator { tags.append(("narrator", narrator)) }
         return tags.map { ($0.0, Self.tagText($0.1)) }
     }
@@ -474,14 +489,14 @@ public struct BookEncoder: Sendable {
 
 /// A read-only view of samples shared by the encoders of one batch, which only read it while the
 /// batch is held still by `flush`.
-private struct UnsafeSendableBuffer: @unchecked Sendable {
+struct UnsafeSendableBuffer: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<Int16>
     init(_ buffer: UnsafeBufferPointer<Int16>) { self.buffer = buffer }
 }
 
 /// The meter of the written audio: one iteration of the parallel loop uses it, and the loop returns
 /// before anyone else does.
-private final class WrittenMeter: @unchecked Sendable {
+final class WrittenMeter: @unchecked Sendable {
     private var meter: LoudnessMeter
     init(sampleRate: Int) { meter = LoudnessMeter(sampleRate: sampleRate) }
     func add(_ samples: UnsafeBufferPointer<Int16>) { meter.add(samples) }
@@ -490,6 +505,6 @@ private final class WrittenMeter: @unchecked Sendable {
 
 /// The writers of one batch: iteration `i` of the parallel loop touches writer `i` only, and the
 /// loop returns before anyone else uses them.
-private struct WriterSet: @unchecked Sendable {
+struct WriterSet: @unchecked Sendable {
     let writers: [AudioFileWriter]
 }

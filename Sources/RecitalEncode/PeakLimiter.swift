@@ -11,7 +11,8 @@ internal import Foundation
 /// (whose copy-on-write checks cost more than the arithmetic), and stretches that need no limiting
 /// take a pass-through path.
 final class PeakLimiter {
-    let gain: Double
+    /// Applied to the samples given from now on (an encode may change it between chapters).
+    var gain: Double
     let ceiling: Double
     let latency: Int
     private let release: Double

@@ -1,0 +1,134 @@
+import Foundation
+import RecitalEncode
+import RecitalMedia
+import RecitalModel
+import RecitalTestSupport
+import Testing
+
+@Suite("Encoding a book a chapter at a time, as its chapters are synthesized")
+struct IncrementalEncoderTests {
+    /// The book with its chapters' segments held back, as the encoder first sees it.
+    static func header(_ book: EncodeBook) -> EncodeBook {
+        var header = book
+        header.chapters = book.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
+        return header
+    }
+
+    @Test(
+        "chapters given one at a time land where the whole-book encode puts them, with the same length, tags and cover, in every format at once"
+    )
+    func sameAsWholeBook() throws {
+        let tones = try ToneBook(chapters: 5, cover: BookEncoderTests.cover)
+        var settings = EncodeSettings()
+        settings.formats = [.m4b, .mp3, .flac]
+        let whole = try BookEncoder(settings: settings).encode(
+            tones.book,
+            into: tones.folder.appendingPathComponent("whole").path
+        )
+        let folder = tones.folder.appendingPathComponent("incremental").path
+        let encoder = try IncrementalEncoder(
+            book: Self.header(tones.book),
+            settings: settings,
+            folder: folder,
+            name: nil
+        )
+        for chapter in tones.book.chapters {
+            try encoder.add([chapter])
+            // Nothing looks finished before the end.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).allSatisfy { $0.hasPrefix(".") })
+        }
+        #expect(encoder.chaptersEncoded == 5)
+        let report = try #require(try encoder.finish())
+        #expect(
+            report.files.map(\.path)
+                == whole.files.map { $0.path.replacingOccurrences(of: "/whole/", with: "/incremental/") }
+        )
+        for (file, reference) in zip(report.files, whole.files) {
+            let probe = try MediaProbe(file.path)
+            let expected = try MediaProbe(reference.path)
+            #expect(probe.chapters.map(\.title) == expected.chapters.map(\.title))
+            for (mark, wanted) in zip(probe.chapters, expected.chapters) {
+                #expect(abs(mark.start - wanted.start) < 0.000_01, "\(file.format) \(mark.title)")
+            }
+            #expect(abs(probe.duration - expected.duration) < 0.000_01, "\(file.format)")
+            #expect(probe.tags == expected.tags, "\(file.format)")
+            #expect(probe.hasCover)
+            let measured = try MediaProbe.loudness(file.path)
+            #expect(abs(measured.integrated - -18) <= 1, "\(file.format): \(measured.integrated) LUFS")
+            if file.format == .flac { #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)") }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 3)
+    }
+
+    @Test(
+        "a quiet first chapter misleads the first estimate: the gain follows the louder chapters at their boundaries, and the book ends within 1 LU of the target"
+    )
+    func quietFirstChapter() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        var chapters: [EncodeChapter] = []
+        for chapter in 0..<6 {
+            var segments: [EncodeSegment] = []
+            for index in 0..<40 {
+                var tone = ToneBook.tone(300 + 25 * Double(index % 9), 0.4, envelope: true)
+                // Chapter 1 is 14 dB quieter than the rest.
+                if chapter == 0 { tone = tone.map { Int16(Double($0) / 5) } }
+                let path = folder.appendingPathComponent("c\(chapter)-s\(index).wav").path
+                try Data(WAV.encode(samples: tone, sampleRate: ToneBook.rate)).write(to: URL(fileURLWithPath: path))
+                segments.append(EncodeSegment(index: index, boundary: index == 0 ? .chapter : .sentence, path: path))
+            }
+            chapters.append(EncodeChapter(index: chapter, title: "Chapter \(chapter + 1)", segments: segments))
+        }
+        let book = EncodeBook(
+            metadata: BookMetadata(title: "Quiet Start"),
+            narrator: nil,
+            sampleRate: ToneBook.rate,
+            chapters: chapters,
+            cover: nil
+        )
+        var settings = EncodeSettings()
+        settings.formats = [.flac]
+        let out = folder.appendingPathComponent("out").path
+        let encoder = try IncrementalEncoder(book: Self.header(book), settings: settings, folder: out, name: nil)
+        try encoder.add([chapters[0]])
+        let first = encoder.gainDB
+        for chapter in chapters.dropFirst() { try encoder.add([chapter]) }
+        // The estimate moved with the loud chapters, and the gain with it.
+        #expect(encoder.gainChanges >= 1)
+        #expect(encoder.gainDB < first - 5)
+        let path: String
+        if let report = try encoder.finish() {
+            path = try #require(report.files.first).path
+        } else {
+            // Too far off: encoded again as a whole, as the pipeline does.
+            path = try #require(try BookEncoder(settings: settings).encode(book, into: out).files.first).path
+        }
+        let measured = try MediaProbe.loudness(path)
+        #expect(abs(measured.integrated - -18) <= 1, "\(measured.integrated) LUFS")
+        #expect(measured.truePeak <= -3.0, "true peak \(measured.truePeak)")
+    }
+
+    @Test("a stop between chapters leaves no file behind, and an existing file is not overwritten unless asked")
+    func stopAndExisting() throws {
+        let tones = try ToneBook(chapters: 3)
+        var settings = EncodeSettings()
+        settings.formats = [.m4b, .mp3]
+        let folder = tones.folder.appendingPathComponent("out").path
+        let encoder = try IncrementalEncoder(
+            book: Self.header(tones.book),
+            settings: settings,
+            folder: folder,
+            name: nil
+        )
+        try encoder.add([tones.book.chapters[0]])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 2)
+        #expect(throws: EncodeError.self) { try encoder.add([tones.book.chapters[1]], shouldStop: { true }) }
+        encoder.abandon()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+
+        FileManager.default.createFile(atPath: folder + "/Ada Tone - Tone Book.mp3", contents: Data([1]))
+        let refused = #expect(throws: EncodeError.self) {
+            _ = try IncrementalEncoder(book: Self.header(tones.book), settings: settings, folder: folder, name: nil)
+        }
+        #expect(refused?.code == .exists)
+    }
+}
