@@ -251,3 +251,8 @@ CREATE TABLE output_chunks (
     data BLOB NOT NULL,
     PRIMARY KEY (book_id, format, part, seq)
 );
+
+-- migration 14: chapters encoded
+-- How many chapters, from the first, an encode task has written while the book is still being
+-- synthesized (an incremental encode), shown beside the chapters synthesized.
+ALTER TABLE tasks ADD COLUMN chapters_encoded INTEGER NOT NULL DEFAULT 0;

@@ -31,6 +31,8 @@ public final class IncrementalEncoder {
     /// What the encoders were given.
     private var written: WrittenMeter
     private var limited: [Int16] = []
+    /// Asked between batches while ``add(_:shouldStop:)`` runs.
+    private var stop: () -> Bool = { false }
     public private(set) var diagnostics: [Diagnostic] = []
     /// The gain in use, and the estimate it came from.
     public private(set) var gainDB = 0.0
@@ -93,8 +95,10 @@ public final class IncrementalEncoder {
     /// estimates the gain from its own chapters, so it should bring ``firstEstimateSeconds`` of audio
     /// where the book has them.
     /// - Throws: ``EncodeError`` with ``EncodeError/Code/interrupted`` once `shouldStop` says so.
-    public func add(_ chapters: [EncodeChapter], shouldStop: () -> Bool = { false }) throws(EncodeError) {
+    public func add(_ chapters: [EncodeChapter], shouldStop: @escaping () -> Bool = { false }) throws(EncodeError) {
         guard !chapters.isEmpty else { return }
+        stop = shouldStop
+        defer { stop = { false } }
         if limiter == nil {
             var probe = stream
             var meter = LoudnessMeter(sampleRate: book.sampleRate)
@@ -233,9 +237,11 @@ public final class IncrementalEncoder {
                 try withoutActuallyEscaping(given) { send throws(EncodeError) in
                     var batch: [Int16] = []
                     batch.reserveCapacity(BookEncoder.batchSize)
+                    let stop = self.stop
                     func take(_ samples: UnsafeBufferPointer<Int16>, end: Bool = false) throws(EncodeError) {
                         batch.append(contentsOf: samples)
                         guard batch.count >= BookEncoder.batchSize || (end && !batch.isEmpty) else { return }
+                        if stop() { throw EncodeError(.interrupted, "encoding stopped") }
                         try send(batch)
                         batch = []
                     }

@@ -13,6 +13,8 @@ extension JobStore {
     /// - Parameters:
     ///   - books: only tasks of these books, or any book when nil.
     ///   - server: the TTS server the tasks will speak through, recorded with them while they run.
+    ///   - early: for encode tasks, claim them while chapters are still being synthesized (an
+    ///     encode that follows synthesis chapter by chapter).
     ///   - serverLimit: at most this many tasks running through `server` across every process; the
     ///     count and the claim are one transaction (serializable on PostgreSQL), so it holds across
     ///     machines.
@@ -22,19 +24,23 @@ extension JobStore {
         books: [Int64]? = nil,
         kind: TaskKind = .synthesize,
         server: String? = nil,
-        serverLimit: Int? = nil
+        serverLimit: Int? = nil,
+        early: Bool = false
     ) async throws(JobError) -> [ClaimedTask] {
         let time = now()
         let token = UUID().uuidString
         if let books, books.isEmpty { return [] }
         // Book ids are integers, so listing them inline is safe and keeps the arguments Sendable.
         var bookFilter = books.map { " AND t.book_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
-        // Encoding waits until every chapter of the book is synthesized.
+        // Encoding waits until every chapter of the book is synthesized, unless the claimer encodes
+        // chapters as they come (`early`).
         bookFilter +=
             kind == .synthesize
             ? " AND t.kind = 'synthesize'"
-            : " AND t.kind = 'encode' AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.book_id = t.book_id"
-                + " AND s.kind = 'synthesize' AND s.state <> 'completed')"
+            : early
+                ? " AND t.kind = 'encode'"
+                : " AND t.kind = 'encode' AND NOT EXISTS (SELECT 1 FROM tasks s WHERE s.book_id = t.book_id"
+                    + " AND s.kind = 'synthesize' AND s.state <> 'completed')"
         let filter = bookFilter
         let leaseEnd = time + Self.leaseDuration
         // One statement claims them all; what a claim does to a task is the state machine's rule.

@@ -48,6 +48,48 @@ extension JobStore {
         }
     }
 
+    /// Records that held encode tasks have written the book's first `count` chapters (progress
+    /// only; a task whose lease is gone records nothing).
+    public func recordEncodedChapters(_ tasks: [ClaimedTask], count: Int) async throws(JobError) {
+        let time = now()
+        try await write { db in
+            for task in tasks {
+                try db.execute(
+                    sql: """
+                        UPDATE tasks SET chapters_encoded = ?, updated_at = ?
+                        WHERE id = ? AND lease_token = ? AND state = 'running'
+                        """,
+                    arguments: [count, time, task.id, task.token]
+                )
+            }
+            // Watchers of the book (the event stream) look for changed books by this time.
+            for book in Set(tasks.map(\.bookID)) {
+                try db.execute(sql: "UPDATE books SET updated_at = ? WHERE id = ?", arguments: [time, book])
+            }
+        }
+    }
+
+    /// The chapters of a book whose synthesis is complete, and whether any chapter can no longer
+    /// be (failed or cancelled, or the book cancelled): an encode following the book waits for the
+    /// next chapter in order only while it still may come.
+    public func synthesizedChapters(book: Int64) async throws(JobError) -> (done: Set<Int>, blocked: Bool) {
+        try await read { db in
+            var done = Set<Int>()
+            var blocked = false
+            for row in try db.rows(
+                sql: "SELECT chapter_idx, state FROM tasks WHERE book_id = ? AND kind = 'synthesize'",
+                arguments: [book]
+            ) {
+                switch TaskState(rawValue: row["state"] ?? "") {
+                case .completed: done.insert(row["chapter_idx"])
+                case .failed, .cancelled: blocked = true
+                default: break
+                }
+            }
+            return (done, blocked)
+        }
+    }
+
     /// Queues (again) an encode task per format, for a new encode from the book's checkpoints.
     public func scheduleEncode(_ book: Int64, formats: [AudioContainer]) async throws(JobError) {
         let time = now()

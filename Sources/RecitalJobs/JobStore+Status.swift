@@ -22,7 +22,9 @@ extension JobStore {
                 sql: """
                     SELECT book_id, COUNT(*), \(Self.count("state = 'completed'")), \(Self.count("state = 'running'")),
                         \(Self.count("state = 'failed'")), \(Self.count("kind = 'synthesize'")),
-                        \(Self.count("kind = 'synthesize' AND state = 'completed'"))
+                        \(Self.count("kind = 'synthesize' AND state = 'completed'")),
+                        MIN(CASE WHEN kind = 'encode' AND state <> 'completed' THEN chapters_encoded END) AS encoded,
+                        \(Self.count("kind = 'encode'"))
                     FROM tasks\(only) GROUP BY book_id
                     """
             )
@@ -33,7 +35,9 @@ extension JobStore {
                     running: row[3],
                     failed: row[4],
                     chapters: row[5],
-                    chaptersDone: row[6]
+                    chaptersDone: row[6],
+                    openEncodeProgress: row["encoded"] as Int?,
+                    encodes: row[8]
                 )
             }
             // The first failure in book order (chapters, then encodes) explains a failed book.
@@ -107,6 +111,7 @@ extension JobStore {
                     error: state == .failed ? error : nil,
                     warnings: warnings[id] ?? []
                 )
+                status.chaptersEncoded = tally.chaptersEncoded
                 status.authors = (row["authors"] as String? ?? "").split(separator: "\n").map(String.init)
                 status.priority = row["priority"]
                 status.createdAt = row["created_at"]
@@ -123,6 +128,14 @@ extension JobStore {
         var failed = 0
         var chapters = 0
         var chaptersDone = 0
+        /// The fewest chapters any unfinished encode task has written; nil when none is unfinished.
+        var openEncodeProgress: Int?
+        var encodes = 0
+
+        /// Chapters in every requested format so far: all of them once every encode is complete.
+        var chaptersEncoded: Int {
+            encodes > 0 && openEncodeProgress == nil ? chapters : openEncodeProgress ?? 0
+        }
 
         /// The states present, which is all ``BookState/derive(tasks:paused:cancelled:)`` looks at.
         var states: [TaskState] {

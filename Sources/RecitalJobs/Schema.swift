@@ -259,6 +259,11 @@ enum Schema {
             PRIMARY KEY (book_id, format, part, seq)
         );
 
+        -- migration 14: chapters encoded
+        -- How many chapters, from the first, an encode task has written while the book is still being
+        -- synthesized (an incremental encode), shown beside the chapters synthesized.
+        ALTER TABLE tasks ADD COLUMN chapters_encoded INTEGER NOT NULL DEFAULT 0;
+
         """#
 
     /// schema.postgres.sql: the same migrations in PostgreSQL's dialect.
@@ -515,6 +520,11 @@ enum Schema {
             data BYTEA NOT NULL,
             PRIMARY KEY (book_id, format, part, seq)
         );
+
+        -- migration 14: chapters encoded
+        -- How many chapters, from the first, an encode task has written while the book is still being
+        -- synthesized (an incremental encode), shown beside the chapters synthesized.
+        ALTER TABLE tasks ADD COLUMN chapters_encoded BIGINT NOT NULL DEFAULT 0;
 
         """#
 }

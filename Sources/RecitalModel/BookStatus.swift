@@ -18,6 +18,9 @@ public struct BookStatus: Sendable, Codable, Equatable {
     public var progress: Double
     public var chaptersDone: Int
     public var chaptersTotal: Int
+    /// Chapters written into every requested format so far (encoding follows synthesis chapter by
+    /// chapter); `chaptersTotal` once the files are done.
+    public var chaptersEncoded = 0
     public var segmentsDone: Int
     public var segmentsTotal: Int
     public var etaSeconds: Double?

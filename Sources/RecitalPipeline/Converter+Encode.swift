@@ -166,7 +166,7 @@ extension Converter {
     /// Records a finished encode: each format's files, read back for their checksums, in the same
     /// transaction that completes its task. Done even when a stop came as the encoder finished, so
     /// that no finished file is left unrecorded (and later taken for a stranger's).
-    private func recordFiles(
+    func recordFiles(
         _ report: EncodeReport,
         of id: Int64,
         tasks: [ClaimedTask],
@@ -223,7 +223,7 @@ extension Converter {
     }
 
     /// Settles held tasks after the book was paused or cancelled, or the lease was lost.
-    private func settle(_ tasks: [ClaimedTask], after ended: LeaseEnded) async throws {
+    func settle(_ tasks: [ClaimedTask], after ended: LeaseEnded) async throws {
         let store = self.store
         try await Blocking.uncancelled {
             for task in tasks {
@@ -237,7 +237,7 @@ extension Converter {
     }
 
     /// Gives held tasks back without using an attempt, even from a cancelled task.
-    private func release(_ tasks: [ClaimedTask], reason: String) async throws {
+    func release(_ tasks: [ClaimedTask], reason: String) async throws {
         let store = self.store
         try await Blocking.uncancelled {
             for task in tasks { try await store.release(task, reason: reason) }
@@ -245,7 +245,7 @@ extension Converter {
     }
 
     /// The book's audio in order, from its segments and their checkpoints.
-    private func makeInput(_ record: BookRecord, settings: ConversionSettings) async throws -> EncodeBook {
+    func makeInput(_ record: BookRecord, settings: ConversionSettings) async throws -> EncodeBook {
         let checkpoints = try await store.checkpoints(book: record.id)
         var audio: [String: SegmentAudio] = [:]
         for checkpoint in checkpoints {

@@ -221,7 +221,7 @@ public struct Converter: Sendable {
 
     /// Runs `body` with this process in the workers table, so that if it dies its leases are
     /// rescued at once by the next process on this machine (synthesis and encoding alike).
-    private func asWorker<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    func asWorker<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         // A long-running worker (`Pipeline.work`) is in the table for its whole life, idle or not.
         if Self.registeredByCaller { return try await body() }
         try await store.registerWorker(
@@ -280,9 +280,23 @@ public struct Converter: Sendable {
     /// Synthesizes, then encodes the books whose synthesis is complete; a damaged checkpoint found
     /// while encoding sends its segment back to synthesis, then encoding runs again.
     public func convert(books: [Int64], options: RunOptions = RunOptions()) async throws -> SynthesisOutcome {
+        guard !Self.registeredByCaller else { return try await convertRegistered(books: books, options: options) }
+        do {
+            // One registration for synthesis and the encode that follows it, which run side by side.
+            return try await asWorker {
+                try await Self.$registeredByCaller.withValue(true) {
+                    try await convertRegistered(books: books, options: options)
+                }
+            }
+        } catch _ where Task.isCancelled {
+            return .interrupted
+        }
+    }
+
+    private func convertRegistered(books: [Int64], options: RunOptions) async throws -> SynthesisOutcome {
         for _ in 0..<3 {
             if Task.isCancelled { return .interrupted }
-            let outcome = try await synthesize(books: books, options: options)
+            let outcome = try await synthesizeFollowed(books: books, options: options)
             guard outcome == .finished else { return outcome }
             switch try await encode(books: books, overwrite: options.overwrite) {
             case .finished: return try await awaitEncodes(books: books, overwrite: options.overwrite)
@@ -291,6 +305,29 @@ public struct Converter: Sendable {
             }
         }
         return .stalled("checkpoints keep turning out damaged while encoding")
+    }
+
+    /// Synthesizes while the books' encodes follow it chapter by chapter; a synthesis that does not
+    /// finish stops the following encode, which gives back what it holds.
+    private func synthesizeFollowed(books: [Int64], options: RunOptions) async throws -> SynthesisOutcome {
+        let ended = StopFlag()
+        return try await withThrowingTaskGroup(of: SynthesisOutcome?.self) { group in
+            group.addTask {
+                defer { ended.set() }
+                return try await synthesize(books: books, options: options)
+            }
+            group.addTask {
+                try await followSynthesis(books: books, overwrite: options.overwrite, synthesisEnded: ended)
+                return nil
+            }
+            var outcome = SynthesisOutcome.finished
+            while let result = try await group.next() {
+                guard let result else { continue }
+                outcome = result
+                if result != .finished { group.cancelAll() }
+            }
+            return outcome
+        }
     }
 
     /// Waits while another process encodes one of the books, so that a finished run means the

@@ -17,6 +17,8 @@ public enum ProgressEvent: Sendable {
     /// Encoding a book into these formats has begun.
     case encodeStarted(book: Int64, formats: [AudioContainer])
     case encodeProgress(book: Int64, fraction: Double)
+    /// An encode following synthesis has written the book's first `count` of `total` chapters.
+    case chaptersEncoded(book: Int64, count: Int, total: Int)
     /// The finished files of a book.
     case encoded(book: Int64, files: [String])
     case encodeFailed(book: Int64, message: String)

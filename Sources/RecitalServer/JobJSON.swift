@@ -23,6 +23,8 @@ struct JobJSON: Codable, Equatable {
     var progress: Double
     var chaptersDone: Int
     var chaptersTotal: Int
+    /// Chapters already in every requested format's files.
+    var chaptersEncoded: Int
     var segmentsDone: Int
     var segmentsTotal: Int
     var etaSeconds: Double?
@@ -45,6 +47,7 @@ struct JobJSON: Codable, Equatable {
         progress = (status.progress * 10000).rounded() / 10000
         chaptersDone = status.chaptersDone
         chaptersTotal = status.chaptersTotal
+        chaptersEncoded = status.chaptersEncoded
         segmentsDone = status.segmentsDone
         segmentsTotal = status.segmentsTotal
         etaSeconds = status.etaSeconds.map { $0.rounded() }

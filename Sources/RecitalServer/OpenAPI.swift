@@ -52,6 +52,7 @@ enum OpenAPI {
                 progress: { type: number }
                 chaptersDone: { type: integer }
                 chaptersTotal: { type: integer }
+                chaptersEncoded: { type: integer, description: chapters already in every requested format's files }
                 segmentsDone: { type: integer }
                 segmentsTotal: { type: integer }
                 etaSeconds: { type: [number, "null"] }

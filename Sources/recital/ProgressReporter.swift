@@ -90,6 +90,8 @@ final class ProgressReporter: Sendable {
             if show { line(message) }
         case .encodeStarted(let book, let formats):
             line("book \(book): encoding \(formats.map(\.rawValue).joined(separator: ", "))")
+        case .chaptersEncoded(let book, let count, let total):
+            if !isTerminal { line("book \(book): \(count)/\(total) chapters encoded") }
         case .encodeProgress(let book, let fraction):
             if isTerminal {
                 let width = 30

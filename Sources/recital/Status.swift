@@ -47,7 +47,7 @@ struct Status: AsyncParsableCommand {
                 var line =
                     "\(status.id)  \(status.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(percent.leftPadded(to: 4))  "
                 line +=
-                    "\(status.chaptersDone)/\(status.chaptersTotal) chapters, \(status.segmentsDone)/\(status.segmentsTotal) segments"
+                    "\(status.chaptersDone)/\(status.chaptersTotal) chapters, \(status.segmentsDone)/\(status.segmentsTotal) segments, \(status.chaptersEncoded)/\(status.chaptersTotal) encoded"
                 if let eta = status.etaSeconds { line += ", ETA \(ProgressReporter.clock(eta))" }
                 line += "  \(status.title ?? status.source)"
                 if let error = status.error { line += "\n    error: \(error)" }
@@ -103,8 +103,8 @@ struct StatusReport: Encodable {
     private enum Keys: String, CodingKey { case books, watched, workers }
     private enum WorkerKeys: String, CodingKey { case id, host, pid, heartbeatAgeSeconds, holding }
     private enum BookKeys: String, CodingKey {
-        case id, title, source, state, progress, chaptersDone, chaptersTotal, segmentsDone, segmentsTotal, etaSeconds,
-            outputs, missingOutputs, error, warnings
+        case id, title, source, state, progress, chaptersDone, chaptersTotal, chaptersEncoded, segmentsDone,
+            segmentsTotal, etaSeconds, outputs, missingOutputs, error, warnings
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -119,6 +119,7 @@ struct StatusReport: Encodable {
             try item.encode((book.progress * 10000).rounded() / 10000, forKey: .progress)
             try item.encode(book.chaptersDone, forKey: .chaptersDone)
             try item.encode(book.chaptersTotal, forKey: .chaptersTotal)
+            try item.encode(book.chaptersEncoded, forKey: .chaptersEncoded)
             try item.encode(book.segmentsDone, forKey: .segmentsDone)
             try item.encode(book.segmentsTotal, forKey: .segmentsTotal)
             try item.encode(book.etaSeconds.map { $0.rounded() }, forKey: .etaSeconds)

@@ -169,11 +169,12 @@ struct ConvertCommandTests {
             let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
             let books = try #require(object?["books"] as? [[String: Any]])
             let first = try #require(books.first)
-            // DESIGN.md's keys, the files among `outputs` that are gone, and warnings (skipped segments).
+            // DESIGN.md's keys, the files among `outputs` that are gone, warnings (skipped segments),
+            // and the chapters already encoded.
             #expect(
                 Set(first.keys) == [
                     "id", "title", "source", "state", "progress", "chaptersDone", "chaptersTotal", "segmentsDone",
-                    "segmentsTotal", "etaSeconds", "outputs", "error", "missingOutputs", "warnings",
+                    "segmentsTotal", "etaSeconds", "outputs", "error", "missingOutputs", "warnings", "chaptersEncoded",
                 ]
             )
             #expect(first["state"] as? String == "running")

@@ -90,6 +90,7 @@ enum Assets {
             set("eta", eta(job.etaSeconds));
             set("segments", job.segmentsDone + "/" + job.segmentsTotal);
             set("chapters", job.chaptersDone + "/" + job.chaptersTotal);
+            set("encoded", job.chaptersEncoded + "/" + job.chaptersTotal);
             set("position", job.queuePosition ? "#" + job.queuePosition + " in queue" : "");
           }
           let reloadTimer = null;

@@ -196,7 +196,7 @@ extension APIRoutes {
         body +=
             "<p class=\"sub\"><span data-field=\"segments\">\(job.segmentsDone)/\(job.segmentsTotal)</span> segments · "
         body +=
-            "<span data-field=\"chapters\">\(job.chaptersDone)/\(job.chaptersTotal)</span> chapters · <span data-field=\"eta\">\(Self.eta(job.etaSeconds))</span></p>"
+            "<span data-field=\"chapters\">\(job.chaptersDone)/\(job.chaptersTotal)</span> chapters · <span data-field=\"encoded\">\(job.chaptersEncoded)/\(job.chaptersTotal)</span> encoded · <span data-field=\"eta\">\(Self.eta(job.etaSeconds))</span></p>"
         if let error = job.error { body += "<p class=\"error\">\(HTML.escape(error))</p>" }
         for warning in job.warnings { body += "<p class=\"warning\">\(HTML.escape(warning))</p>" }
         body += "</section>\n<div class=\"actions\">"

@@ -1,0 +1,236 @@
+internal import Foundation
+internal import RecitalEncode
+internal import RecitalJobs
+internal import RecitalModel
+
+/// Encoding that follows synthesis: while a book's chapters are being synthesized (by this process
+/// or any other), its encode tasks are held here and each chapter goes into the files as soon as it
+/// and every chapter before it are synthesized, so the files are finished moments after the last
+/// segment. Whatever this cannot finish (a stop, a lost lease, a failure, a loudness the running
+/// estimate missed) is given back without using an attempt, for the whole-book encode to do.
+extension Converter {
+    /// Follows the books one after another until each is encoded or given back. It stops taking
+    /// new books once `synthesisEnded` is set: the whole-book encode is better for books already
+    /// synthesized.
+    func followSynthesis(books: [Int64], overwrite: Bool, synthesisEnded: StopFlag) async throws {
+        for book in books {
+            if Task.isCancelled || synthesisEnded.isSet { return }
+            try await follow(book, overwrite: overwrite)
+        }
+    }
+
+    private func follow(_ id: Int64, overwrite: Bool) async throws {
+        let record = try await store.book(id)
+        // Parts and per-chapter files are planned from the whole book's length.
+        guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
+            settings.encode.maxHours == nil
+        else { return }
+        let chapters = try await store.chapters(book: id).count
+        let synthesized = try await store.synthesizedChapters(book: id)
+        guard synthesized.done.count < chapters, !synthesized.blocked else { return }
+        let tasks = try await store.claim(owner: owner, limit: 16, books: [id], kind: .encode, early: true)
+        guard !tasks.isEmpty else { return }
+        do {
+            try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
+        } catch {
+            try await release(tasks, reason: "encoding alongside synthesis stopped: \(error)")
+            if Task.isCancelled { return }
+            if error is JobError { throw error }
+            progress(
+                .warning(book: id, message: "\(error); the book will be encoded once its synthesis is complete")
+            )
+        }
+    }
+
+    /// Why a followed encode ended early, when it gives its tasks back.
+    private enum Handback: Error, Sendable, CustomStringConvertible {
+        case blocked
+        case lease(LeaseEnded)
+        case loudness(Double?)
+
+        var description: String {
+            switch self {
+            case .blocked: "a chapter cannot be synthesized"
+            case .lease(let ended): "the book was \(ended.status)"
+            case .loudness(let estimate):
+                "the running loudness estimate missed the target"
+                    + (estimate.map { String(format: " (last estimate %.1f LUFS)", $0) } ?? "")
+            }
+        }
+    }
+
+    private func followHeld(
+        _ record: BookRecord,
+        settings: ConversionSettings,
+        tasks: [ClaimedTask],
+        overwrite: Bool
+    ) async throws {
+        let id = record.id
+        var encodeSettings = settings.encode
+        encodeSettings.formats = tasks.compactMap(\.format)
+        let input = try await makeInput(record, settings: settings)
+        let folder = settings.outputDirectory ?? FileManager.default.currentDirectoryPath
+        let name = try await reserveName(
+            id,
+            metadata: input.metadata,
+            folder: folder,
+            encode: encodeSettings,
+            overwrite: overwrite
+        )
+        var header = input
+        header.chapters = input.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
+        let encoder = SharedEncoder(
+            try IncrementalEncoder(
+                book: header,
+                settings: encodeSettings,
+                folder: folder,
+                name: name,
+                replaceable: Set(try await store.outputs(book: id).map(\.path)),
+                overwrite: overwrite
+            )
+        )
+        do {
+            try await store.recordEncodedChapters(tasks, count: 0)
+            progress(.encodeStarted(book: id, formats: encodeSettings.formats))
+            let report = try await heartbeating(tasks) {
+                try await feed(encoder, id: id, book: input, tasks: tasks)
+            }
+            _ = try await recordFiles(report, of: id, tasks: tasks, settings: settings)
+        } catch let handback as Handback {
+            encoder.abandon()
+            if case .blocked = handback {
+                // The book cannot be finished now; what its chapters say is reported with them.
+                try await release(tasks, reason: handback.description)
+                return
+            }
+            if case .lease(let ended) = handback {
+                // Paused or cancelled: settled as the whole-book encode settles them.
+                try await settle(tasks, after: ended)
+                progress(.warning(book: id, message: "encoding stopped: \(handback)"))
+                return
+            }
+            try await release(tasks, reason: handback.description)
+            progress(
+                .warning(book: id, message: "encoding alongside synthesis stopped: \(handback); encoding it whole")
+            )
+        } catch {
+            encoder.abandon()
+            throw error
+        }
+    }
+
+    /// Feeds the chapters in book order as they become ready, renewing the lease as it goes.
+    private func feed(
+        _ encoder: SharedEncoder,
+        id: Int64,
+        book: EncodeBook,
+        tasks: [ClaimedTask]
+    ) async throws -> EncodeReport {
+        let total = book.chapters.count
+        var next = 0
+        while next < total {
+            let synthesized = try await store.synthesizedChapters(book: id)
+            if synthesized.blocked {
+                // A cancelled book's chapters are cancelled too: that is the lease's news to tell.
+                try await renew(tasks)
+                throw Handback.blocked
+            }
+            var ready: [Int] = []
+            while next + ready.count < total, synthesized.done.contains(book.chapters[next + ready.count].index) {
+                ready.append(book.chapters[next + ready.count].index)
+            }
+            // The first gain is estimated from a few minutes of audio, or the whole book if shorter.
+            if next == 0, ready.count < total,
+                try await seconds(of: ready, book: id) < IncrementalEncoder.firstEstimateSeconds
+            {
+                ready = []
+            }
+            guard !ready.isEmpty else {
+                try await Task.sleep(for: .milliseconds(250))
+                continue
+            }
+            let chapters = try await encodeChapters(ready, id: id, book: book)
+            try await Blocking.thread { cancelled in try encoder.add(chapters, shouldStop: cancelled) }
+            next += ready.count
+            try await store.recordEncodedChapters(tasks, count: next)
+            progress(.chaptersEncoded(book: id, count: next, total: total))
+        }
+        guard let report = try await Blocking.thread({ _ in try encoder.finish() }) else {
+            throw Handback.loudness(encoder.estimate)
+        }
+        return report
+    }
+
+    /// Runs `body` while renewing the tasks' lease every heartbeat; a pause, a cancel or a lost
+    /// lease stops `body` (cancelled) and is thrown as ``Handback/lease(_:)``.
+    private func heartbeating<T: Sendable>(
+        _ tasks: [ClaimedTask],
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: heartbeatInterval)
+                    try await renew(tasks)
+                }
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw CancellationError()
+        }
+    }
+
+    private func renew(_ tasks: [ClaimedTask]) async throws {
+        for task in tasks {
+            let status = try await store.heartbeat(task)
+            if status != .held { throw Handback.lease(LeaseEnded(status: status)) }
+        }
+    }
+
+    /// Seconds of synthesized audio in these chapters, from their checkpoints.
+    private func seconds(of chapters: [Int], book: Int64) async throws -> Double {
+        var samples = 0
+        var rate = 24_000
+        for chapter in chapters {
+            for checkpoint in try await store.checkpoints(book: book, chapter: chapter) {
+                samples += checkpoint.sampleCount
+                rate = checkpoint.sampleRate
+            }
+        }
+        return Double(samples) / Double(max(1, rate))
+    }
+
+    /// The chapters with their segments' audio as the checkpoints now have it.
+    private func encodeChapters(_ indexes: [Int], id: Int64, book: EncodeBook) async throws -> [EncodeChapter] {
+        var chapters: [EncodeChapter] = []
+        for index in indexes {
+            guard var chapter = book.chapters.first(where: { $0.index == index }) else { continue }
+            var audio: [Int: SegmentAudio] = [:]
+            for checkpoint in try await store.checkpoints(book: id, chapter: index) {
+                audio[checkpoint.index] = checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+            }
+            for position in chapter.segments.indices {
+                chapter.segments[position].audio = audio[chapter.segments[position].index] ?? .file("")
+            }
+            chapters.append(chapter)
+        }
+        return chapters
+    }
+}
+
+/// The incremental encoder, used by one thread at a time: the follower hands it to a thread for
+/// each batch of chapters and waits for that thread before touching it again.
+private final class SharedEncoder: @unchecked Sendable {
+    private let encoder: IncrementalEncoder
+    init(_ encoder: IncrementalEncoder) { self.encoder = encoder }
+
+    func add(_ chapters: [EncodeChapter], shouldStop: @escaping @Sendable () -> Bool) throws {
+        try encoder.add(chapters, shouldStop: shouldStop)
+    }
+    func finish() throws -> EncodeReport? { try encoder.finish() }
+    func abandon() { encoder.abandon() }
+    var estimate: Double? { encoder.estimate }
+}
