@@ -53,9 +53,10 @@ guard generated.status == 0 else { fatalError("cannot generate the book: \(gener
 
 let server = FakeTTSServer(realtime: options.speed)
 let started = ContinuousClock.now
-let result = try await server.serve { url in
-    // A long book takes as long as the server needs, and more.
-    try await BackgroundProcess(
+// When each line of the converter's log appeared, to show what the end of the run spent its time on.
+let (result, seen) = try await server.serve { url -> (ProcessResult, [(ContinuousClock.Instant, String)]) in
+    var seen: [(ContinuousClock.Instant, String)] = []
+    let child = try BackgroundProcess(
         options.recital,
         [
             "convert", book, "--tts-url", url, "--concurrency", String(options.concurrency), "--out",
@@ -63,7 +64,14 @@ let result = try await server.serve { url in
         ],
         environment: ["RECITAL_HOME": work.appendingPathComponent("home").path, "RECITAL_DB": "", "TERM": "dumb"]
     )
-    .wait(timeout: .seconds(options.hours * 3600))
+    // A long book takes as long as the server needs, and more.
+    let deadline = ContinuousClock.now + .seconds(options.hours * 3600)
+    while child.process.isRunning, ContinuousClock.now < deadline {
+        let lines = child.stderrSoFar.split(separator: "\n", omittingEmptySubsequences: true)
+        for line in lines.dropFirst(seen.count) { seen.append((.now, String(line))) }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return (try await child.wait(timeout: .seconds(1)), seen)
 }
 let ended = ContinuousClock.now
 guard result.status == 0, let span = server.activeSpan else { fatalError("convert failed: \(result.stderr)") }
@@ -85,3 +93,10 @@ print(
         afterLast
     )
 )
+
+// The log's last lines, timed from the server's last answer.
+print("")
+print("log lines near the end (seconds after the server's last answer):")
+for (at, line) in seen.suffix(6) {
+    print(String(format: "  %+7.1f  %@", seconds(at - span.last), String(line.prefix(100))))
+}

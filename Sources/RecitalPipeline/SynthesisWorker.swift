@@ -437,7 +437,12 @@ public struct SynthesisWorker: Sendable {
         run: RunState
     ) async throws -> PCMAudio {
         try await route.synthesizer.synthesize(
-            SynthesisRequest(text: segment.text, language: book.language),
+            // Of the requests waiting for the server, the earliest in the book goes first.
+            SynthesisRequest(
+                text: segment.text,
+                language: book.language,
+                order: [book.priority, Int(segment.bookID), segment.chapterIndex, segment.index]
+            ),
             limiter: route.limiter
         ) { error, _, delay in
             if Self.mayBePoison(error) { run.failed(key, signature: error.message) }

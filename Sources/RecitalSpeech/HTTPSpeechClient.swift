@@ -92,7 +92,9 @@ public struct HTTPSpeechClient: SpeechSynthesizer {
         let http = try makeRequest(request)
         let (status, retryAfter, bytes) =
             if let limiter {
-                try await limiter.withPermit { () async throws(SpeechError) in try await exchange(http) }
+                try await limiter.withPermit(order: request.order) { () async throws(SpeechError) in
+                    try await exchange(http)
+                }
             } else {
                 try await exchange(http)
             }

@@ -5,10 +5,14 @@ public struct SynthesisRequest: Sendable, Equatable {
     public var text: String
     /// The book's language, for servers that pick a voice or pronunciation by it.
     public var language: String?
+    /// Where the text stands in book order (book, chapter, segment): of the requests waiting for
+    /// a permit of a ``RequestLimiter``, the earliest goes first.
+    public var order: [Int]
 
-    public init(text: String, language: String? = nil) {
+    public init(text: String, language: String? = nil, order: [Int] = []) {
         self.text = text
         self.language = language
+        self.order = order
     }
 }
 

@@ -1,4 +1,5 @@
 import RecitalSpeech
+import RecitalTestSupport
 import Synchronization
 import Testing
 
@@ -44,6 +45,35 @@ struct RequestLimiterTests {
         #expect(gauge.done == 60)
         #expect(gauge.most <= capacity)
         #expect(gauge.most == capacity)
+    }
+
+    @Test("a freed permit goes to the waiter earliest in book order, then to the earliest that came")
+    func bookOrder() async throws {
+        let limiter = RequestLimiter(capacity: 1)
+        final class Shared: Sendable {
+            let gate = Mutex(false)
+            let served = Mutex<[[Int]]>([])
+        }
+        let shared = Shared()
+        let orders = [[2, 1, 5, 0], [2, 1, 2, 3], [2, 1, 2, 1], [2, 1, 9, 0], [1, 7, 7, 7], [2, 1, 2, 1]]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await limiter.withPermit { () async throws in
+                    while !shared.gate.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(1)) }
+                }
+            }
+            for order in orders {
+                // One at a time, so that their arrival order is known.
+                let before = limiter.waiting
+                group.addTask {
+                    await limiter.withPermit(order: order) { () async in shared.served.withLock { $0.append(order) } }
+                }
+                try await Wait.until("a waiter queued", deadline: .seconds(10)) { limiter.waiting == before + 1 }
+            }
+            shared.gate.withLock { $0 = true }
+            try await group.waitForAll()
+        }
+        #expect(shared.served.withLock { $0 } == orders.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
     @Test("a failing body gives its permit back")
