@@ -61,6 +61,18 @@ struct Assembler {
 
         /// Emits `chapter` after those added before (the book's lead-in first).
         mutating func add(_ chapter: EncodeChapter, to sink: Sink) throws(EncodeError) {
+            try add(chapter.segments, of: chapter.index, to: sink)
+            endChapter()
+        }
+
+        /// Where the chapter being added began, once its first sound was emitted.
+        private var chapterStart: Int64?
+        /// Whether a chapter was begun and not yet ended.
+        private var inChapter = false
+
+        /// Emits the next segments of chapter `chapter`: the first call begins the chapter, later
+        /// ones continue it until ``endChapter()``. Split anywhere, a chapter gives the same samples.
+        mutating func add(_ segments: [EncodeSegment], of chapter: Int, to sink: Sink) throws(EncodeError) {
             let settings = assembler.settings
             let crossfade = assembler.samples(settings.crossfade)
             let edge = max(1, assembler.samples(settings.edgeFade))
@@ -69,16 +81,19 @@ struct Assembler {
                 begun = true
                 try silence(assembler.samples(settings.leadIn), sink)
             }
-            var chapterStart: Int64?
-            for (number, segment) in chapter.segments.enumerated() {
+            if !inChapter {
+                inChapter = true
+                chapterStart = nil
+            }
+            for segment in segments {
                 if segment.sceneBreak {
                     sceneBreak = true
                     continue
                 }
-                var audio = assembler.trimmed(try assembler.load(segment, chapter: chapter.index))
+                var audio = assembler.trimmed(try assembler.load(segment, chapter: chapter))
                 if settings.edgeFade > 0 { Assembler.softenCuts(&audio, over: edge) }
                 guard !audio.isEmpty else { continue }
-                let boundary: SegmentBoundary = number == 0 || chapterStart == nil ? .chapter : segment.boundary
+                let boundary: SegmentBoundary = chapterStart == nil ? .chapter : segment.boundary
                 defer { sceneBreak = false }
                 if started {
                     if (boundary == .clause || boundary == .word) && !sceneBreak {
@@ -102,7 +117,13 @@ struct Assembler {
                 audio.removeLast(keep)
                 try emit(audio, sink)
             }
+        }
+
+        /// Ends the chapter begun by ``add(_:of:to:)``, recording where it starts.
+        mutating func endChapter() {
             starts.append(chapterStart ?? (starts.isEmpty ? 0 : position + Int64(held.count)))
+            inChapter = false
+            chapterStart = nil
         }
 
         /// Emits the held end and the book's tail; returns where the chapters begin and the length.

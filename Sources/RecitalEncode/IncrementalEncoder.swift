@@ -114,14 +114,9 @@ public final class IncrementalEncoder {
                 sampleRate: book.sampleRate
             )
             try open()
-        } else if let now = source.integrated {
-            estimate = now
-            let wanted = settings.loudness - now
-            if abs(wanted - gainDB) > BookEncoder.loudnessTolerance {
-                gainDB = wanted
-                limiter?.gain = pow(10, wanted / 20)
-                gainChanges += 1
-            }
+        } else {
+            try requireChapterBoundary()
+            updateGain()
         }
         for chapter in chapters {
             if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
@@ -130,11 +125,63 @@ public final class IncrementalEncoder {
         }
     }
 
+    /// Encodes the next segments of chapter `chapter` (the one after the last completed, or the one
+    /// in progress), so that a chapter is written as its segments arrive; `completes` ends it. The
+    /// first chapters must come through ``add(_:shouldStop:)``, which sets the gain.
+    public func add(
+        _ segments: [EncodeSegment],
+        of chapter: Int,
+        completes: Bool,
+        shouldStop: @escaping () -> Bool = { false }
+    ) throws(EncodeError) {
+        guard limiter != nil else { throw EncodeError(.encoder, "\(folder): the first chapters set the gain") }
+        stop = shouldStop
+        defer { stop = { false } }
+        if openChapter == nil {
+            updateGain()
+            openChapter = chapter
+        } else if openChapter != chapter {
+            throw EncodeError(
+                .encoder,
+                "\(folder): chapter \(chapter + 1) given before chapter \(openChapter! + 1) ended"
+            )
+        }
+        try encode { stream, sink throws(EncodeError) in try stream.add(segments, of: chapter, to: sink) }
+        if completes {
+            stream.endChapter()
+            openChapter = nil
+            chaptersEncoded += 1
+        }
+    }
+
+    /// The chapter begun by ``add(_:of:completes:shouldStop:)`` and not yet ended.
+    private var openChapter: Int?
+
+    private func requireChapterBoundary() throws(EncodeError) {
+        if let openChapter {
+            throw EncodeError(.encoder, "\(folder): chapter \(openChapter + 1) is not finished")
+        }
+    }
+
+    /// Where a chapter begins: the gain follows the estimate over everything given so far, when it
+    /// has moved by more than the tolerance.
+    private func updateGain() {
+        guard let now = source.integrated else { return }
+        estimate = now
+        let wanted = settings.loudness - now
+        if abs(wanted - gainDB) > BookEncoder.loudnessTolerance {
+            gainDB = wanted
+            limiter?.gain = pow(10, wanted / 20)
+            gainChanges += 1
+        }
+    }
+
     /// Writes the end of the book and the files' chapter marks, and measures what was written.
     /// Returns nil when that is more than ``loudnessTolerance`` off the target: the files are then
     /// removed, for the book to be encoded again as a whole.
     public func finish() throws(EncodeError) -> EncodeReport? {
         guard limiter != nil else { throw EncodeError(.encoder, "\(folder): no chapter was encoded") }
+        try requireChapterBoundary()
         var timeline: Timeline?
         try encode(last: true) { stream, sink throws(EncodeError) in timeline = try stream.finish(to: sink) }
         guard let timeline else { return nil }

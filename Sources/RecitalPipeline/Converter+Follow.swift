@@ -119,7 +119,8 @@ extension Converter {
         }
     }
 
-    /// Feeds the chapters in book order as they become ready, renewing the lease as it goes.
+    /// Feeds the book in order as it is synthesized: first whole chapters enough for the first
+    /// loudness estimate, then each segment as soon as it and every one before it are checkpointed.
     private func feed(
         _ encoder: SharedEncoder,
         id: Int64,
@@ -128,6 +129,8 @@ extension Converter {
     ) async throws -> EncodeReport {
         let total = book.chapters.count
         var next = 0
+        // Segments of chapter `next` already given.
+        var fed = 0
         while next < total {
             let synthesized = try await store.synthesizedChapters(book: id)
             if synthesized.blocked {
@@ -135,30 +138,73 @@ extension Converter {
                 try await renew(tasks)
                 throw Handback.blocked
             }
-            var ready: [Int] = []
-            while next + ready.count < total, synthesized.done.contains(book.chapters[next + ready.count].index) {
-                ready.append(book.chapters[next + ready.count].index)
-            }
-            // The first gain is estimated from a few minutes of audio, or the whole book if shorter.
-            if next == 0, ready.count < total,
-                try await seconds(of: ready, book: id) < IncrementalEncoder.firstEstimateSeconds
-            {
-                ready = []
-            }
-            guard !ready.isEmpty else {
-                try await Task.sleep(for: .milliseconds(250))
+            if next == 0 && fed == 0 {
+                var ready: [Int] = []
+                while ready.count < total, synthesized.done.contains(book.chapters[ready.count].index) {
+                    ready.append(book.chapters[ready.count].index)
+                }
+                // The first gain is estimated from a few minutes of audio, or the whole book if shorter.
+                let enough =
+                    ready.count == total
+                    ? true : try await seconds(of: ready, book: id) >= IncrementalEncoder.firstEstimateSeconds
+                guard !ready.isEmpty, enough else {
+                    try await Task.sleep(for: Self.followPoll)
+                    continue
+                }
+                let chapters = try await encodeChapters(ready, id: id, book: book)
+                try await Blocking.thread { cancelled in try encoder.add(chapters, shouldStop: cancelled) }
+                next = ready.count
+                try await encoded(next, of: total, id: id, tasks: tasks)
                 continue
             }
-            let chapters = try await encodeChapters(ready, id: id, book: book)
-            try await Blocking.thread { cancelled in try encoder.add(chapters, shouldStop: cancelled) }
-            next += ready.count
-            try await store.recordEncodedChapters(tasks, count: next)
-            progress(.chaptersEncoded(book: id, count: next, total: total))
+            let chapter = book.chapters[next]
+            let complete = synthesized.done.contains(chapter.index)
+            var audio: [Int: SegmentAudio] = [:]
+            for checkpoint in try await store.checkpoints(book: id, chapter: chapter.index) {
+                audio[checkpoint.index] = checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+            }
+            // The segments ready now, in order: checkpointed or with nothing to speak; all of them
+            // once the chapter is complete (a missing checkpoint is then the encoder's to report).
+            var ready: [EncodeSegment] = []
+            var position = fed
+            while position < chapter.segments.count {
+                var segment = chapter.segments[position]
+                if let found = audio[segment.index] {
+                    segment.audio = found
+                } else if !segment.sceneBreak && !complete {
+                    break
+                }
+                ready.append(segment)
+                position += 1
+            }
+            let completes = complete && position == chapter.segments.count
+            guard !ready.isEmpty || completes else {
+                try await Task.sleep(for: Self.followPoll)
+                continue
+            }
+            let segments = ready
+            try await Blocking.thread { cancelled in
+                try encoder.add(segments, of: chapter.index, completes: completes, shouldStop: cancelled)
+            }
+            fed = position
+            if completes {
+                next += 1
+                fed = 0
+                try await encoded(next, of: total, id: id, tasks: tasks)
+            }
         }
         guard let report = try await Blocking.thread({ _ in try encoder.finish() }) else {
             throw Handback.loudness(encoder.estimate)
         }
         return report
+    }
+
+    /// How often a following encode looks for newly checkpointed segments.
+    static let followPoll = Duration.milliseconds(250)
+
+    private func encoded(_ count: Int, of total: Int, id: Int64, tasks: [ClaimedTask]) async throws {
+        try await store.recordEncodedChapters(tasks, count: count)
+        progress(.chaptersEncoded(book: id, count: count, total: total))
     }
 
     /// Runs `body` while renewing the tasks' lease every heartbeat; a pause, a cancel or a lost
@@ -229,6 +275,14 @@ private final class SharedEncoder: @unchecked Sendable {
 
     func add(_ chapters: [EncodeChapter], shouldStop: @escaping @Sendable () -> Bool) throws {
         try encoder.add(chapters, shouldStop: shouldStop)
+    }
+    func add(
+        _ segments: [EncodeSegment],
+        of chapter: Int,
+        completes: Bool,
+        shouldStop: @escaping @Sendable () -> Bool
+    ) throws {
+        try encoder.add(segments, of: chapter, completes: completes, shouldStop: shouldStop)
     }
     func finish() throws -> EncodeReport? { try encoder.finish() }
     func abandon() { encoder.abandon() }

@@ -61,6 +61,43 @@ struct IncrementalEncoderTests {
     }
 
     @Test(
+        "a chapter given a few segments at a time, as they are checkpointed, gives exactly the samples of it given whole"
+    )
+    func segmentsAtATime() throws {
+        let tones = try ToneBook(chapters: 4)
+        var settings = EncodeSettings()
+        settings.formats = [.flac]
+        let chapters = tones.book.chapters
+        var decoded: [[Int16]] = []
+        for split in [false, true] {
+            let folder = tones.folder.appendingPathComponent(split ? "split" : "whole").path
+            let encoder = try IncrementalEncoder(
+                book: Self.header(tones.book),
+                settings: settings,
+                folder: folder,
+                name: nil
+            )
+            try encoder.add([chapters[0]])
+            for chapter in chapters.dropFirst() {
+                guard split else {
+                    try encoder.add([chapter])
+                    continue
+                }
+                // One segment, then the rest, then the end with nothing more.
+                try encoder.add(Array(chapter.segments.prefix(1)), of: chapter.index, completes: false)
+                #expect(throws: EncodeError.self) { _ = try encoder.finish() }
+                try encoder.add(Array(chapter.segments.dropFirst()), of: chapter.index, completes: false)
+                try encoder.add([], of: chapter.index, completes: true)
+            }
+            #expect(encoder.chaptersEncoded == 4)
+            let report = try #require(try encoder.finish())
+            decoded.append(try MediaProbe.decode(try #require(report.files.first).path, sampleRate: ToneBook.rate))
+        }
+        #expect(decoded[0].count > ToneBook.rate * 10)
+        #expect(decoded[0] == decoded[1])
+    }
+
+    @Test(
         "a quiet first chapter misleads the first estimate: the gain follows the louder chapters at their boundaries, and the book ends within 1 LU of the target"
     )
     func quietFirstChapter() throws {
