@@ -69,6 +69,20 @@ extension JobStore {
         }
     }
 
+    /// The most chapters an unfinished encode of the book had written when it stopped (0 if none).
+    public func encodedChapters(book: Int64) async throws(JobError) -> Int {
+        try await read { db in
+            try db.value(
+                Int.self,
+                sql: """
+                    SELECT MAX(chapters_encoded) FROM tasks
+                    WHERE book_id = ? AND kind = 'encode' AND state <> 'completed'
+                    """,
+                arguments: [book]
+            ) ?? 0
+        }
+    }
+
     /// The chapters of a book whose synthesis is complete, and whether any chapter can no longer
     /// be (failed or cancelled, or the book cancelled): an encode following the book waits for the
     /// next chapter in order only while it still may come.

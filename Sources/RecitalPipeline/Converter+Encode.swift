@@ -76,6 +76,7 @@ extension Converter {
             overwrite: overwrite
         )
         let encoder = configured
+        try await restartEncode(id, tasks: tasks, formats: encodeSettings.formats)
         progress(.encodeStarted(book: id, formats: encodeSettings.formats))
         let progress = self.progress
         do {
@@ -220,6 +221,21 @@ extension Converter {
         }
         progress(.encoded(book: id, files: report.files.map(\.path)))
         return Task.isCancelled ? .interrupted : .finished
+    }
+
+    /// Says so when an encode of the book stopped part way (a crash, a pause, a lost lease) and its
+    /// chapters are now encoded again from the first, and starts the count again.
+    func restartEncode(_ id: Int64, tasks: [ClaimedTask], formats: [AudioContainer]) async throws {
+        let before = try await store.encodedChapters(book: id)
+        guard before > 0 else { return }
+        try await store.recordEncodedChapters(tasks, count: 0)
+        progress(
+            .warning(
+                book: id,
+                message:
+                    "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from chapter 1: an encode stopped after \(before) chapter\(before == 1 ? "" : "s"), and a compressed stream cannot be continued from its partial file"
+            )
+        )
     }
 
     /// Settles held tasks after the book was paused or cancelled, or the lease was lost.

@@ -4,9 +4,9 @@ internal import RecitalJobs
 internal import RecitalModel
 
 /// Encoding that follows synthesis: while a book's chapters are being synthesized (by this process
-/// or any other), its encode tasks are held here and each chapter goes into the files as soon as it
-/// and every chapter before it are synthesized, so the files are finished moments after the last
-/// segment. Whatever this cannot finish (a stop, a lost lease, a failure, a loudness the running
+/// or any other), its encode tasks are held here and each segment goes into the files as soon as it
+/// and every segment before it are checkpointed, so the files are finished moments after the last
+/// one. Whatever this cannot finish (a stop, a lost lease, a failure, a loudness the running
 /// estimate missed) is given back without using an attempt, for the whole-book encode to do.
 extension Converter {
     /// Follows the books one after another until each is encoded or given back. It stops taking
@@ -51,7 +51,9 @@ extension Converter {
         var description: String {
             switch self {
             case .blocked: "a chapter cannot be synthesized"
-            case .lease(let ended): "the book was \(ended.status)"
+            case .lease(let ended):
+                ended.status == .lost
+                    ? "its lease was lost (another worker took the encode over)" : "the book was \(ended.status)"
             case .loudness(let estimate):
                 "the running loudness estimate missed the target"
                     + (estimate.map { String(format: " (last estimate %.1f LUFS)", $0) } ?? "")
@@ -90,7 +92,7 @@ extension Converter {
             )
         )
         do {
-            try await store.recordEncodedChapters(tasks, count: 0)
+            try await restartEncode(id, tasks: tasks, formats: encodeSettings.formats)
             progress(.encodeStarted(book: id, formats: encodeSettings.formats))
             let report = try await heartbeating(tasks) {
                 try await feed(encoder, id: id, book: input, tasks: tasks)

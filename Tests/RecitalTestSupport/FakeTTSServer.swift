@@ -26,6 +26,7 @@ public final class FakeTTSServer: Sendable {
     private struct State {
         var pending: [Fault] = []
         var faultsForText: [String: [Fault]] = [:]
+        var faultsForPrefix: [String: [Fault]] = [:]
         var counts: [String: Int] = [:]
         var requests = 0
         var bodies: [String] = []
@@ -64,6 +65,12 @@ public final class FakeTTSServer: Sendable {
     /// Faults applied to the next requests for this exact text.
     public func fail(text: String, with faults: [Fault]) {
         state.withLock { $0.faultsForText[text, default: []] += faults }
+    }
+
+    /// Faults applied to the next requests whose text begins with `prefix` (for tests that know a
+    /// passage of the book, not how it was cut into segments).
+    public func fail(textStartingWith prefix: String, with faults: [Fault]) {
+        state.withLock { $0.faultsForPrefix[prefix, default: []] += faults }
     }
 
     /// How often each text was asked for.
@@ -211,6 +218,13 @@ public final class FakeTTSServer: Sendable {
             if var list = state.faultsForText[text], !list.isEmpty {
                 let first = list.removeFirst()
                 state.faultsForText[text] = list
+                return first
+            }
+            if let prefix = state.faultsForPrefix.keys.first(where: { text.hasPrefix($0) }),
+                var list = state.faultsForPrefix[prefix], !list.isEmpty
+            {
+                let first = list.removeFirst()
+                state.faultsForPrefix[prefix] = list
                 return first
             }
             return state.pending.isEmpty ? nil : state.pending.removeFirst()

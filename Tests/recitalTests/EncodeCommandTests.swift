@@ -64,6 +64,49 @@ struct EncodeCommandTests {
     }
 
     @Test(
+        "chapters finished out of order: the encode waits at the gap, never reorders, and takes the chapters finished ahead once it closes"
+    )
+    func outOfOrder() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(5))
+        let setup = try Setup()
+        let out = setup.home + "/out"
+        // Chapter 3's first answer comes 8 s late, while the chapters after it finish.
+        let inspected = try await setup.run(["inspect", ConvertCommandTests.novella, "--json", "--text"])
+        let book = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any]
+        let third = try #require((book?["chapters"] as? [[String: Any]])?[2]["text"] as? String)
+        // It opens with its heading, spoken as a segment of its own.
+        let heading = try #require(third.split(separator: "\n").first.map(String.init))
+        server.fail(textStartingWith: heading, with: [.delay(.seconds(8))])
+        try await server.serve { url in
+            let converted = try await setup.run([
+                "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "m4b", "--out", out,
+            ])
+            #expect(converted.status == 0, "\(converted.stderr)")
+            let lines = converted.stderr.split(separator: "\n").map(String.init)
+            let gapClosed = try #require(lines.firstIndex { $0.hasSuffix("chapter 3 synthesized") }, "\(lines)")
+            // Chapters after the gap were done before it closed…
+            let ahead = lines[..<gapClosed].filter {
+                $0.contains(" synthesized") && !$0.contains("chapter 1 ")
+                    && !$0.contains("chapter 2 ")
+            }
+            #expect(ahead.count >= 3, "\(lines)")
+            // …and none of them was encoded before it: chapters go into the file in book order.
+            func encoded(_ line: String) -> Int? {
+                guard let range = line.range(of: #"(\d+)/13 chapters encoded"#, options: .regularExpression) else {
+                    return nil
+                }
+                return Int(line[range].prefix { $0.isNumber })
+            }
+            #expect(lines[..<gapClosed].compactMap(encoded).allSatisfy { $0 <= 2 }, "\(lines)")
+            #expect(lines[gapClosed...].compactMap(encoded).last == 13, "\(lines)")
+        }
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasSuffix(".m4b") })
+        let chapters = try MediaProbe(out + "/" + file).chapters
+        #expect(chapters.map(\.title) == (1...13).map { "Chapter \($0)" })
+        #expect(zip(chapters, chapters.dropFirst()).allSatisfy { $0.start < $1.start })
+    }
+
+    @Test(
         "killed while encoding alongside synthesis, after status showed chapters encoded: no file looks finished, and resume finishes the book repeating only requests in flight"
     )
     func killedWhileEncoding() async throws {
@@ -94,6 +137,11 @@ struct EncodeCommandTests {
 
             let resumed = try await setup.run(["resume"])
             #expect(resumed.status == 0, "\(resumed.stderr)")
+            // What is encoded again, and why, is said.
+            #expect(
+                resumed.stderr.contains("encoding mp3 again from chapter 1: an encode stopped after"),
+                "\(resumed.stderr)"
+            )
             let total = shown["segmentsTotal"] as? Int ?? 0
             // One request was in flight when the process died.
             #expect(server.requestCount <= total + 1, "\(server.requestCount) requests for \(total) segments")
