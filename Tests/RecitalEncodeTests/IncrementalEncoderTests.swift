@@ -5,7 +5,8 @@ import RecitalModel
 import RecitalTestSupport
 import Testing
 
-@Suite("Encoding a book a chapter at a time, as its chapters are synthesized")
+// One at a time: each test encodes on a thread of the shared cooperative pool.
+@Suite("Encoding a book a chapter at a time, as its chapters are synthesized", .serialized)
 struct IncrementalEncoderTests {
     /// The book with its chapters' segments held back, as the encoder first sees it.
     static func header(_ book: EncodeBook) -> EncodeBook {

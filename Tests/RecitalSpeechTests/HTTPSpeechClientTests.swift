@@ -17,7 +17,9 @@ struct HTTPSpeechClientTests {
         _ url: String,
         backend: VoiceProfile.Backend = .openai,
         key: String? = nil,
-        timeout: Double = 10,
+        // Long: the fake server's handlers share the test process's two cooperative threads with
+        // every synchronous test of the run; tests of timeouts give their own.
+        timeout: Double = 60,
         clock: TestClock = TestClock()
     ) throws -> HTTPSpeechClient {
         try HTTPSpeechClient(

@@ -27,6 +27,7 @@ public final class FakeTTSServer: Sendable {
         var pending: [Fault] = []
         var faultsForText: [String: [Fault]] = [:]
         var faultsForPrefix: [String: [Fault]] = [:]
+        var delaysEnded = false
         var counts: [String: Int] = [:]
         var requests = 0
         var bodies: [String] = []
@@ -72,6 +73,10 @@ public final class FakeTTSServer: Sendable {
     public func fail(textStartingWith prefix: String, with faults: [Fault]) {
         state.withLock { $0.faultsForPrefix[prefix, default: []] += faults }
     }
+
+    /// Answers delayed requests now, and any delayed from now on at once: a test holds an answer
+    /// back until what it waits for has happened, not for a guessed time.
+    public func endDelays() { state.withLock { $0.delaysEnded = true } }
 
     /// How often each text was asked for.
     public var counts: [String: Int] { state.withLock { $0.counts } }
@@ -249,7 +254,10 @@ public final class FakeTTSServer: Sendable {
         case .none:
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: wav)))
         case .delay(let duration):
-            try await Task.sleep(for: duration)
+            let end = ContinuousClock.now + duration
+            while ContinuousClock.now < end, !state.withLock({ $0.delaysEnded }) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: wav)))
         case .status(let code, let body, let retryAfter):
             var errorHeaders = HTTPFields()
