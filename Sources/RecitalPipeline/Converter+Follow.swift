@@ -25,9 +25,12 @@ extension Converter {
         guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
             settings.encode.maxHours == nil
         else { return }
-        let chapters = try await store.chapters(book: id).count
+        let chapters = try await store.chapters(book: id)
+        // A short book is encoded whole in seconds once synthesized; following it would mostly
+        // wait for the first estimate's minutes of audio.
+        guard chapters.reduce(0, { $0 + $1.segmentsTotal }) >= Self.followFrom else { return }
         let synthesized = try await store.synthesizedChapters(book: id)
-        guard synthesized.done.count < chapters, !synthesized.blocked else { return }
+        guard synthesized.done.count < chapters.count, !synthesized.blocked else { return }
         let tasks = try await store.claim(owner: owner, limit: 16, books: [id], kind: .encode, early: true)
         guard !tasks.isEmpty else { return }
         do {
@@ -200,6 +203,9 @@ extension Converter {
         }
         return report
     }
+
+    /// Books of fewer segments are encoded whole after synthesis.
+    static let followFrom = 100
 
     /// How often a following encode looks for newly checkpointed segments.
     static let followPoll = Duration.milliseconds(250)
