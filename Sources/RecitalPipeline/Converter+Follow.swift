@@ -105,6 +105,7 @@ extension Converter {
             encoder.abandon()
             if case .blocked = handback {
                 // The book cannot be finished now; what its chapters say is reported with them.
+                try await store.recordEncodedChapters(tasks, count: 0)
                 try await release(tasks, reason: handback.description)
                 return
             }
@@ -114,6 +115,8 @@ extension Converter {
                 progress(.warning(book: id, message: "encoding stopped: \(handback)"))
                 return
             }
+            // Said here; the whole-book encode need not call it a restart.
+            try await store.recordEncodedChapters(tasks, count: 0)
             try await release(tasks, reason: handback.description)
             progress(
                 .warning(book: id, message: "encoding alongside synthesis stopped: \(handback); encoding it whole")
@@ -230,10 +233,22 @@ extension Converter {
                 }
             }
             defer { group.cancelAll() }
-            while let result = try await group.next() {
-                if let result { return result }
+            // The first failure (the lease's news, or the body's own) stops the rest. A body that
+            // finished anyway has renamed its files into place: its report wins, so that they are
+            // recorded rather than left behind.
+            var failure: (any Error)?
+            while true {
+                do {
+                    guard let result = try await group.next() else { break }
+                    if let result { return result }
+                } catch {
+                    if failure == nil {
+                        failure = error
+                        group.cancelAll()
+                    }
+                }
             }
-            throw CancellationError()
+            throw failure ?? CancellationError()
         }
     }
 
