@@ -11,9 +11,7 @@ public import RecitalModel
 /// gain, and it changes between chapters only when the estimate over everything given moves by more
 /// than ``BookEncoder/loudnessTolerance``; the limiter holds the peaks throughout. ``finish()``
 /// measures what was written; a book the running estimate misjudged by more than
-/// ``loudnessTolerance`` (1 LU) is left for ``BookEncoder`` to encode whole. The estimate does not
-/// allow for loudness the limiter takes away (BookEncoder's first pass does); speech at −18 LUFS
-/// is rarely limited enough for that to matter.
+/// ``loudnessTolerance`` is left for ``BookEncoder`` to encode again, as it would have been.
 ///
 /// One file per format (no parts). Files are written under temporary names and renamed only when
 /// complete; ``abandon()`` removes them. Not thread-safe: one caller at a time.
@@ -186,7 +184,7 @@ public final class IncrementalEncoder {
         try requireChapterBoundary()
         var timeline: Timeline?
         try encode(last: true) { stream, sink throws(EncodeError) in timeline = try stream.finish(to: sink) }
-        guard let timeline else { throw EncodeError(.encoder, "\(folder): the assembly gave no timeline") }
+        guard let timeline else { return nil }
         let marks = timeline.chapterStarts.indices.map { index in
             ChapterMark(
                 title: BookEncoder.tagText(title(index)),

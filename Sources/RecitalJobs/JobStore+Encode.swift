@@ -134,8 +134,6 @@ extension JobStore {
                 sql: "DELETE FROM outputs WHERE book_id = ? AND format = ?",
                 arguments: [task.bookID, task.format?.rawValue ?? ""]
             )
-            // Done: a later encode of this format (asked for again) starts counting afresh.
-            try db.execute(sql: "UPDATE tasks SET chapters_encoded = 0 WHERE id = ?", arguments: [task.id])
             for output in outputs {
                 try db.execute(
                     sql: """

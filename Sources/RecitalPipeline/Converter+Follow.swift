@@ -105,7 +105,6 @@ extension Converter {
             encoder.abandon()
             if case .blocked = handback {
                 // The book cannot be finished now; what its chapters say is reported with them.
-                try await store.recordEncodedChapters(tasks, count: 0)
                 try await release(tasks, reason: handback.description)
                 return
             }
@@ -115,8 +114,6 @@ extension Converter {
                 progress(.warning(book: id, message: "encoding stopped: \(handback)"))
                 return
             }
-            // Said here; the whole-book encode need not call it a restart.
-            try await store.recordEncodedChapters(tasks, count: 0)
             try await release(tasks, reason: handback.description)
             progress(
                 .warning(book: id, message: "encoding alongside synthesis stopped: \(handback); encoding it whole")
@@ -233,22 +230,10 @@ extension Converter {
                 }
             }
             defer { group.cancelAll() }
-            // The first failure (the lease's news, or the body's own) stops the rest. A body that
-            // finished anyway has renamed its files into place: its report wins, so that they are
-            // recorded rather than left behind.
-            var failure: (any Error)?
-            while true {
-                do {
-                    guard let result = try await group.next() else { break }
-                    if let result { return result }
-                } catch {
-                    if failure == nil {
-                        failure = error
-                        group.cancelAll()
-                    }
-                }
+            while let result = try await group.next() {
+                if let result { return result }
             }
-            throw failure ?? CancellationError()
+            throw CancellationError()
         }
     }
 
