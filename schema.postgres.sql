@@ -255,3 +255,8 @@ CREATE TABLE output_chunks (
 -- How many chapters, from the first, an encode task has written while the book is still being
 -- synthesized (an incremental encode), shown beside the chapters synthesized.
 ALTER TABLE tasks ADD COLUMN chapters_encoded BIGINT NOT NULL DEFAULT 0;
+
+-- migration 15: encode resume point
+-- Where a stopped incremental encode can be taken up (JSON the pipeline writes after each chapter:
+-- the chapters' gains and the continuable files' checkpoints); NULL once the encode is settled.
+ALTER TABLE tasks ADD COLUMN encode_resume TEXT;

@@ -14,8 +14,31 @@ public import RecitalModel
 /// ``loudnessTolerance`` is left for ``BookEncoder`` to encode again, as it would have been.
 ///
 /// One file per format (no parts). Files are written under temporary names and renamed only when
-/// complete; ``abandon()`` removes them. Not thread-safe: one caller at a time.
+/// complete; ``abandon()`` removes them. ``checkpoint()`` after a chapter says where the encode can
+/// be taken up again by a later encoder (``resume(_:shouldStop:)``) once ``suspend()`` or a crash
+/// left the partial files: M4B continues its file, the other formats are encoded again from the
+/// start (``AudioFileWriter/canContinue(_:)``). Not thread-safe: one caller at a time.
 public final class IncrementalEncoder {
+    /// Where a stopped encode can be taken up: after its first `chapters` chapters, with the gain
+    /// each of them began with, and the checkpoints of the files that can be continued.
+    public struct ResumePoint: Sendable, Equatable, Codable {
+        public var chapters: Int
+        /// In dB, one per chapter.
+        public var gains: [Double]
+        public var files: [FileCheckpoint]
+
+        public init(chapters: Int, gains: [Double], files: [FileCheckpoint]) {
+            self.chapters = chapters
+            self.gains = gains
+            self.files = files
+        }
+    }
+
+    public struct FileCheckpoint: Sendable, Equatable, Codable {
+        public var format: AudioContainer
+        public var checkpoint: AudioFileWriter.Checkpoint
+    }
+
     public let settings: EncodeSettings
     private let book: EncodeBook
     private let folder: String
@@ -41,6 +64,13 @@ public final class IncrementalEncoder {
     public private(set) var gainChanges = 0
     /// Chapters encoded so far (the first `chaptersEncoded` of the book).
     public private(set) var chaptersEncoded = 0
+    /// The gain each chapter began with, in dB.
+    private var gains: [Double] = []
+    /// Where this encoder takes up a stopped one, if it does.
+    private let resuming: ResumePoint?
+    /// The formats whose partial files were continued by ``resume(_:shouldStop:)``; the others were
+    /// encoded from the start.
+    public private(set) var continued: [AudioContainer] = []
     /// Seconds of audio encoded so far.
     public var secondsEncoded: Double { Double(stream.position) / Double(book.sampleRate) }
 
@@ -60,9 +90,11 @@ public final class IncrementalEncoder {
         folder: String,
         name: String?,
         replaceable: Set<String> = [],
-        overwrite: Bool = false
+        overwrite: Bool = false,
+        resuming: ResumePoint? = nil
     ) throws(EncodeError) {
         self.book = book
+        self.resuming = resuming
         self.settings = settings
         self.folder = folder
         base = name ?? OutputName.base(title: book.metadata.title, authors: book.metadata.authors)
@@ -86,6 +118,11 @@ public final class IncrementalEncoder {
     }
 
     deinit { if !temporaries.isEmpty { abandon() } }
+
+    /// The partial file of `format`, which a later encoder may continue.
+    private func temporary(_ format: AudioContainer) -> String {
+        (folder as NSString).appendingPathComponent(".\(base).partial.\(format.fileExtension)")
+    }
 
     private func path(_ format: AudioContainer) -> String {
         (folder as NSString).appendingPathComponent("\(base).\(format.fileExtension)")
@@ -120,9 +157,66 @@ public final class IncrementalEncoder {
         }
         for chapter in chapters {
             if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
+            gains.append(gainDB)
             try encode { stream, sink throws(EncodeError) in try stream.add(chapter, to: sink) }
             chaptersEncoded += 1
         }
+    }
+
+    /// Takes up the stopped encode this encoder was made to resume: `chapters` are the book's first
+    /// ``ResumePoint/chapters``, which are assembled again with the gains they had, so that every
+    /// sample after them is what the stopped encode would have made. Files that can be continued
+    /// pass over what they hold; the others are encoded from the start. Later chapters follow with
+    /// ``add(_:shouldStop:)`` or ``add(_:of:completes:shouldStop:)``.
+    public func resume(_ chapters: [EncodeChapter], shouldStop: @escaping () -> Bool = { false }) throws(EncodeError) {
+        guard let resuming, limiter == nil, chapters.count == resuming.chapters,
+            resuming.gains.count == resuming.chapters, resuming.chapters > 0
+        else { throw EncodeError(.encoder, "\(folder): no encode to resume after \(chapters.count) chapters") }
+        stop = shouldStop
+        defer { stop = { false } }
+        gainDB = resuming.gains[0]
+        limiter = PeakLimiter(
+            gain: pow(10, gainDB / 20),
+            ceilingDBFS: settings.limiterCeiling,
+            sampleRate: book.sampleRate
+        )
+        try open()
+        for (chapter, gain) in zip(chapters, resuming.gains) {
+            if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
+            if gain != gainDB {
+                gainDB = gain
+                limiter?.gain = pow(10, gain / 20)
+                gainChanges += 1
+            }
+            gains.append(gain)
+            try encode { stream, sink throws(EncodeError) in try stream.add(chapter, to: sink) }
+            chaptersEncoded += 1
+        }
+        estimate = source.integrated
+    }
+
+    /// Where a later encoder could take this one up, between chapters; nil before the first.
+    public func checkpoint() throws(EncodeError) -> ResumePoint? {
+        guard limiter != nil, openChapter == nil, chaptersEncoded > 0 else { return nil }
+        var saved: [FileCheckpoint] = []
+        for writer in writers {
+            do {
+                if let checkpoint = try writer.checkpoint() {
+                    saved.append(FileCheckpoint(format: writer.container, checkpoint: checkpoint))
+                }
+            } catch {
+                throw EncodeError(.output, "\(temporary(writer.container)): cannot save a checkpoint", cause: error)
+            }
+        }
+        return ResumePoint(chapters: chaptersEncoded, gains: gains, files: saved)
+    }
+
+    /// Stops without removing the partial files, for a later encoder to resume from the last
+    /// ``checkpoint()``.
+    public func suspend() {
+        writers = []
+        temporaries = []
+        sidecars = []
     }
 
     /// Encodes the next segments of chapter `chapter` (the one after the last completed, or the one
@@ -139,6 +233,7 @@ public final class IncrementalEncoder {
         defer { stop = { false } }
         if openChapter == nil {
             updateGain()
+            gains.append(gainDB)
             openChapter = chapter
         } else if openChapter != chapter {
             throw EncodeError(
@@ -222,12 +317,16 @@ public final class IncrementalEncoder {
     /// Removes the partial files (a stopped or failed encode).
     public func abandon() {
         writers = []
-        for path in temporaries where FileManager.default.fileExists(atPath: path) {
+        for path in temporaries + sidecars where FileManager.default.fileExists(atPath: path) {
             // A file that cannot be removed is only left behind under its hidden temporary name.
             _ = unlink(path)
         }
         temporaries = []
+        sidecars = []
     }
+
+    /// Files kept beside the partial ones (M4B's packet sizes).
+    private var sidecars: [String] = []
 
     private func title(_ index: Int) -> String {
         book.chapters.indices.contains(index) ? book.chapters[index].title : "Chapter \(index + 1)"
@@ -241,20 +340,32 @@ public final class IncrementalEncoder {
         let bookTitle = book.metadata.title ?? "Untitled"
         for format in settings.formats {
             let final = path(format)
-            let temporary = (folder as NSString).appendingPathComponent(".\(base).partial.\(format.fileExtension)")
+            let temporary = self.temporary(format)
             temporaries.append(temporary)
-            do {
-                writers.append(
-                    try AudioFileWriter(
-                        path: temporary,
-                        container: format,
-                        sampleRate: book.sampleRate,
-                        options: EncoderOptions(bitRate: settings.bitRate, mp3Quality: settings.mp3Quality),
-                        tags: BookEncoder.tags(book, title: bookTitle, part: 1, of: 1),
-                        chapters: placeholders,
-                        cover: cover
-                    )
+            sidecars += AudioFileWriter.sidecars(of: temporary, container: format)
+            func writer(resuming: AudioFileWriter.Checkpoint?) throws(MediaError) -> AudioFileWriter {
+                try AudioFileWriter(
+                    path: temporary,
+                    container: format,
+                    sampleRate: book.sampleRate,
+                    options: EncoderOptions(bitRate: settings.bitRate, mp3Quality: settings.mp3Quality),
+                    tags: BookEncoder.tags(book, title: bookTitle, part: 1, of: 1),
+                    chapters: placeholders,
+                    cover: cover,
+                    resuming: resuming
                 )
+            }
+            do {
+                var opened: AudioFileWriter?
+                if let saved = resuming?.files.first(where: { $0.format == format }) {
+                    do {
+                        opened = try writer(resuming: saved.checkpoint)
+                        continued.append(format)
+                    } catch {
+                        diagnostics.append(Diagnostic(.warning, "\(format.rawValue) encoded from the start: \(error)"))
+                    }
+                }
+                writers.append(try opened ?? writer(resuming: nil))
             } catch {
                 abandon()
                 throw EncodeError(.output, "\(final): cannot start writing", cause: error)

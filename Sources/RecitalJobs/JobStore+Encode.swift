@@ -48,18 +48,20 @@ extension JobStore {
         }
     }
 
-    /// Records that held encode tasks have written the book's first `count` chapters (progress
-    /// only; a task whose lease is gone records nothing).
-    public func recordEncodedChapters(_ tasks: [ClaimedTask], count: Int) async throws(JobError) {
+    /// Records that held encode tasks have written the book's first `count` chapters, and where a
+    /// later encode can take them up (`resume`, the pipeline's own JSON; nil for nowhere). A task
+    /// whose lease is gone records nothing.
+    public func recordEncodedChapters(_ tasks: [ClaimedTask], count: Int, resume: String? = nil) async throws(JobError)
+    {
         let time = now()
         try await write { db in
             for task in tasks {
                 try db.execute(
                     sql: """
-                        UPDATE tasks SET chapters_encoded = ?, updated_at = ?
+                        UPDATE tasks SET chapters_encoded = ?, encode_resume = ?, updated_at = ?
                         WHERE id = ? AND lease_token = ? AND state = 'running'
                         """,
-                    arguments: [count, time, task.id, task.token]
+                    arguments: [count, resume, time, task.id, task.token]
                 )
             }
             // Watchers of the book (the event stream) look for changed books by this time.
@@ -80,6 +82,22 @@ extension JobStore {
                     """,
                 arguments: [book]
             ) ?? 0
+        }
+    }
+
+    /// Where the stopped encode of the book's unfinished encode tasks can be taken up, as the last
+    /// ``recordEncodedChapters(_:count:resume:)`` said; nil when it cannot or when they disagree.
+    public func encodeResume(book: Int64) async throws(JobError) -> String? {
+        try await read { db in
+            let points = try db.rows(
+                sql: """
+                    SELECT encode_resume FROM tasks
+                    WHERE book_id = ? AND kind = 'encode' AND state NOT IN ('completed', 'failed')
+                    """,
+                arguments: [book]
+            ).map { $0.values.first.flatMap(String.init(sqlValue:)) }
+            guard let first = points.first, points.allSatisfy({ $0 == first }) else { return nil }
+            return first
         }
     }
 
@@ -133,6 +151,11 @@ extension JobStore {
             try db.execute(
                 sql: "DELETE FROM outputs WHERE book_id = ? AND format = ?",
                 arguments: [task.bookID, task.format?.rawValue ?? ""]
+            )
+            // Done: an encode of this format asked for again starts afresh, not as a restart.
+            try db.execute(
+                sql: "UPDATE tasks SET chapters_encoded = 0, encode_resume = NULL WHERE id = ?",
+                arguments: [task.id]
             )
             for output in outputs {
                 try db.execute(

@@ -53,6 +53,32 @@ public final class AudioFileWriter {
     private let frameSize: Int
     private var pending: [Int16] = []
     private var finished = false
+    /// Samples still to be passed over before encoding starts (a file being continued).
+    private var skip: Int64 = 0
+    /// Packets before this time are already in the file being continued.
+    private var keepFrom = Int64.min
+
+    /// Where a partial M4B file can be continued from (``checkpoint()``).
+    public struct Checkpoint: Sendable, Equatable, Codable {
+        /// AAC packets in the file.
+        public var packets: Int
+        /// Their bytes.
+        public var bytes: Int
+    }
+
+    /// Packets encoded again before the first one kept when a file is continued: the codec's state
+    /// (its overlap and its rate control) settles on them as it would have been.
+    static let warmUpPackets = 16
+
+    /// Whether a partial file of this container can be continued after a checkpoint. MP3 cannot: a
+    /// frame may borrow bytes from the frames before it (LAME's bit reservoir), and libavformat's
+    /// index frame and FLAC's stream header describe only what one writer saw.
+    public static func canContinue(_ container: AudioContainer) -> Bool { container == .m4b }
+
+    /// Files a checkpoint keeps beside the file at `path`, to be removed with it.
+    public static func sidecars(of path: String, container: AudioContainer) -> [String] {
+        container == .m4b ? [MP4AudiobookWriter.sizesPath(path)] : []
+    }
 
     /// Opens `path` for writing and writes the file header.
     /// - Parameters:
@@ -67,9 +93,13 @@ public final class AudioFileWriter {
         options: EncoderOptions = EncoderOptions(),
         tags: [(String, String)] = [],
         chapters: [ChapterMark] = [],
-        cover: CoverImage? = nil
+        cover: CoverImage? = nil,
+        resuming: Checkpoint? = nil
     ) throws(MediaError) {
         try FFmpeg.load()
+        if resuming != nil && !Self.canContinue(container) {
+            throw MediaError(operation: "continue \(path)", message: "a \(container.rawValue) file cannot be continued")
+        }
         self.path = path
         self.container = container
         self.sampleRate = sampleRate
@@ -136,9 +166,18 @@ public final class AudioFileWriter {
                     ),
                     tags: tags,
                     chapters: chapters,
-                    cover: cover
+                    cover: cover,
+                    resuming: resuming.map { MP4AudiobookWriter.Checkpoint(packets: $0.packets, bytes: $0.bytes) }
                 )
             )
+            if let resuming {
+                // The samples are given from the start of the book again: the encoder starts a few
+                // packets before the checkpoint and what it makes before it is dropped.
+                let priming = Int64(codecContext.pointee.initial_padding)
+                skip = Int64(max(0, resuming.packets - Self.warmUpPackets) * frameSize)
+                samplesWritten = skip
+                keepFrom = Int64(resuming.packets * frameSize) - priming
+            }
             return
         }
         try openMuxer(path: path, tags: tags, chapters: chapters, cover: cover)
@@ -235,6 +274,12 @@ public final class AudioFileWriter {
 
     /// Encodes `samples`, after those given before.
     public func write(_ samples: UnsafeBufferPointer<Int16>) throws(MediaError) {
+        if skip > 0 {
+            let passed = Int(min(skip, Int64(samples.count)))
+            skip -= Int64(passed)
+            guard passed < samples.count else { return }
+            return try write(UnsafeBufferPointer(rebasing: samples[passed...]))
+        }
         var offset = 0
         if !pending.isEmpty {
             let take = min(frameSize - pending.count, samples.count)
@@ -255,6 +300,15 @@ public final class AudioFileWriter {
 
     public func write(_ samples: [Int16]) throws(MediaError) {
         try samples.withUnsafeBufferPointer { buffer throws(MediaError) in try write(buffer) }
+    }
+
+    /// Makes what was encoded so far durable enough to continue from after a crash or a stop; nil
+    /// for a container that cannot be continued. Samples given since the last full frame, and
+    /// those the encoder still holds, are not in it: a continuing writer encodes them again.
+    public func checkpoint() throws(MediaError) -> Checkpoint? {
+        guard case .mp4(let writer) = sink else { return nil }
+        let saved = try writer.checkpoint()
+        return Checkpoint(packets: saved.packets, bytes: saved.bytes)
     }
 
     /// Flushes the encoder and writes the trailer (the MP4 index, FLAC's stream info, the MP3 gapless
@@ -323,6 +377,7 @@ public final class AudioFileWriter {
             switch sink {
             case .mp4(let writer):
                 defer { ff.av_packet_unref(packet) }
+                if packet.pointee.pts < keepFrom { continue }
                 try writer.append(UnsafeRawBufferPointer(start: packet.pointee.data, count: Int(packet.pointee.size)))
             case .muxer(let format, let stream):
                 ff.av_packet_rescale_ts(packet, codec.pointee.time_base, stream.pointee.time_base)

@@ -50,12 +50,28 @@ final class MP4AudiobookWriter {
     @TaskLocal static var narrowOffsetLimit = UInt64(UInt32.max)
     private let offsetLimit = MP4AudiobookWriter.narrowOffsetLimit
 
+    /// Where a partial file can be continued from: its first `packets` packets, in `bytes` bytes
+    /// of audio, whose sizes were saved beside it (``sizesPath``).
+    struct Checkpoint: Sendable, Equatable, Codable {
+        var packets: Int
+        var bytes: Int
+    }
+
+    /// The packet sizes saved by ``checkpoint()``, two bytes each, for a file to be continued.
+    var sizesPath: String { Self.sizesPath(path) }
+    static func sizesPath(_ path: String) -> String { path + ".sizes" }
+    /// Packet sizes already in the sizes file.
+    private var sizesSaved = 0
+
+    /// - Parameter resuming: continues the partial file at `path` after its checkpoint instead of
+    ///   creating it; it must have been opened with the same chapter titles.
     init(
         path: String,
         audio: Audio,
         tags: [(String, String)],
         chapters: [ChapterMark],
-        cover: CoverImage?
+        cover: CoverImage?,
+        resuming: Checkpoint? = nil
     ) throws(MediaError) {
         self.path = path
         self.audio = audio
@@ -65,8 +81,8 @@ final class MP4AudiobookWriter {
         language = Self.packedLanguage(tags.last { $0.0 == "language" }?.1)
         // The process's umask decides the mode, as for every other file (a service with UMask=0002
         // shares its audiobooks with its group).
-        descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        guard descriptor >= 0 else { throw Self.systemError("create \(path)") }
+        descriptor = open(path, O_RDWR | O_CLOEXEC | (resuming == nil ? O_CREAT | O_TRUNC : 0), 0o666)
+        guard descriptor >= 0 else { throw Self.systemError(resuming == nil ? "create \(path)" : "open \(path)") }
         let ftyp = MP4Box("ftyp") { box in
             box.fourCC("M4B ")
             box.u32(0x200)
@@ -80,8 +96,66 @@ final class MP4AudiobookWriter {
         chapterSampleSizes = titleSamples.map(\.count)
         for sample in titleSamples { head.append(contentsOf: sample) }
         audioStart = head.count
-        buffer = head
         buffer.reserveCapacity(Self.bufferSize)
+        guard let resuming else {
+            buffer = head
+            return
+        }
+        try reopen(at: resuming, head: head)
+    }
+
+    /// Takes up a partial file where its checkpoint left it: the head must be the one this writer
+    /// would write, and the audio and sizes at least as long as the checkpoint says.
+    private func reopen(at checkpoint: Checkpoint, head: [UInt8]) throws(MediaError) {
+        func refuse(_ reason: String) -> MediaError {
+            MediaError(operation: "continue \(path)", message: reason)
+        }
+        var found = [UInt8](repeating: 0, count: head.count)
+        let read = found.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, head.count, 0) }
+        guard read == head.count else { throw refuse("the partial file is shorter than its header") }
+        // The mdat size is only filled in by `finish`.
+        found.replaceSubrange((ftypSize + 8)..<(ftypSize + 16), with: [UInt8](repeating: 0, count: 8))
+        guard found == head else { throw refuse("the partial file was written for other chapters") }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw Self.systemError("inspect \(path)") }
+        guard Int(status.st_size) >= audioStart + checkpoint.bytes else {
+            throw refuse("the partial file is shorter than its checkpoint")
+        }
+        let sizes: Data
+        do {
+            sizes = try Data(contentsOf: URL(fileURLWithPath: sizesPath))
+        } catch {
+            throw refuse("its packet sizes cannot be read (\(error.localizedDescription))")
+        }
+        guard sizes.count >= 2 * checkpoint.packets else { throw refuse("its packet sizes are incomplete") }
+        packetSizes = (0..<checkpoint.packets).map { UInt16(sizes[2 * $0]) | UInt16(sizes[2 * $0 + 1]) << 8 }
+        guard packetSizes.reduce(0, { $0 + Int($1) }) == checkpoint.bytes else {
+            throw refuse("its packet sizes do not add up to its checkpoint")
+        }
+        largestPacket = Int(packetSizes.max() ?? 0)
+        audioBytes = checkpoint.bytes
+        written = audioStart + audioBytes
+        sizesSaved = checkpoint.packets
+        // What was written after the checkpoint is encoded again.
+        guard ftruncate(descriptor, off_t(written)) == 0, truncate(sizesPath, off_t(2 * sizesSaved)) == 0 else {
+            throw Self.systemError("cut \(path) back to its checkpoint")
+        }
+    }
+
+    /// Writes out everything appended so far, and the packets' sizes beside the file, so that it
+    /// can be continued from here (``init(path:audio:tags:chapters:cover:resuming:)``).
+    func checkpoint() throws(MediaError) -> Checkpoint {
+        try flush()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * (packetSizes.count - sizesSaved))
+        for size in packetSizes[sizesSaved...] { bytes += [UInt8(size & 0xff), UInt8(size >> 8)] }
+        let sizes = open(sizesPath, O_WRONLY | O_CREAT | O_CLOEXEC | (sizesSaved == 0 ? O_TRUNC : 0), 0o666)
+        guard sizes >= 0 else { throw Self.systemError("create \(sizesPath)") }
+        defer { close(sizes) }
+        let failed = bytes.withUnsafeBytes { Self.writeAll($0, to: sizes, at: 2 * sizesSaved) }
+        if failed { throw Self.systemError("write \(sizesPath)") }
+        sizesSaved = packetSizes.count
+        return Checkpoint(packets: packetSizes.count, bytes: audioBytes)
     }
 
     deinit {
@@ -130,6 +204,8 @@ final class MP4AudiobookWriter {
         let status = close(descriptor)
         descriptor = -1
         if status != 0 { throw Self.systemError("close \(path)") }
+        // Only a partial file needs them; a leftover is harmless.
+        if sizesSaved > 0 { _ = unlink(sizesPath) }
     }
 
     // MARK: - Writing

@@ -34,6 +34,10 @@ extension Converter {
 
     private func encode(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> EncodeOutcome {
         do {
+            // A stopped incremental encode goes on from its last chapter rather than from the first.
+            if try await resumeStopped(id, tasks: tasks, overwrite: overwrite) {
+                return Task.isCancelled ? .interrupted : .finished
+            }
             return try await encodeHeld(id, tasks: tasks, overwrite: overwrite)
         } catch {
             // Whatever stopped it before the tasks were settled (the job table, the output folder,
@@ -233,7 +237,7 @@ extension Converter {
             .warning(
                 book: id,
                 message:
-                    "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from chapter 1: an encode stopped after \(before) chapter\(before == 1 ? "" : "s"), and a compressed stream cannot be continued from its partial file"
+                    "encoding \(formats.map(\.rawValue).joined(separator: ", ")) again from chapter 1: an encode stopped after \(before) chapter\(before == 1 ? "" : "s") and left nothing to continue from"
             )
         )
     }
@@ -265,8 +269,7 @@ extension Converter {
         let checkpoints = try await store.checkpoints(book: record.id)
         var audio: [String: SegmentAudio] = [:]
         for checkpoint in checkpoints {
-            audio["\(checkpoint.chapterIndex)/\(checkpoint.index)"] =
-                checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+            audio["\(checkpoint.chapterIndex)/\(checkpoint.index)"] = checkpoint.segmentAudio
         }
         var chapters: [EncodeChapter] = []
         for (title, segment) in try await store.segments(book: record.id) {
@@ -302,4 +305,9 @@ extension Converter {
             storedAudio: checkpointAudio.reader(book: record.id)
         )
     }
+}
+
+extension CheckpointRecord {
+    /// Where the encoder finds this checkpoint's samples.
+    var segmentAudio: SegmentAudio { isInTable ? .stored : .file(audioPath) }
 }

@@ -33,6 +33,28 @@ extension Converter {
         guard synthesized.done.count < chapters.count, !synthesized.blocked else { return }
         let tasks = try await store.claim(owner: owner, limit: 16, books: [id], kind: .encode, early: true)
         guard !tasks.isEmpty else { return }
+        try await followClaimed(record, settings: settings, tasks: tasks, overwrite: overwrite)
+    }
+
+    /// Takes up the book's stopped incremental encode, when one left a resume point, with the
+    /// claimed `tasks` (the book's synthesis is complete). Returns false, holding the tasks still,
+    /// when there is none.
+    func resumeStopped(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> Bool {
+        guard try await store.encodeResume(book: id) != nil else { return false }
+        let record = try await store.book(id)
+        guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
+            settings.encode.maxHours == nil
+        else { return false }
+        try await followClaimed(record, settings: settings, tasks: tasks, overwrite: overwrite)
+        return true
+    }
+
+    private func followClaimed(
+        _ record: BookRecord,
+        settings: ConversionSettings,
+        tasks: [ClaimedTask],
+        overwrite: Bool
+    ) async throws {
         do {
             try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
         } catch {
@@ -40,7 +62,10 @@ extension Converter {
             if Task.isCancelled { return }
             if error is JobError { throw error }
             progress(
-                .warning(book: id, message: "\(error); the book will be encoded once its synthesis is complete")
+                .warning(
+                    book: record.id,
+                    message: "\(error); the book will be encoded once its synthesis is complete"
+                )
             )
         }
     }
@@ -84,6 +109,7 @@ extension Converter {
         )
         var header = input
         header.chapters = input.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
+        let resuming = try await resumePoint(id, chapters: input.chapters.count)
         let encoder = SharedEncoder(
             try IncrementalEncoder(
                 book: header,
@@ -91,37 +117,88 @@ extension Converter {
                 folder: folder,
                 name: name,
                 replaceable: Set(try await store.outputs(book: id).map(\.path)),
-                overwrite: overwrite
+                overwrite: overwrite,
+                resuming: resuming
             )
         )
         do {
-            try await restartEncode(id, tasks: tasks, formats: encodeSettings.formats)
+            if resuming == nil { try await restartEncode(id, tasks: tasks, formats: encodeSettings.formats) }
             progress(.encodeStarted(book: id, formats: encodeSettings.formats))
             let report = try await heartbeating(tasks) {
-                try await feed(encoder, id: id, book: input, tasks: tasks)
+                try await feed(encoder, id: id, book: input, tasks: tasks, resuming: resuming)
             }
             _ = try await recordFiles(report, of: id, tasks: tasks, settings: settings)
         } catch let handback as Handback {
-            encoder.abandon()
-            if case .blocked = handback {
-                // The book cannot be finished now; what its chapters say is reported with them.
-                try await release(tasks, reason: handback.description)
-                return
-            }
             if case .lease(let ended) = handback {
-                // Paused or cancelled: settled as the whole-book encode settles them.
+                // Paused, cancelled or taken over: the partial files stay for the encode that
+                // takes the book up (the resume point says where), and the tasks are settled as
+                // the whole-book encode settles them.
+                encoder.suspend()
                 try await settle(tasks, after: ended)
                 progress(.warning(book: id, message: "encoding stopped: \(handback)"))
                 return
             }
-            try await release(tasks, reason: handback.description)
-            progress(
-                .warning(book: id, message: "encoding alongside synthesis stopped: \(handback); encoding it whole")
-            )
-        } catch {
             encoder.abandon()
+            // Given back to be encoded whole: not a stopped encode to take up or to call a restart.
+            try await store.recordEncodedChapters(tasks, count: 0)
+            try await release(tasks, reason: handback.description)
+            // A blocked book cannot be finished now; its chapters report why.
+            if case .loudness = handback {
+                progress(
+                    .warning(book: id, message: "encoding alongside synthesis stopped: \(handback); encoding it whole")
+                )
+            }
+        } catch {
+            // Stopped by the user: resumed later from the last chapter, as after a crash.
+            if Task.isCancelled { encoder.suspend() } else { encoder.abandon() }
             throw error
         }
+    }
+
+    /// The resume point a stopped encode of the book left, if it fits a book of `chapters` chapters.
+    private func resumePoint(_ id: Int64, chapters: Int) async throws -> IncrementalEncoder.ResumePoint? {
+        guard let text = try await store.encodeResume(book: id) else { return nil }
+        let point: IncrementalEncoder.ResumePoint
+        do {
+            point = try JSONDecoder().decode(IncrementalEncoder.ResumePoint.self, from: Data(text.utf8))
+        } catch {
+            progress(
+                .warning(
+                    book: id,
+                    message: "encoding from chapter 1: the stopped encode's resume point is unreadable (\(error))"
+                )
+            )
+            return nil
+        }
+        guard point.chapters > 0, point.chapters <= chapters else {
+            progress(
+                .warning(
+                    book: id,
+                    message:
+                        "encoding from chapter 1: the stopped encode's resume point is after chapter \(point.chapters) of \(chapters)"
+                )
+            )
+            return nil
+        }
+        return point
+    }
+
+    /// Says how a resumed encode goes on: which files continue after the chapters already encoded,
+    /// and which are encoded again from the first.
+    private func announceResume(_ id: Int64, after chapters: Int, continued: [AudioContainer], all: [AudioContainer]) {
+        let again = all.filter { !continued.contains($0) }
+        var parts: [String] = []
+        if !continued.isEmpty {
+            parts.append(
+                "\(continued.map(\.rawValue).joined(separator: ", ")) continues from chapter \(chapters + 1) (\(chapters) chapter\(chapters == 1 ? "" : "s") kept)"
+            )
+        }
+        if !again.isEmpty {
+            parts.append(
+                "\(again.map(\.rawValue).joined(separator: ", ")) is encoded again from chapter 1 (such a file cannot be continued safely)"
+            )
+        }
+        progress(.warning(book: id, message: "resuming a stopped encode: " + parts.joined(separator: "; ")))
     }
 
     /// Feeds the book in order as it is synthesized: first whole chapters enough for the first
@@ -130,43 +207,56 @@ extension Converter {
         _ encoder: SharedEncoder,
         id: Int64,
         book: EncodeBook,
-        tasks: [ClaimedTask]
+        tasks: [ClaimedTask],
+        resuming: IncrementalEncoder.ResumePoint?
     ) async throws -> EncodeReport {
         let total = book.chapters.count
         var next = 0
         // Segments of chapter `next` already given.
         var fed = 0
-        while next < total {
+        while next < total || resuming != nil && next == 0 {
             let synthesized = try await store.synthesizedChapters(book: id)
             if synthesized.blocked {
                 // A cancelled book's chapters are cancelled too: that is the lease's news to tell.
                 try await renew(tasks)
                 throw Handback.blocked
             }
+            if let resuming, next == 0 {
+                // The chapters the stopped encode had written, assembled again (they were synthesized).
+                let count = resuming.chapters
+                let (chapters, _) = try await encodeChapters(book.chapters[0..<count].map(\.index), id: id, book: book)
+                let point = try await Blocking.thread { cancelled in
+                    try encoder.resume(chapters, shouldStop: cancelled)
+                    return try encoder.checkpoint()
+                }
+                announceResume(id, after: count, continued: encoder.continued, all: encoder.formats)
+                next = count
+                try await encoded(next, of: total, id: id, tasks: tasks, point: point)
+                continue
+            }
             if next == 0 && fed == 0 {
                 var ready: [Int] = []
                 while ready.count < total, synthesized.done.contains(book.chapters[ready.count].index) {
                     ready.append(book.chapters[ready.count].index)
                 }
+                let (chapters, seconds) = try await encodeChapters(ready, id: id, book: book)
                 // The first gain is estimated from a few minutes of audio, or the whole book if shorter.
-                let enough =
-                    ready.count == total
-                    ? true : try await seconds(of: ready, book: id) >= IncrementalEncoder.firstEstimateSeconds
-                guard !ready.isEmpty, enough else {
+                guard !ready.isEmpty, ready.count == total || seconds >= IncrementalEncoder.firstEstimateSeconds else {
                     try await Task.sleep(for: Self.followPoll)
                     continue
                 }
-                let chapters = try await encodeChapters(ready, id: id, book: book)
-                try await Blocking.thread { cancelled in try encoder.add(chapters, shouldStop: cancelled) }
+                let point = try await Blocking.thread { cancelled in
+                    try encoder.add(chapters, shouldStop: cancelled)
+                    return try encoder.checkpoint()
+                }
                 next = ready.count
-                try await encoded(next, of: total, id: id, tasks: tasks)
+                try await encoded(next, of: total, id: id, tasks: tasks, point: point)
                 continue
             }
             let chapter = book.chapters[next]
             let complete = synthesized.done.contains(chapter.index)
-            var audio: [Int: SegmentAudio] = [:]
-            for checkpoint in try await store.checkpoints(book: id, chapter: chapter.index) {
-                audio[checkpoint.index] = checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+            let audio = try await store.checkpoints(book: id, chapter: chapter.index).reduce(into: [:]) {
+                $0[$1.index] = $1.segmentAudio
             }
             // The segments ready now, in order: checkpointed or with nothing to speak; all of them
             // once the chapter is complete (a missing checkpoint is then the encoder's to report).
@@ -188,14 +278,15 @@ extension Converter {
                 continue
             }
             let segments = ready
-            try await Blocking.thread { cancelled in
+            let point = try await Blocking.thread { cancelled in
                 try encoder.add(segments, of: chapter.index, completes: completes, shouldStop: cancelled)
+                return completes ? try encoder.checkpoint() : nil
             }
             fed = position
             if completes {
                 next += 1
                 fed = 0
-                try await encoded(next, of: total, id: id, tasks: tasks)
+                try await encoded(next, of: total, id: id, tasks: tasks, point: point)
             }
         }
         guard let report = try await Blocking.thread({ _ in try encoder.finish() }) else {
@@ -210,8 +301,16 @@ extension Converter {
     /// How often a following encode looks for newly checkpointed segments.
     static let followPoll = Duration.milliseconds(250)
 
-    private func encoded(_ count: Int, of total: Int, id: Int64, tasks: [ClaimedTask]) async throws {
-        try await store.recordEncodedChapters(tasks, count: count)
+    /// Records the chapters encoded so far, and where a stopped encode would be taken up.
+    private func encoded(
+        _ count: Int,
+        of total: Int,
+        id: Int64,
+        tasks: [ClaimedTask],
+        point: IncrementalEncoder.ResumePoint?
+    ) async throws {
+        let resume = try point.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await store.recordEncodedChapters(tasks, count: count, resume: resume)
         progress(.chaptersEncoded(book: id, count: count, total: total))
     }
 
@@ -244,34 +343,28 @@ extension Converter {
         }
     }
 
-    /// Seconds of synthesized audio in these chapters, from their checkpoints.
-    private func seconds(of chapters: [Int], book: Int64) async throws -> Double {
-        var samples = 0
-        var rate = 24_000
-        for chapter in chapters {
-            for checkpoint in try await store.checkpoints(book: book, chapter: chapter) {
-                samples += checkpoint.sampleCount
-                rate = checkpoint.sampleRate
-            }
-        }
-        return Double(samples) / Double(max(1, rate))
-    }
-
-    /// The chapters with their segments' audio as the checkpoints now have it.
-    private func encodeChapters(_ indexes: [Int], id: Int64, book: EncodeBook) async throws -> [EncodeChapter] {
+    /// The chapters with their segments' audio as the checkpoints now have it, and the seconds of
+    /// audio those checkpoints hold.
+    private func encodeChapters(
+        _ indexes: [Int],
+        id: Int64,
+        book: EncodeBook
+    ) async throws -> (chapters: [EncodeChapter], seconds: Double) {
         var chapters: [EncodeChapter] = []
+        var seconds = 0.0
         for index in indexes {
             guard var chapter = book.chapters.first(where: { $0.index == index }) else { continue }
             var audio: [Int: SegmentAudio] = [:]
             for checkpoint in try await store.checkpoints(book: id, chapter: index) {
-                audio[checkpoint.index] = checkpoint.isInTable ? .stored : .file(checkpoint.audioPath)
+                audio[checkpoint.index] = checkpoint.segmentAudio
+                seconds += Double(checkpoint.sampleCount) / Double(max(1, checkpoint.sampleRate))
             }
             for position in chapter.segments.indices {
                 chapter.segments[position].audio = audio[chapter.segments[position].index] ?? .file("")
             }
             chapters.append(chapter)
         }
-        return chapters
+        return (chapters, seconds)
     }
 }
 
@@ -292,7 +385,14 @@ private final class SharedEncoder: @unchecked Sendable {
     ) throws {
         try encoder.add(segments, of: chapter, completes: completes, shouldStop: shouldStop)
     }
+    func resume(_ chapters: [EncodeChapter], shouldStop: @escaping @Sendable () -> Bool) throws {
+        try encoder.resume(chapters, shouldStop: shouldStop)
+    }
+    func checkpoint() throws -> IncrementalEncoder.ResumePoint? { try encoder.checkpoint() }
     func finish() throws -> EncodeReport? { try encoder.finish() }
     func abandon() { encoder.abandon() }
+    func suspend() { encoder.suspend() }
     var estimate: Double? { encoder.estimate }
+    var continued: [AudioContainer] { encoder.continued }
+    var formats: [AudioContainer] { encoder.settings.formats }
 }

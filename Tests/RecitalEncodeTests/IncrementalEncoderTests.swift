@@ -169,4 +169,124 @@ struct IncrementalEncoderTests {
         }
         #expect(refused?.code == .exists)
     }
+
+    @Test(
+        "a stopped encode is taken up at its last checkpoint: the M4B keeps the chapters it had and continues, the MP3 is encoded again, and both match an encode that never stopped"
+    )
+    func resumeAtCheckpoint() throws {
+        let tones = try ToneBook(chapters: 6, cover: BookEncoderTests.cover)
+        var settings = EncodeSettings()
+        settings.formats = [.m4b, .mp3]
+        let chapters = tones.book.chapters
+        func encoder(_ folder: String, resuming: IncrementalEncoder.ResumePoint? = nil) throws -> IncrementalEncoder {
+            try IncrementalEncoder(
+                book: Self.header(tones.book),
+                settings: settings,
+                folder: tones.folder.appendingPathComponent(folder).path,
+                name: nil,
+                resuming: resuming
+            )
+        }
+        let straight = try encoder("straight")
+        try straight.add(Array(chapters[0..<2]))
+        for chapter in chapters[2...] { try straight.add([chapter]) }
+        let reference = try #require(try straight.finish())
+
+        let stopped = try encoder("resumed")
+        try stopped.add(Array(chapters[0..<2]))
+        try stopped.add([chapters[2]])
+        let saved = try #require(try stopped.checkpoint())
+        // Part of the next chapter was written when it stopped: it is cut off again.
+        try stopped.add(Array(chapters[3].segments.prefix(2)), of: chapters[3].index, completes: false)
+        stopped.suspend()
+        let point = try JSONDecoder().decode(
+            IncrementalEncoder.ResumePoint.self,
+            from: try JSONEncoder().encode(saved)
+        )
+        #expect(point.chapters == 3)
+        #expect(point.files.map(\.format) == [.m4b])
+        let m4bPoint = try #require(point.files.first?.checkpoint)
+
+        let resumed = try encoder("resumed", resuming: point)
+        try resumed.resume(Array(chapters[0..<3]))
+        #expect(resumed.continued == [.m4b])
+        for chapter in chapters[3...] { try resumed.add([chapter]) }
+        let report = try #require(try resumed.finish())
+        let folder = tones.folder.appendingPathComponent("resumed").path
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+                == report.files.map { ($0.path as NSString).lastPathComponent }.sorted()
+        )
+
+        for (file, expected) in zip(report.files, reference.files) {
+            let probe = try MediaProbe(file.path)
+            let wanted = try MediaProbe(expected.path)
+            #expect(probe.chapters == wanted.chapters, "\(file.format)")
+            #expect(abs(probe.duration - wanted.duration) < 0.000_01, "\(file.format)")
+            #expect(probe.tags == wanted.tags, "\(file.format)")
+            #expect(probe.hasCover)
+        }
+        // Encoded again from the start, the MP3 is the same file byte for byte.
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: report.files[1].path))
+                == Data(contentsOf: URL(fileURLWithPath: reference.files[1].path))
+        )
+        // The M4B's audio up to the checkpoint is what was written before the stop; after it, an
+        // encoding of the same samples (a frame out of step would differ by as much as the signal).
+        let audio = try MediaProbe.decode(report.files[0].path, sampleRate: ToneBook.rate)
+        let wanted = try MediaProbe.decode(reference.files[0].path, sampleRate: ToneBook.rate)
+        #expect(audio.count == wanted.count)
+        let kept = (m4bPoint.packets - 2) * 1024
+        #expect(kept > ToneBook.rate * 5)
+        #expect(audio[0..<kept] == wanted[0..<kept])
+        let after = kept..<min(audio.count, kept + ToneBook.rate * 5)
+        var signal = 0.0
+        var noise = 0.0
+        for index in after {
+            signal += Double(wanted[index]) * Double(wanted[index])
+            let difference = Double(audio[index]) - Double(wanted[index])
+            noise += difference * difference
+        }
+        let snr = 10 * log10(signal / max(noise, 1))
+        #expect(snr > 20, "\(snr) dB")
+    }
+
+    @Test("a partial M4B that does not fit its resume point is encoded again from the start, and says so")
+    func resumeRefused() throws {
+        let tones = try ToneBook(chapters: 3)
+        var settings = EncodeSettings()
+        settings.formats = [.m4b]
+        let folder = tones.folder.appendingPathComponent("out").path
+        let stopped = try IncrementalEncoder(
+            book: Self.header(tones.book),
+            settings: settings,
+            folder: folder,
+            name: nil
+        )
+        try stopped.add([tones.book.chapters[0], tones.book.chapters[1]])
+        let point = try #require(try stopped.checkpoint())
+        stopped.suspend()
+        let sizes = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".sizes") }
+        )
+        try FileManager.default.removeItem(atPath: folder + "/" + sizes)
+        let resumed = try IncrementalEncoder(
+            book: Self.header(tones.book),
+            settings: settings,
+            folder: folder,
+            name: nil,
+            resuming: point
+        )
+        try resumed.resume([tones.book.chapters[0], tones.book.chapters[1]])
+        #expect(resumed.continued.isEmpty)
+        #expect(
+            resumed.diagnostics.contains {
+                $0.message.contains("m4b encoded from the start") && $0.message.contains("packet sizes")
+            }
+        )
+        try resumed.add([tones.book.chapters[2]])
+        let report = try #require(try resumed.finish())
+        #expect(try MediaProbe(report.files[0].path).chapters.count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).count == 1)
+    }
 }

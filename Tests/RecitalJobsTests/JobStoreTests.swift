@@ -113,6 +113,35 @@ struct JobStoreTests {
         #expect(try await store.claim(owner: "w3", limit: 5).isEmpty)
     }
 
+    @Test(
+        "an encode's resume point is kept with its chapters encoded through a release, and a completed encode forgets both",
+        arguments: StoreBackend.available
+    )
+    func encodeResumePoint(backend: StoreBackend) async throws {
+        let store = try JobFixtures.store(backend)
+        var book = JobFixtures.book(chapters: 2)
+        book.encodeFormats = [.m4b, .mp3]
+        let id = try await store.enqueue(book).bookID
+        let tasks = try await store.claim(owner: "w", limit: 4, books: [id], kind: .encode, early: true)
+        #expect(tasks.count == 2)
+        #expect(try await store.encodeResume(book: id) == nil)
+        try await store.recordEncodedChapters(tasks, count: 1, resume: #"{"chapters":1}"#)
+        for task in tasks { try await store.release(task, reason: "stopped") }
+        #expect(try await store.encodedChapters(book: id) == 1)
+        #expect(try await store.encodeResume(book: id) == #"{"chapters":1}"#)
+        // A task whose lease is gone records nothing.
+        try await store.recordEncodedChapters(tasks, count: 2, resume: #"{"chapters":2}"#)
+        #expect(try await store.encodeResume(book: id) == #"{"chapters":1}"#)
+
+        let again = try await store.claim(owner: "w", limit: 4, books: [id], kind: .encode, early: true)
+        #expect(try await store.completeEncode(again[0], outputs: []))
+        // The format still to encode keeps its point; given back to be encoded whole, it has none.
+        #expect(try await store.encodeResume(book: id) == #"{"chapters":1}"#)
+        try await store.recordEncodedChapters([again[1]], count: 0)
+        #expect(try await store.encodeResume(book: id) == nil)
+        #expect(try await store.encodedChapters(book: id) == 0)
+    }
+
     @Test("a lost lease fences every later write of the old worker", arguments: StoreBackend.available)
     func fencing(backend: StoreBackend) async throws {
         let time = ManualTime()

@@ -123,7 +123,7 @@ struct EncodeCommandTests {
         let out = setup.home + "/out"
         try await server.serve { url in
             let child = try setup.start([
-                "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "mp3", "--concurrency", "1",
+                "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "m4b,mp3", "--concurrency", "1",
             ])
             // Killed once the file is being written and some chapters are in it, before the book is done.
             var shown: [String: Any] = [:]
@@ -141,22 +141,36 @@ struct EncodeCommandTests {
             #expect(killed.stderr.contains("chapters encoded"), "\(killed.stderr)")
             let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
             #expect(!left.contains { !$0.hasPrefix(".") }, "\(left)")
+            // The partial M4B stays, with its packet sizes, to be continued.
+            #expect(left.contains { $0.hasSuffix(".partial.m4b.sizes") }, "\(left)")
+            let kept = shown["chaptersEncoded"] as? Int ?? 0
 
             let resumed = try await setup.run(["resume"])
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            // What is encoded again, and why, is said.
-            #expect(
-                resumed.stderr.contains("encoding mp3 again from chapter 1: an encode stopped after"),
+            // What is kept, what is encoded again, and why, is said.
+            let resumedAt = try #require(
+                resumed.stderr.firstMatch(
+                    of:
+                        /resuming a stopped encode: m4b continues from chapter (\d+) \((\d+) chapters? kept\); mp3 is encoded again from chapter 1/
+                ),
                 "\(resumed.stderr)"
             )
+            #expect(Int(resumedAt.output.2) ?? 0 >= kept)
+            #expect(Int(resumedAt.output.1) == (Int(resumedAt.output.2) ?? 0) + 1)
             let total = shown["segmentsTotal"] as? Int ?? 0
             // One request was in flight when the process died.
             #expect(server.requestCount <= total + 1, "\(server.requestCount) requests for \(total) segments")
-            let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { !$0.hasPrefix(".") }
-            let mp3 = try #require(files.first, "\(resumed.stderr)")
-            #expect(files.count == 1 && mp3.hasSuffix(".mp3"))
-            #expect(try MediaProbe(out + "/" + mp3).chapters.count == 13)
-            #expect(!(try FileManager.default.contentsOfDirectory(atPath: out)).contains { $0.contains(".partial") })
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+            #expect(files.count == 2 && files.allSatisfy { !$0.hasPrefix(".") }, "\(files)")
+            let m4b = try MediaProbe(out + "/" + (try #require(files.first { $0.hasSuffix(".m4b") })))
+            let mp3 = try MediaProbe(out + "/" + (try #require(files.first { $0.hasSuffix(".mp3") })))
+            #expect(m4b.chapters.count == 13)
+            // The continued M4B and the MP3 encoded whole again hold the same assembly (an MP3's
+            // length as ffprobe reads it is whole frames, with the encoder's delay and padding).
+            #expect(abs(m4b.duration - mp3.duration) < 0.1, "\(m4b.duration) \(mp3.duration)")
+            for (continued, whole) in zip(m4b.chapters, mp3.chapters) {
+                #expect(abs(continued.start - whole.start) < 0.001, "\(continued.title)")
+            }
         }
     }
 }
@@ -224,8 +238,9 @@ struct EncodeControlTests {
             #expect(result.stderr.contains("encoding stopped: the book was cancelled"), "\(result.stderr)")
             #expect(!result.stderr.contains("wrote "), "\(result.stderr)")
         }
+        // Nothing looks finished; an encode following synthesis keeps its partial files for a retry.
         let left = (try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []
-        #expect(left.isEmpty, "\(left)")
+        #expect(left.allSatisfy { $0.hasPrefix(".") && $0.contains(".partial.") }, "\(left)")
         #expect(try await Self.bookState(setup) == "cancelled")
     }
 
@@ -241,7 +256,8 @@ struct EncodeControlTests {
             let result = try await child.wait()
             #expect(ContinuousClock.now - asked < Self.stopBound, "the encode went on after the pause")
             #expect(result.stderr.contains("encoding stopped: the book was paused"), "\(result.stderr)")
-            #expect(((try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []).isEmpty)
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: setup.home + "/out")) ?? []
+            #expect(left.allSatisfy { $0.hasPrefix(".") && $0.contains(".partial.") }, "\(left)")
             #expect(try await Self.bookState(setup) == "paused")
             let requests = server.requestCount
 
@@ -262,5 +278,89 @@ struct EncodeControlTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: setup.home + "/out").sorted()
         #expect(files.count == 2 && files.allSatisfy { !$0.hasPrefix(".") }, "\(files)")
         #expect(try await Self.bookState(setup) == "completed")
+    }
+
+    /// Starts converting the novella slowly enough that the encode follows synthesis, and returns
+    /// once `status` shows chapters encoded, with how many.
+    static func following(
+        _ setup: ConvertCommandTests.Setup,
+        _ environment: [String: String],
+        url: String
+    ) async throws -> (BackgroundProcess, encoded: Int) {
+        let child = try BackgroundProcess(
+            Fixtures.executable,
+            [
+                "convert", Fixtures.path("novella.epub"), "--tts-url", url, "--format", "m4b,mp3", "--concurrency", "1",
+                "--out", setup.home + "/out",
+            ],
+            environment: environment
+        )
+        var encoded = 0
+        try await Wait.until("chapters encoded while others are synthesized", deadline: .seconds(180)) {
+            let status = try await setup.run(["status", "1", "--json"])
+            let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            encoded = ((object?["books"] as? [[String: Any]])?.first?["chaptersEncoded"] as? Int) ?? 0
+            return encoded >= 1
+        }
+        return (child, encoded)
+    }
+
+    /// After a stop during an encode that follows synthesis: only the partial M4B (with its packet
+    /// sizes) and MP3 are left. `again` makes the book workable, then `resume` must continue the
+    /// M4B after at least `encoded` chapters and finish both files.
+    static func continues(
+        _ setup: ConvertCommandTests.Setup,
+        _ environment: [String: String],
+        encoded: Int,
+        after again: [String]
+    ) async throws {
+        let out = setup.home + "/out"
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        #expect(left.allSatisfy { $0.hasPrefix(".") }, "\(left)")
+        #expect(left.contains { $0.hasSuffix(".partial.m4b.sizes") }, "\(left)")
+        #expect(try await ProcessResult.launch(Fixtures.executable, again, environment: environment).status == 0)
+        let resumed = try await ProcessResult.launch(Fixtures.executable, ["resume"], environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let line = try #require(
+            resumed.stderr.firstMatch(of: /resuming a stopped encode: m4b continues from chapter (\d+)/),
+            "\(resumed.stderr)"
+        )
+        #expect(Int(line.output.1) ?? 0 > encoded, "\(resumed.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files.count == 2 && files.allSatisfy { !$0.hasPrefix(".") }, "\(files)")
+        let m4b = try #require(files.first { $0.hasSuffix(".m4b") })
+        #expect(try MediaProbe(out + "/" + m4b).chapters.count == 13)
+        #expect(try await bookState(setup) == "completed")
+    }
+
+    /// A stop from another process, and what makes the book workable again after it.
+    enum Stop: String, CaseIterable, Sendable {
+        case pause, cancel
+        var state: String { self == .pause ? "paused" : "cancelled" }
+        var again: String { self == .pause ? "unpause" : "retry" }
+    }
+
+    @Test(
+        "paused or cancelled while encoding alongside synthesis: stopped within a heartbeat, the partial M4B is kept, and after unpause or retry resume continues it from its last chapter",
+        arguments: Stop.allCases
+    )
+    func stopWhileFollowing(_ stop: Stop) async throws {
+        let server = FakeTTSServer(latency: .milliseconds(60))
+        let (setup, environment) = try Self.setup()
+        try await server.serve { url in
+            let (child, encoded) = try await Self.following(setup, environment, url: url)
+            let asking = try await ProcessResult.launch(
+                Fixtures.executable,
+                [stop.rawValue, "1"],
+                environment: environment
+            )
+            #expect(asking.status == 0, "\(asking.stderr)")
+            let asked = ContinuousClock.now
+            let result = try await child.wait()
+            #expect(ContinuousClock.now - asked < Self.stopBound, "the encode went on after the \(stop)")
+            #expect(result.stderr.contains("encoding stopped: the book was \(stop.state)"), "\(result.stderr)")
+            #expect(try await Self.bookState(setup) == stop.state)
+            try await Self.continues(setup, environment, encoded: encoded, after: [stop.again, "1"])
+        }
     }
 }
