@@ -6,7 +6,9 @@
 // stream a few per cent longer than the raw segments laid end to end. Prints wall time,
 // x-realtime and peak memory.
 //
-// Usage: encode-benchmark [--hours N] [--jobs m4b,mp3,flac,all] [--keep DIR]
+// Usage: encode-benchmark [--hours N] [--jobs m4b,mp3,flac,all,resume] [--keep DIR]
+// (`resume`: an incremental M4B encode stopped after 18 of 20 chapters and taken up again, against
+// one that never stopped, in this process.)
 // (--keep writes the segments to DIR, or reuses them when DIR has them, and leaves them there for
 // profiling the child: `encode-benchmark --encode-child DIR SEGMENTS flac`.)
 import Foundation
@@ -153,7 +155,7 @@ let ffmpegCommands: [String: [String]] = [
     "flac": ["-c:a", "flac", "out.flac"],
 ]
 var ffmpegTotal = 0.0
-for format in jobs {
+for format in jobs where format != "resume" {
     let (ours, ourRSS) = try timed([arguments[0], "--encode-child", work.path, String(segments), format])
     var theirs = 0.0
     var theirRSS = 0
@@ -171,4 +173,55 @@ for format in jobs {
     print(
         "| \(label) | \(String(format: "%.1f", ours)) s | \(Int(audioSeconds / ours))x | \(ourRSS) MB | \(String(format: "%.1f", theirs)) s | \(Int(audioSeconds / theirs))x | \(theirRSS) MB | \(String(format: "%.2f", ours / theirs)) |"
     )
+}
+
+/// Issue 21's resume: the whole incremental encode of `formats`, against taking one up that stopped
+/// after 18 of the 20 chapters (assembling those again, then encoding the last two).
+func resumeRow(_ formats: [AudioContainer]) throws {
+    let encodeBook = book(in: work.path, segments: segments, chapters: 20)
+    var header = encodeBook
+    header.chapters = encodeBook.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
+    var settings = EncodeSettings()
+    settings.formats = formats
+    func encoder(_ folder: String, _ point: IncrementalEncoder.ResumePoint? = nil) throws -> IncrementalEncoder {
+        try IncrementalEncoder(
+            book: header,
+            settings: settings,
+            folder: work.appendingPathComponent(folder).path,
+            name: nil,
+            overwrite: true,
+            resuming: point
+        )
+    }
+    let chapters = encodeBook.chapters
+    var started = ContinuousClock.now
+    let whole = try encoder("straight")
+    for chapter in chapters { try whole.add([chapter]) }
+    _ = try whole.finish()
+    let straight = seconds(ContinuousClock.now - started)
+
+    let stopped = try encoder("resumed")
+    for chapter in chapters[0..<18] { try stopped.add([chapter]) }
+    guard let point = try stopped.checkpoint() else { fatalError("no resume point") }
+    stopped.suspend()
+    started = ContinuousClock.now
+    let resumed = try encoder("resumed", point)
+    try resumed.resume(Array(chapters[0..<18]))
+    for chapter in chapters[18...] { try resumed.add([chapter]) }
+    _ = try resumed.finish()
+    let taken = seconds(ContinuousClock.now - started)
+    let names = formats.map(\.rawValue).joined(separator: ", ")
+    print(
+        "| \(names) | \(String(format: "%.1f", straight)) s | \(String(format: "%.1f", taken)) s | \(String(format: "%.2f", taken / straight)) | \(resumed.continued.map(\.rawValue).joined(separator: ", ")) |"
+    )
+}
+
+if jobs.contains("resume") {
+    print("")
+    print(
+        "| formats | incremental encode, never stopped | resumed after 18 of 20 chapters | resumed / whole | continued |"
+    )
+    print("|---|---|---|---|---|")
+    try resumeRow([.m4b])
+    try resumeRow([.m4b, .mp3])
 }

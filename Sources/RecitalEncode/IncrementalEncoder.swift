@@ -279,7 +279,7 @@ public final class IncrementalEncoder {
         try requireChapterBoundary()
         var timeline: Timeline?
         try encode(last: true) { stream, sink throws(EncodeError) in timeline = try stream.finish(to: sink) }
-        guard let timeline else { return nil }
+        guard let timeline else { throw EncodeError(.encoder, "\(folder): the assembly gave no timeline") }
         let marks = timeline.chapterStarts.indices.map { index in
             ChapterMark(
                 title: BookEncoder.tagText(title(index)),

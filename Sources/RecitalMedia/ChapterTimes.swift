@@ -56,6 +56,8 @@ struct ChapterTimes {
     private func writeID3(_ chapters: [ChapterMark], _ handle: FileHandle) throws {
         let header = try read(handle, at: 0, count: 10)
         guard header[0...2] == [0x49, 0x44, 0x33], header[3] == 3 else { throw failure("no ID3v2.3 tag in front") }
+        // Unsynchronisation or an extended header would move the frames: libavformat writes neither.
+        guard header[5] == 0 else { throw failure("an ID3 tag with flags \(header[5])") }
         let size = header[6...9].reduce(0) { $0 << 7 | Int($1 & 0x7f) }
         let tag = try read(handle, at: 10, count: size)
         var offset = 0
