@@ -3,7 +3,7 @@
 # Recital's encoder (release build) to M4B, MP3, FLAC and all three in one pass, side by side with
 # the ffmpeg command line encoding the same audio from one WAV. Prints wall time, x-realtime and
 # peak memory of each.
-# Usage: scripts/bench-encode.sh [--hours N]
+# Usage: scripts/bench-encode.sh [--hours N] [--jobs m4b,mp3,flac,all,resume] [--keep DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --test

@@ -144,9 +144,11 @@ let audioSeconds = Double(max(0, wavBytes - WAV.headerSize)) / 2 / Double(rate)
 print(
     "\(String(format: "%.2f", audioSeconds / 3600)) h of 24 kHz mono speech-like audio as encoded, from \(segments) segments of \(Int(segmentSeconds)) s, 20 chapters"
 )
-print("")
-print("| job | Recital wall | x-realtime | peak RSS | ffmpeg CLI wall | x-realtime | peak RSS | Recital / ffmpeg |")
-print("|---|---|---|---|---|---|---|---|")
+if jobs.contains(where: { $0 != "resume" }) {
+    print("")
+    print("| job | Recital wall | x-realtime | peak RSS | ffmpeg CLI wall | x-realtime | peak RSS | Recital / ffmpeg |")
+    print("|---|---|---|---|---|---|---|---|")
+}
 // The same encoder settings as Recital's, AAC's "fast" search included (FFmpeg 5.1's default search
 // takes about six times as long).
 let ffmpegCommands: [String: [String]] = [

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import RecitalEncode
 internal import RecitalJobs
+internal import RecitalMedia
 internal import RecitalModel
 
 /// Encoding that follows synthesis: while a book's chapters are being synthesized (by this process
@@ -193,10 +194,12 @@ extension Converter {
                 "\(continued.map(\.rawValue).joined(separator: ", ")) continues from chapter \(chapters + 1) (\(chapters) chapter\(chapters == 1 ? "" : "s") kept)"
             )
         }
-        if !again.isEmpty {
-            parts.append(
-                "\(again.map(\.rawValue).joined(separator: ", ")) is encoded again from chapter 1 (such a file cannot be continued safely)"
-            )
+        for refused in [true, false] {
+            let formats = again.filter { AudioFileWriter.canContinue($0) == refused }
+            guard !formats.isEmpty else { continue }
+            let why =
+                refused ? "its partial file does not fit the resume point" : "such a file cannot be continued safely"
+            parts.append("\(formats.map(\.rawValue).joined(separator: ", ")) is encoded again from chapter 1 (\(why))")
         }
         progress(.warning(book: id, message: "resuming a stopped encode: " + parts.joined(separator: "; ")))
     }

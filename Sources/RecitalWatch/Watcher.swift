@@ -192,20 +192,31 @@ public actor Watcher {
         guard var state = inboxes[inbox], state.scanning else { return }
         state.lastScan = now()
         state.lastPoll = state.lastScan
-        let result = InboxScan.scan(inbox, rules: state.rules)
+        var result = InboxScan.scan(inbox, rules: state.rules)
         if !FileManager.default.fileExists(atPath: inbox) {
             log("\(inbox) is not there (unmounted or removed?); looking again every \(Int(options.pollInterval)) s")
         }
-        let known = Set(result.folders)
         let before = state.folders
-        state.folders = state.folders.filter { known.contains($0.key) }
-        state.remote = state.remote.intersection(known)
-        for folder in result.folders {
-            // A folder inotify refused (gone for a moment, the watch limit) is tried again.
-            if let recorded = state.folders[folder], recorded.mode == .inotify || !recorded.retriesInotify { continue }
-            let (watched, remote) = watch(folder, retry: state.folders[folder] != nil)
-            state.folders[folder] = watched
-            if remote { state.remote.insert(folder) }
+        while true {
+            let known = Set(result.folders)
+            state.folders = state.folders.filter { known.contains($0.key) }
+            state.remote = state.remote.intersection(known)
+            var watchedNow = false
+            for folder in result.folders {
+                // A folder inotify refused (gone for a moment, the watch limit) is tried again.
+                if let recorded = state.folders[folder], recorded.mode == .inotify || !recorded.retriesInotify {
+                    continue
+                }
+                let retry = state.folders[folder] != nil
+                let (watched, remote) = watch(folder, retry: retry)
+                state.folders[folder] = watched
+                if remote { state.remote.insert(folder) }
+                if !retry { watchedNow = true }
+            }
+            // What arrived in a folder between its listing and its watch raised no event: list
+            // again until no folder is new (a tree being copied in grows while it is walked).
+            guard watchedNow else { break }
+            result = InboxScan.scan(inbox, rules: state.rules)
         }
         inboxes[inbox] = state
         if state.folders != before {

@@ -26,7 +26,12 @@ final class ScriptedEvents: FolderEventSource {
 
     var watched: [String] { folders.withLock { $0 } }
 
+    /// Runs as a folder's watch is added: what it writes arrives after the folder was listed and
+    /// before it was watched, so no event tells of it.
+    let onWatch = Mutex<(@Sendable (String) -> Void)?>(nil)
+
     func watch(_ folder: String) throws(InotifyError) {
+        if let hook = onWatch.withLock({ $0 }) { hook(folder) }
         let limit = self.limit
         let full = folders.withLock { list in
             guard list.count < limit else { return true }

@@ -52,6 +52,28 @@ struct WatcherTests {
         #expect(try await h.state("novel.epub") == .queued)
     }
 
+    @Test(
+        "a book that lands in a new folder after the scan listed it and before its watch began, which no event tells of, is still found"
+    )
+    func arrivalBeforeWatch() async throws {
+        let h = try WatchHarness()
+        try await h.watcher.claimInboxes()
+        try h.write("drop/first.epub", WatchHarness.book)
+        let late = h.path("drop/late.epub")
+        h.events.onWatch.withLock {
+            $0 = { folder in
+                guard folder.hasSuffix("/drop"), !FileManager.default.fileExists(atPath: late) else { return }
+                FileManager.default.createFile(atPath: late, contents: WatchHarness.otherBook)
+            }
+        }
+        try await h.watcher.handle([h.event("drop", .created, folder: true)])
+        #expect(h.events.watched.contains(h.path("drop")))
+        #expect(try await h.state("drop/first.epub") == .settling)
+        #expect(try await h.state("drop/late.epub") == .settling)
+        try await h.tick(after: 15.5)
+        #expect(try await h.state("drop/late.epub") == .queued)
+    }
+
     @Test("a hard link's lone create event is enough to find the book")
     func hardLink() async throws {
         let h = try WatchHarness()
