@@ -25,11 +25,15 @@ public final class IncrementalEncoder {
         public var chapters: Int
         /// In dB, one per chapter.
         public var gains: [Double]
+        /// The samples those chapters assembled to: audio that changed since (a segment synthesized
+        /// again) assembles to other samples, and the files cannot be continued.
+        public var samples: Int64
         public var files: [FileCheckpoint]
 
-        public init(chapters: Int, gains: [Double], files: [FileCheckpoint]) {
+        public init(chapters: Int, gains: [Double], samples: Int64, files: [FileCheckpoint]) {
             self.chapters = chapters
             self.gains = gains
+            self.samples = samples
             self.files = files
         }
     }
@@ -193,6 +197,12 @@ public final class IncrementalEncoder {
             chaptersEncoded += 1
         }
         estimate = source.integrated
+        guard stream.position == resuming.samples else {
+            throw EncodeError(
+                .encoder,
+                "\(folder): the \(chapters.count) chapters encoded before now assemble to \(stream.position) samples, not \(resuming.samples): their audio changed"
+            )
+        }
     }
 
     /// Where a later encoder could take this one up, between chapters; nil before the first.
@@ -208,13 +218,18 @@ public final class IncrementalEncoder {
                 throw EncodeError(.output, "\(temporary(writer.container)): cannot save a checkpoint", cause: error)
             }
         }
-        return ResumePoint(chapters: chaptersEncoded, gains: gains, files: saved)
+        return ResumePoint(chapters: chaptersEncoded, gains: gains, samples: stream.position, files: saved)
     }
 
-    /// Stops without removing the partial files, for a later encoder to resume from the last
-    /// ``checkpoint()``.
+    /// Stops, keeping the partial files that a later encoder can continue from the last
+    /// ``checkpoint()``; the others are removed (they will be encoded from the start).
     public func suspend() {
         writers = []
+        for format in settings.formats where !AudioFileWriter.canContinue(format) {
+            let path = temporary(format)
+            // A file that cannot be removed is only left behind under its hidden temporary name.
+            if FileManager.default.fileExists(atPath: path) { _ = unlink(path) }
+        }
         temporaries = []
         sidecars = []
     }
@@ -364,6 +379,10 @@ public final class IncrementalEncoder {
                     } catch {
                         diagnostics.append(Diagnostic(.warning, "\(format.rawValue) encoded from the start: \(error)"))
                     }
+                }
+                if opened == nil {
+                    // Left by an encode this one does not continue: its sizes are not this file's.
+                    for sidecar in AudioFileWriter.sidecars(of: temporary, container: format) { _ = unlink(sidecar) }
                 }
                 writers.append(try opened ?? writer(resuming: nil))
             } catch {

@@ -86,6 +86,11 @@ extension JobStore {
                     sql: "DELETE FROM checkpoints WHERE book_id = ? AND chapter_idx = ? AND idx = ?",
                     arguments: [record.bookID, record.chapterIndex, record.index]
                 )
+                // A stopped encode's files hold the old audio: it cannot be taken up any more.
+                try db.execute(
+                    sql: "UPDATE tasks SET encode_resume = NULL WHERE book_id = ? AND kind = 'encode'",
+                    arguments: [record.bookID]
+                )
                 guard
                     let task = try db.row(
                         sql:

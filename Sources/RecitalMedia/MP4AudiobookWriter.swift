@@ -113,9 +113,11 @@ final class MP4AudiobookWriter {
         var found = [UInt8](repeating: 0, count: head.count)
         let read = found.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, head.count, 0) }
         guard read == head.count else { throw refuse("the partial file is shorter than its header") }
-        // The mdat size is only filled in by `finish`.
-        found.replaceSubrange((ftypSize + 8)..<(ftypSize + 16), with: [UInt8](repeating: 0, count: 8))
-        guard found == head else { throw refuse("the partial file was written for other chapters") }
+        // The mdat size is filled in only by `finish`, which then moves the audio: a file with one
+        // was being finished, and its audio may have moved.
+        guard found == head else {
+            throw refuse("the partial file was written for other chapters, or was being finished")
+        }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw Self.systemError("inspect \(path)") }
         guard Int(status.st_size) >= audioStart + checkpoint.bytes else {
@@ -154,6 +156,8 @@ final class MP4AudiobookWriter {
         defer { close(sizes) }
         let failed = bytes.withUnsafeBytes { Self.writeAll($0, to: sizes, at: 2 * sizesSaved) }
         if failed { throw Self.systemError("write \(sizesPath)") }
+        // On disk before the job table says so, even across a power cut.
+        guard fsync(descriptor) == 0, fsync(sizes) == 0 else { throw Self.systemError("sync \(path)") }
         sizesSaved = packetSizes.count
         return Checkpoint(packets: packetSizes.count, bytes: audioBytes)
     }
@@ -191,6 +195,8 @@ final class MP4AudiobookWriter {
             }
         }
         try flush()
+        // From here the audio moves: the partial file cannot be continued any more.
+        if sizesSaved > 0, unlink(sizesPath) != 0, errno != ENOENT { throw Self.systemError("remove \(sizesPath)") }
         let mdatSize = UInt64(16 + chapterSampleSizes.reduce(0, +) + audioBytes)
         try writeAll(bigEndian(mdatSize), at: ftypSize + 8)
         // Offsets in the index count the index itself, which sits before the audio; its size does
@@ -204,8 +210,6 @@ final class MP4AudiobookWriter {
         let status = close(descriptor)
         descriptor = -1
         if status != 0 { throw Self.systemError("close \(path)") }
-        // Only a partial file needs them; a leftover is harmless.
-        if sizesSaved > 0 { _ = unlink(sizesPath) }
     }
 
     // MARK: - Writing

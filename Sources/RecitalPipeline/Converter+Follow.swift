@@ -46,8 +46,17 @@ extension Converter {
         guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
             settings.encode.maxHours == nil
         else { return false }
-        try await followClaimed(record, settings: settings, tasks: tasks, overwrite: overwrite)
-        return true
+        do {
+            try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
+            return true
+        } catch {
+            if Task.isCancelled || error is JobError { throw error }
+            // It cannot be taken up (its files, its audio): the whole-book encode starts over
+            // with the same tasks, and deals with the failure if it is the book's.
+            try await store.recordEncodedChapters(tasks, count: 0)
+            progress(.warning(book: id, message: "the stopped encode cannot be taken up: \(error); encoding it whole"))
+            return false
+        }
     }
 
     private func followClaimed(
@@ -59,6 +68,8 @@ extension Converter {
         do {
             try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
         } catch {
+            // A failure (not a stop) leaves nothing to take up: the whole-book encode starts over.
+            if !Task.isCancelled, !(error is JobError) { try await store.recordEncodedChapters(tasks, count: 0) }
             try await release(tasks, reason: "encoding alongside synthesis stopped: \(error)")
             if Task.isCancelled { return }
             if error is JobError { throw error }

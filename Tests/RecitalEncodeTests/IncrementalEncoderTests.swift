@@ -207,6 +207,14 @@ struct IncrementalEncoderTests {
         #expect(point.files.map(\.format) == [.m4b])
         let m4bPoint = try #require(point.files.first?.checkpoint)
 
+        // Audio that changed since the point (a segment synthesized again) is refused, and the
+        // files can still be taken up after.
+        var changed = point
+        changed.samples += 1
+        let refused = try encoder("resumed", resuming: changed)
+        #expect(throws: EncodeError.self) { try refused.resume(Array(chapters[0..<3])) }
+        refused.suspend()
+
         let resumed = try encoder("resumed", resuming: point)
         try resumed.resume(Array(chapters[0..<3]))
         #expect(resumed.continued == [.m4b])
@@ -251,8 +259,19 @@ struct IncrementalEncoderTests {
         #expect(snr > 20, "\(snr) dB")
     }
 
-    @Test("a partial M4B that does not fit its resume point is encoded again from the start, and says so")
-    func resumeRefused() throws {
+    /// What can be wrong with a partial M4B and its packet sizes.
+    enum Damage: String, CaseIterable, Sendable {
+        /// The sizes file is gone.
+        case sizesRemoved
+        /// `finish` had begun (it writes the mdat size, then moves the audio).
+        case finishing
+    }
+
+    @Test(
+        "a partial M4B that does not fit its resume point is encoded again from the start, and says so",
+        arguments: Damage.allCases
+    )
+    func resumeRefused(_ damage: Damage) throws {
         let tones = try ToneBook(chapters: 3)
         var settings = EncodeSettings()
         settings.formats = [.m4b]
@@ -269,7 +288,19 @@ struct IncrementalEncoderTests {
         let sizes = try #require(
             try FileManager.default.contentsOfDirectory(atPath: folder).first { $0.hasSuffix(".sizes") }
         )
-        try FileManager.default.removeItem(atPath: folder + "/" + sizes)
+        let expected: String
+        switch damage {
+        case .sizesRemoved:
+            try FileManager.default.removeItem(atPath: folder + "/" + sizes)
+            expected = "packet sizes"
+        case .finishing:
+            // The mdat box's 64-bit size, after the 32-byte ftyp box and its 8-byte header.
+            let partial = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/" + sizes.dropLast(6)))
+            try partial.seek(toOffset: 32 + 8)
+            try partial.write(contentsOf: Data([0, 0, 0, 0, 0, 1, 0, 0]))
+            try partial.close()
+            expected = "being finished"
+        }
         let resumed = try IncrementalEncoder(
             book: Self.header(tones.book),
             settings: settings,
@@ -281,8 +312,9 @@ struct IncrementalEncoderTests {
         #expect(resumed.continued.isEmpty)
         #expect(
             resumed.diagnostics.contains {
-                $0.message.contains("m4b encoded from the start") && $0.message.contains("packet sizes")
-            }
+                $0.message.contains("m4b encoded from the start") && $0.message.contains(expected)
+            },
+            "\(resumed.diagnostics)"
         )
         try resumed.add([tones.book.chapters[2]])
         let report = try #require(try resumed.finish())

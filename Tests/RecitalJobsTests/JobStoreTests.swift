@@ -140,6 +140,22 @@ struct JobStoreTests {
         try await store.recordEncodedChapters([again[1]], count: 0)
         #expect(try await store.encodeResume(book: id) == nil)
         #expect(try await store.encodedChapters(book: id) == 0)
+
+        // Audio synthesized again makes any stopped encode's files stale.
+        try await store.recordEncodedChapters([again[1]], count: 1, resume: #"{"chapters":1}"#)
+        #expect(try await store.encodeResume(book: id) == #"{"chapters":1}"#)
+        let checkpoint = CheckpointRecord(
+            bookID: id,
+            chapterIndex: 0,
+            index: 0,
+            textHash: "x",
+            audioPath: "/a.wav",
+            checksum: "c",
+            sampleCount: 1,
+            sampleRate: 24_000
+        )
+        try await store.discardCheckpoints([checkpoint], reason: "damaged")
+        #expect(try await store.encodeResume(book: id) == nil)
     }
 
     @Test("a lost lease fences every later write of the old worker", arguments: StoreBackend.available)
