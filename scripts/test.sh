@@ -15,8 +15,11 @@ if [ -z "${RECITAL_POSTGRES_URL:-}" ]; then
 fi
 swift format lint --strict --recursive Sources Tests Package.swift
 swift build --build-tests
-# In two runs: the library tests (in-process servers whose deadlines need the test process's two
+# In three runs: the library tests (in-process servers whose deadlines need the test process's two
 # cooperative threads), then the tests of the `recital` process, which load both cores with child
-# processes. Together they overloaded a 2-core machine into missed deadlines.
+# processes, the heaviest of them (clusters, managed voices, the browser) apart. All at once they
+# overloaded a 2-core machine into missed deadlines.
+heavy='^recitalTests\.(WorkerCommandTests|DatabaseCommandTests|ManagedVoiceTests|PiperProcessTests|DashboardBrowserTests)/'
 swift test --skip-build --disable-xctest --skip '^recitalTests\.'
-swift test --skip-build --disable-xctest --filter '^recitalTests\.'
+swift test --skip-build --disable-xctest --filter "$heavy"
+swift test --skip-build --disable-xctest --filter '^recitalTests\.' --skip "$heavy"

@@ -43,7 +43,7 @@ public final class JobStore: Sendable {
         path: String,
         now: (@Sendable () -> Double)?,
         trace: (@Sendable (String) -> Void)?,
-        busyTimeout: Double = 10
+        busyTimeout: Double = 30
     ) throws(JobError) {
         self.path = path
         self.now = now ?? { Date().timeIntervalSince1970 }

@@ -225,7 +225,7 @@ struct WorkerCommandTests {
                 "--concurrency", "1",
             ],
             environment: environment(machines[0])
-        ).wait()
+        ).wait(timeout: .seconds(600))
         #expect(convert.status == 0, "\(convert.stderr.suffix(600))")
 
         // Seen from the host, on the database's own address: the book is done, and the worker is
