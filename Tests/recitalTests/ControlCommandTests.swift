@@ -80,12 +80,13 @@ struct ControlCommandTests {
             connection = sqlite3.connect(sys.argv[1], isolation_level=None)
             connection.execute("BEGIN IMMEDIATE")
             print("locked", flush=True)
-            time.sleep(30)
+            time.sleep(300)
             """
         let holder = try BackgroundProcess("/usr/bin/env", ["python3", "-c", script, setup.home + "/recital.sqlite"])
         try await Wait.until("the other process holding the lock", deadline: .seconds(30)) {
             holder.stdoutSoFar.contains("locked")
         }
+        // It waits out the busy timeout (30 s), then gives up.
         let result = try await setup.run(["pause", "1"])
         holder.signal(SIGKILL)
         _ = try await holder.wait()
