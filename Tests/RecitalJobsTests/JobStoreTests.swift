@@ -80,8 +80,8 @@ struct JobStoreTests {
                 }
             }
             let values = connection == "writer" ? try await store.write(read) : try await store.read(read)
-            // WAL, FULL (2), on, 10 s.
-            #expect(values == ["wal", "2", "1", "10000"], "\(connection)")
+            // WAL, FULL (2), on, 30 s.
+            #expect(values == ["wal", "2", "1", "30000"], "\(connection)")
         }
     }
 
