@@ -294,17 +294,25 @@ public struct Converter: Sendable {
     }
 
     private func convertRegistered(books: [Int64], options: RunOptions) async throws -> SynthesisOutcome {
-        for _ in 0..<3 {
-            if Task.isCancelled { return .interrupted }
+        var damaged = 0
+        while !Task.isCancelled {
             let outcome = try await synthesizeFollowed(books: books, options: options)
             guard outcome == .finished else { return outcome }
             switch try await encode(books: books, overwrite: options.overwrite) {
-            case .finished: return try await awaitEncodes(books: books, overwrite: options.overwrite)
+            case .finished:
+                switch try await awaitEncodes(books: books, overwrite: options.overwrite) {
+                case .finished: return .finished
+                case .interrupted: return .interrupted
+                // A book paused when synthesis looked was unpaused (or retried) since: synthesize again.
+                case .needsSynthesis: continue
+                }
             case .interrupted: return .interrupted
-            case .needsSynthesis: continue
+            case .needsSynthesis:
+                damaged += 1
+                if damaged == 3 { return .stalled("checkpoints keep turning out damaged while encoding") }
             }
         }
-        return .stalled("checkpoints keep turning out damaged while encoding")
+        return .interrupted
     }
 
     /// Synthesizes while the books' encodes follow it chapter by chapter; a synthesis that does not
@@ -331,10 +339,18 @@ public struct Converter: Sendable {
     }
 
     /// Waits while another process encodes one of the books, so that a finished run means the
-    /// files exist; an encode that process gives up (or leaves by dying) is taken over here.
-    private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> SynthesisOutcome {
+    /// files exist; an encode that process gives up (or leaves by dying) is taken over here. A book
+    /// with chapters to synthesize again (unpaused or retried meanwhile) ends the wait: its encode
+    /// cannot start before its synthesis, which is this run's to do.
+    private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
         do {
+            var told = false
             while try await store.hasOpenTasks(books: books, kind: .encode) {
+                if try await store.hasOpenTasks(books: books, kind: .synthesize) { return .needsSynthesis }
+                if !told {
+                    progress(.waiting(message: "waiting for an encode another process holds"))
+                    told = true
+                }
                 try await Task.sleep(for: .milliseconds(250))
                 if try await encode(books: books, overwrite: overwrite) == .interrupted { return .interrupted }
             }

@@ -182,6 +182,53 @@ struct ConverterTests {
         }
     }
 
+    @Test(
+        "a book unpaused while convert waits for another process's encode is synthesized and encoded in the same run, not waited for forever"
+    )
+    func unpausedWhileWaiting() async throws {
+        let server = FakeTTSServer()
+        let harness = try PipelineHarness()
+        try await server.serve { url in
+            var settings = PipelineHarness.settings(url: url)
+            settings.encode.formats = [.m4b]
+            settings.outputDirectory = harness.paths.home + "/out"
+            let converter = harness.converter()
+            let paused = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            let other = try await converter.enqueue(
+                Fixtures.path("epub3-fragments.epub"),
+                settings: settings,
+                priority: 2
+            )
+            .bookID
+            // Another process holds the second book's encode; the first is paused when the run looks.
+            let held = try await harness.store.claim(
+                owner: "other",
+                limit: 4,
+                books: [other],
+                kind: .encode,
+                early: true
+            )
+            #expect(held.count == 1)
+            try await harness.store.pause(paused)
+            let run = Task { try await converter.convert(books: [paused, other]) }
+            defer { run.cancel() }
+            try await Wait.until("the run waiting for the other process's encode", deadline: .seconds(60)) {
+                harness.events.all.contains {
+                    if case .waiting(let message) = $0 { message.contains("encode") } else { false }
+                }
+            }
+            try await harness.store.unpause(paused)
+            try await Wait.until("the unpaused book converted", deadline: .seconds(60)) {
+                try await harness.store.only(paused).state == .completed
+            }
+            // The other process gives its encode back: this run takes it and ends.
+            for task in held { #expect(try await harness.store.release(task, reason: "stopping")) }
+            #expect(try await run.value == .finished)
+            #expect(try await harness.store.only(other).state == .completed)
+            #expect(try await harness.store.outputs(book: paused).map(\.format) == [.m4b])
+        }
+    }
+
     @Test("an unwritable audio folder stalls the run (exit 75 territory) and loses nothing")
     func storage() async throws {
         let server = FakeTTSServer()
