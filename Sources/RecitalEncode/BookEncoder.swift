@@ -109,8 +109,6 @@ public struct BookEncoder: Sendable {
                     ".\(part.name).partial.\(format.fileExtension)"
                 )
                 temporaries.append(temporary)
-                // What a stopped incremental encode kept beside its partial file, replaced now.
-                for sidecar in AudioFileWriter.sidecars(of: temporary, container: format) { _ = unlink(sidecar) }
                 do {
                     writers.append(
                         try AudioFileWriter(

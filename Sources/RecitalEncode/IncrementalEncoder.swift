@@ -22,20 +22,14 @@ public final class IncrementalEncoder {
     /// Where a stopped encode can be taken up: after its first `chapters` chapters, with the gain
     /// each of them began with, and the checkpoints of the files that can be continued.
     public struct ResumePoint: Sendable, Equatable, Codable {
-        public var chapters: Int
-        /// In dB, one per chapter.
+        /// In dB, one per chapter encoded.
         public var gains: [Double]
         /// The samples those chapters assembled to: audio that changed since (a segment synthesized
         /// again) assembles to other samples, and the files cannot be continued.
         public var samples: Int64
         public var files: [FileCheckpoint]
-
-        public init(chapters: Int, gains: [Double], samples: Int64, files: [FileCheckpoint]) {
-            self.chapters = chapters
-            self.gains = gains
-            self.samples = samples
-            self.files = files
-        }
+        /// The chapters encoded before the stop.
+        public var chapters: Int { gains.count }
     }
 
     public struct FileCheckpoint: Sendable, Equatable, Codable {
@@ -159,12 +153,15 @@ public final class IncrementalEncoder {
             try requireChapterBoundary()
             updateGain()
         }
-        for chapter in chapters {
-            if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
-            gains.append(gainDB)
-            try encode { stream, sink throws(EncodeError) in try stream.add(chapter, to: sink) }
-            chaptersEncoded += 1
-        }
+        for chapter in chapters { try encodeChapter(chapter) }
+    }
+
+    /// Encodes one whole chapter at the gain in use, which a resume point keeps.
+    private func encodeChapter(_ chapter: EncodeChapter) throws(EncodeError) {
+        if stop() { throw EncodeError(.interrupted, "encoding stopped") }
+        gains.append(gainDB)
+        try encode { stream, sink throws(EncodeError) in try stream.add(chapter, to: sink) }
+        chaptersEncoded += 1
     }
 
     /// Takes up the stopped encode this encoder was made to resume: `chapters` are the book's first
@@ -173,8 +170,7 @@ public final class IncrementalEncoder {
     /// pass over what they hold; the others are encoded from the start. Later chapters follow with
     /// ``add(_:shouldStop:)`` or ``add(_:of:completes:shouldStop:)``.
     public func resume(_ chapters: [EncodeChapter], shouldStop: @escaping () -> Bool = { false }) throws(EncodeError) {
-        guard let resuming, limiter == nil, chapters.count == resuming.chapters,
-            resuming.gains.count == resuming.chapters, resuming.chapters > 0
+        guard let resuming, limiter == nil, chapters.count == resuming.chapters, resuming.chapters > 0
         else { throw EncodeError(.encoder, "\(folder): no encode to resume after \(chapters.count) chapters") }
         stop = shouldStop
         defer { stop = { false } }
@@ -186,15 +182,12 @@ public final class IncrementalEncoder {
         )
         try open()
         for (chapter, gain) in zip(chapters, resuming.gains) {
-            if shouldStop() { throw EncodeError(.interrupted, "encoding stopped") }
             if gain != gainDB {
                 gainDB = gain
                 limiter?.gain = pow(10, gain / 20)
                 gainChanges += 1
             }
-            gains.append(gain)
-            try encode { stream, sink throws(EncodeError) in try stream.add(chapter, to: sink) }
-            chaptersEncoded += 1
+            try encodeChapter(chapter)
         }
         estimate = source.integrated
         guard stream.position == resuming.samples else {
@@ -218,7 +211,7 @@ public final class IncrementalEncoder {
                 throw EncodeError(.output, "\(temporary(writer.container)): cannot save a checkpoint", cause: error)
             }
         }
-        return ResumePoint(chapters: chaptersEncoded, gains: gains, samples: stream.position, files: saved)
+        return ResumePoint(gains: gains, samples: stream.position, files: saved)
     }
 
     /// Stops, keeping the partial files that a later encoder can continue from the last
@@ -379,10 +372,6 @@ public final class IncrementalEncoder {
                     } catch {
                         diagnostics.append(Diagnostic(.warning, "\(format.rawValue) encoded from the start: \(error)"))
                     }
-                }
-                if opened == nil {
-                    // Left by an encode this one does not continue: its sizes are not this file's.
-                    for sidecar in AudioFileWriter.sidecars(of: temporary, container: format) { _ = unlink(sidecar) }
                 }
                 writers.append(try opened ?? writer(resuming: nil))
             } catch {

@@ -167,7 +167,7 @@ public final class AudioFileWriter {
                     tags: tags,
                     chapters: chapters,
                     cover: cover,
-                    resuming: resuming.map { MP4AudiobookWriter.Checkpoint(packets: $0.packets, bytes: $0.bytes) }
+                    resuming: resuming
                 )
             )
             if let resuming {
@@ -307,8 +307,7 @@ public final class AudioFileWriter {
     /// those the encoder still holds, are not in it: a continuing writer encodes them again.
     public func checkpoint() throws(MediaError) -> Checkpoint? {
         guard case .mp4(let writer) = sink else { return nil }
-        let saved = try writer.checkpoint()
-        return Checkpoint(packets: saved.packets, bytes: saved.bytes)
+        return try writer.checkpoint()
     }
 
     /// Flushes the encoder and writes the trailer (the MP4 index, FLAC's stream info, the MP3 gapless

@@ -50,12 +50,9 @@ final class MP4AudiobookWriter {
     @TaskLocal static var narrowOffsetLimit = UInt64(UInt32.max)
     private let offsetLimit = MP4AudiobookWriter.narrowOffsetLimit
 
-    /// Where a partial file can be continued from: its first `packets` packets, in `bytes` bytes
-    /// of audio, whose sizes were saved beside it (``sizesPath``).
-    struct Checkpoint: Sendable, Equatable, Codable {
-        var packets: Int
-        var bytes: Int
-    }
+    /// Where a partial file can be continued from; the packets' sizes were saved beside it
+    /// (``sizesPath``).
+    typealias Checkpoint = AudioFileWriter.Checkpoint
 
     /// The packet sizes saved by ``checkpoint()``, two bytes each, for a file to be continued.
     var sizesPath: String { Self.sizesPath(path) }
@@ -98,6 +95,8 @@ final class MP4AudiobookWriter {
         audioStart = head.count
         buffer.reserveCapacity(Self.bufferSize)
         guard let resuming else {
+            // A stale sizes file would describe another file's packets.
+            if unlink(sizesPath) != 0, errno != ENOENT { throw Self.systemError("remove \(sizesPath)") }
             buffer = head
             return
         }

@@ -22,10 +22,7 @@ extension Converter {
 
     private func follow(_ id: Int64, overwrite: Bool) async throws {
         let record = try await store.book(id)
-        // Parts and per-chapter files are planned from the whole book's length.
-        guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
-            settings.encode.maxHours == nil
-        else { return }
+        guard let settings = Self.followable(record) else { return }
         let chapters = try await store.chapters(book: id)
         // A short book is encoded whole in seconds once synthesized; following it would mostly
         // wait for the first estimate's minutes of audio.
@@ -34,20 +31,29 @@ extension Converter {
         guard synthesized.done.count < chapters.count, !synthesized.blocked else { return }
         let tasks = try await store.claim(owner: owner, limit: 16, books: [id], kind: .encode, early: true)
         guard !tasks.isEmpty else { return }
-        try await followClaimed(record, settings: settings, tasks: tasks, overwrite: overwrite)
+        // A stop of an earlier follow (a pause, a crash) may have left a point to take up.
+        let resume = try await store.encodeResume(book: id)
+        try await followClaimed(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
+    }
+
+    /// The book's settings, when its encode can follow synthesis: parts and per-chapter files are
+    /// planned from the whole book's length, so those books are encoded whole.
+    private static func followable(_ record: BookRecord) -> ConversionSettings? {
+        guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
+            settings.encode.maxHours == nil
+        else { return nil }
+        return settings
     }
 
     /// Takes up the book's stopped incremental encode, when one left a resume point, with the
     /// claimed `tasks` (the book's synthesis is complete). Returns false, holding the tasks still,
     /// when there is none.
     func resumeStopped(_ id: Int64, tasks: [ClaimedTask], overwrite: Bool) async throws -> Bool {
-        guard try await store.encodeResume(book: id) != nil else { return false }
+        guard let resume = try await store.encodeResume(book: id) else { return false }
         let record = try await store.book(id)
-        guard let settings = ConversionSettings.decode(record.settingsJSON), !settings.encode.splitChapters,
-            settings.encode.maxHours == nil
-        else { return false }
+        guard let settings = Self.followable(record) else { return false }
         do {
-            try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
+            try await followHeld(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
             return true
         } catch {
             if Task.isCancelled || error is JobError { throw error }
@@ -63,10 +69,11 @@ extension Converter {
         _ record: BookRecord,
         settings: ConversionSettings,
         tasks: [ClaimedTask],
+        resume: String?,
         overwrite: Bool
     ) async throws {
         do {
-            try await followHeld(record, settings: settings, tasks: tasks, overwrite: overwrite)
+            try await followHeld(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
         } catch {
             // A failure (not a stop) leaves nothing to take up: the whole-book encode starts over.
             if !Task.isCancelled, !(error is JobError) { try await store.recordEncodedChapters(tasks, count: 0) }
@@ -101,10 +108,12 @@ extension Converter {
         }
     }
 
+    /// - Parameter resume: the resume point a stopped encode of the book left, as stored.
     private func followHeld(
         _ record: BookRecord,
         settings: ConversionSettings,
         tasks: [ClaimedTask],
+        resume: String?,
         overwrite: Bool
     ) async throws {
         let id = record.id
@@ -121,7 +130,7 @@ extension Converter {
         )
         var header = input
         header.chapters = input.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
-        let resuming = try await resumePoint(id, chapters: input.chapters.count)
+        let resuming = resume.flatMap { resumePoint($0, book: id, chapters: input.chapters.count) }
         let encoder = SharedEncoder(
             try IncrementalEncoder(
                 book: header,
@@ -167,9 +176,8 @@ extension Converter {
         }
     }
 
-    /// The resume point a stopped encode of the book left, if it fits a book of `chapters` chapters.
-    private func resumePoint(_ id: Int64, chapters: Int) async throws -> IncrementalEncoder.ResumePoint? {
-        guard let text = try await store.encodeResume(book: id) else { return nil }
+    /// The stored resume point `text`, if it fits a book of `chapters` chapters.
+    private func resumePoint(_ text: String, book id: Int64, chapters: Int) -> IncrementalEncoder.ResumePoint? {
         let point: IncrementalEncoder.ResumePoint
         do {
             point = try JSONDecoder().decode(IncrementalEncoder.ResumePoint.self, from: Data(text.utf8))

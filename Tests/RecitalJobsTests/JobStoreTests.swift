@@ -146,16 +146,7 @@ struct JobStoreTests {
         // Audio synthesized again makes any stopped encode's files stale.
         try await store.recordEncodedChapters([again[1]], count: 1, resume: #"{"chapters":1}"#)
         #expect(try await store.encodeResume(book: id) == #"{"chapters":1}"#)
-        let checkpoint = CheckpointRecord(
-            bookID: id,
-            chapterIndex: 0,
-            index: 0,
-            textHash: "x",
-            audioPath: "/a.wav",
-            checksum: "c",
-            sampleCount: 1,
-            sampleRate: 24_000
-        )
+        let checkpoint = JobFixtures.checkpoint(book: id)
         try await store.discardCheckpoints([checkpoint], reason: "damaged")
         #expect(try await store.encodeResume(book: id) == nil)
     }
@@ -170,16 +161,7 @@ struct JobStoreTests {
         #expect(try await store.rescueExpiredLeases() == 1)
         let fresh = try #require(try await store.claim(owner: "alive", limit: 1).first)
         #expect(fresh.attempt == 2)  // the crash used an attempt
-        let record = CheckpointRecord(
-            bookID: book,
-            chapterIndex: 0,
-            index: 0,
-            textHash: "x",
-            audioPath: "/a.wav",
-            checksum: "c",
-            sampleCount: 1,
-            sampleRate: 24_000
-        )
+        let record = JobFixtures.checkpoint(book: book)
         #expect(try await store.recordCheckpoint(record, for: stale) == false)
         #expect(try await store.heartbeat(stale) == .lost)
         #expect(try await store.complete(stale) == false)

@@ -45,6 +45,20 @@ enum JobFixtures {
         try store(backend.database(), now: now)
     }
 
+    /// A checkpoint of the book's first segment, its audio nowhere on disk.
+    static func checkpoint(book: Int64) -> CheckpointRecord {
+        CheckpointRecord(
+            bookID: book,
+            chapterIndex: 0,
+            index: 0,
+            textHash: "x",
+            audioPath: "/a.wav",
+            checksum: "c",
+            sampleCount: 1,
+            sampleRate: 24_000
+        )
+    }
+
     static func book(
         chapters: Int = 3,
         segments: Int = 4,

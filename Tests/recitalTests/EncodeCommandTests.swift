@@ -126,13 +126,7 @@ struct EncodeCommandTests {
                 "convert", ConvertCommandTests.novella, "--tts-url", url, "--format", "m4b,mp3", "--concurrency", "1",
             ])
             // Killed once the file is being written and some chapters are in it, before the book is done.
-            var shown: [String: Any] = [:]
-            try await Wait.until("chapters encoded while others are synthesized", deadline: .seconds(180)) {
-                let status = try await setup.run(["status", "1", "--json"])
-                let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-                shown = (object?["books"] as? [[String: Any]])?.first ?? [:]
-                return shown["chaptersEncoded"] as? Int ?? 0 >= 1
-            }
+            let shown = try await setup.statusOnceEncoding()
             #expect(shown["chaptersEncoded"] as? Int ?? 0 < shown["chaptersTotal"] as? Int ?? 0, "\(shown)")
             #expect(shown["chaptersDone"] as? Int ?? 0 >= shown["chaptersEncoded"] as? Int ?? 0, "\(shown)")
             child.signal(SIGKILL)
@@ -295,13 +289,7 @@ struct EncodeControlTests {
             ],
             environment: environment
         )
-        var encoded = 0
-        try await Wait.until("chapters encoded while others are synthesized", deadline: .seconds(180)) {
-            let status = try await setup.run(["status", "1", "--json"])
-            let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-            encoded = ((object?["books"] as? [[String: Any]])?.first?["chaptersEncoded"] as? Int) ?? 0
-            return encoded >= 1
-        }
+        let encoded = try await setup.statusOnceEncoding()["chaptersEncoded"] as? Int ?? 0
         return (child, encoded)
     }
 
@@ -362,5 +350,19 @@ struct EncodeControlTests {
             #expect(try await Self.bookState(setup) == stop.state)
             try await Self.continues(setup, environment, encoded: encoded, after: [stop.again, "1"])
         }
+    }
+}
+
+extension ConvertCommandTests.Setup {
+    /// Waits until `status --json` shows book 1 with a chapter encoded, and returns what it showed.
+    func statusOnceEncoding() async throws -> [String: Any] {
+        var shown: [String: Any] = [:]
+        try await Wait.until("chapters encoded while others are synthesized", deadline: .seconds(180)) {
+            let status = try await run(["status", "1", "--json"])
+            let object = try? JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+            shown = (object?["books"] as? [[String: Any]])?.first ?? [:]
+            return shown["chaptersEncoded"] as? Int ?? 0 >= 1
+        }
+        return shown
     }
 }
