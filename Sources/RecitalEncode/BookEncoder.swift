@@ -105,9 +105,7 @@ public struct BookEncoder: Sendable {
             writers = []
             for format in settings.formats {
                 let final = (folder as NSString).appendingPathComponent("\(part.name).\(format.fileExtension)")
-                let temporary = (folder as NSString).appendingPathComponent(
-                    ".\(part.name).partial.\(format.fileExtension)"
-                )
+                let temporary = (folder as NSString).appendingPathComponent(OutputName.partial(part.name, format))
                 temporaries.append(temporary)
                 do {
                     writers.append(

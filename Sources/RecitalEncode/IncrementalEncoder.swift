@@ -119,7 +119,16 @@ public final class IncrementalEncoder {
 
     /// The partial file of `format`, which a later encoder may continue.
     private func temporary(_ format: AudioContainer) -> String {
-        (folder as NSString).appendingPathComponent(".\(base).partial.\(format.fileExtension)")
+        (folder as NSString).appendingPathComponent(OutputName.partial(base, format))
+    }
+
+    /// Every file a stopped encode of the book whose files are named `name` may have kept in
+    /// `folder` (``suspend()``, or a crash): the partial files and what was kept beside them.
+    public static func partialFiles(folder: String, name: String) -> [String] {
+        AudioContainer.allCases.flatMap { format in
+            let path = (folder as NSString).appendingPathComponent(OutputName.partial(name, format))
+            return [path] + AudioFileWriter.sidecars(of: path, container: format)
+        }
     }
 
     private func path(_ format: AudioContainer) -> String {

@@ -1,4 +1,4 @@
-internal import RecitalModel
+public import RecitalModel
 
 /// File names from book metadata that are always a single valid name inside the output folder:
 /// no path separators, control characters, leading dots or reserved characters, bounded length.
@@ -16,6 +16,11 @@ public enum OutputName {
         case (false, true): return limit("\(author) - Untitled")
         case (true, true): return "Untitled"
         }
+    }
+
+    /// The hidden name a file is written under until it is complete.
+    public static func partial(_ name: String, _ format: AudioContainer) -> String {
+        ".\(name).partial.\(format.fileExtension)"
     }
 
     /// Replaces what cannot or should not appear in a file name and collapses whitespace.

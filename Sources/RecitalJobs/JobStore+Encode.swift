@@ -300,6 +300,16 @@ extension JobStore {
         }
     }
 
+    /// The file names the book holds, each with its folder (``reserveName(book:folder:base:isFree:)``).
+    public func outputNames(book: Int64) async throws(JobError) -> [(folder: String, stem: String)] {
+        try await read { db in
+            try db.rows(
+                sql: "SELECT folder, stem FROM output_names WHERE book_id = ? ORDER BY folder",
+                arguments: [book]
+            ).map { ($0["folder"], $0["stem"]) }
+        }
+    }
+
     /// The state of each of a book's encode tasks, by format.
     public func encodeStates(book: Int64) async throws(JobError) -> [AudioContainer: TaskState] {
         try await read { db in

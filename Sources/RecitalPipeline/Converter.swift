@@ -303,16 +303,24 @@ public struct Converter: Sendable {
                 switch try await awaitEncodes(books: books, overwrite: options.overwrite) {
                 case .finished: return .finished
                 case .interrupted: return .interrupted
-                // A book paused when synthesis looked was unpaused (or retried) since: synthesize again.
-                case .needsSynthesis: continue
+                case .damaged: damaged += 1
+                case .resynthesize: continue
                 }
             case .interrupted: return .interrupted
-            case .needsSynthesis:
-                damaged += 1
-                if damaged == 3 { return .stalled("checkpoints keep turning out damaged while encoding") }
+            case .needsSynthesis: damaged += 1
             }
+            if damaged == 3 { return .stalled("checkpoints keep turning out damaged while encoding") }
         }
         return .interrupted
+    }
+
+    /// How a wait for the books' encodes ended.
+    private enum AwaitedEncodes {
+        case finished, interrupted
+        /// A damaged checkpoint sent its segment back to synthesis.
+        case damaged
+        /// A book paused when synthesis ended was unpaused (or retried) since.
+        case resynthesize
     }
 
     /// Synthesizes while the books' encodes follow it chapter by chapter; a synthesis that does not
@@ -342,17 +350,21 @@ public struct Converter: Sendable {
     /// files exist; an encode that process gives up (or leaves by dying) is taken over here. A book
     /// with chapters to synthesize again (unpaused or retried meanwhile) ends the wait: its encode
     /// cannot start before its synthesis, which is this run's to do.
-    private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> EncodeOutcome {
+    private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> AwaitedEncodes {
         do {
             var told = false
             while try await store.hasOpenTasks(books: books, kind: .encode) {
-                if try await store.hasOpenTasks(books: books, kind: .synthesize) { return .needsSynthesis }
+                if try await store.hasOpenTasks(books: books, kind: .synthesize) { return .resynthesize }
                 if !told {
                     progress(.waiting(message: "waiting for an encode another process holds"))
                     told = true
                 }
                 try await Task.sleep(for: .milliseconds(250))
-                if try await encode(books: books, overwrite: overwrite) == .interrupted { return .interrupted }
+                switch try await encode(books: books, overwrite: overwrite) {
+                case .finished: continue
+                case .interrupted: return .interrupted
+                case .needsSynthesis: return .damaged
+                }
             }
             return .finished
         } catch _ where Task.isCancelled {

@@ -282,8 +282,20 @@ public struct Pipeline: Sendable {
         try await jobs { try await store.setPriority(book, priority) }
     }
 
-    /// Forgets a book and removes its checkpoint audio; finished files stay.
+    /// Forgets a book and removes its checkpoint audio, and the partial files a stopped encode kept
+    /// to be continued; finished files stay.
     public func delete(_ book: Int64) async throws {
+        // The partial files while the book still holds their names, which no other book can take.
+        var failures: [String] = []
+        for (folder, stem) in try await jobs({ try await store.outputNames(book: book) }) {
+            for path in IncrementalEncoder.partialFiles(folder: folder, name: stem) where unlink(path) != 0 {
+                let code = errno
+                if code != ENOENT { failures.append("\(path) (\(String(cString: strerror(code))))") }
+            }
+        }
+        guard failures.isEmpty else {
+            throw PipelineError(.storage, "cannot remove \(failures.joined(separator: ", "))", book: book)
+        }
         // The audio first: deleting the book takes the table's copy with it, but not the files.
         try await converter.checkpointAudio.remove(book: book)
         try await jobs { try await store.delete(book) }

@@ -55,10 +55,12 @@ struct Encode: AsyncParsableCommand {
     }
 }
 
-/// Removes a book from the job table together with its checkpoint audio (finished files stay).
+/// Removes a book from the job table together with its checkpoint audio and the partial files a
+/// stopped encode kept (finished files stay).
 struct Delete: BookControl {
     static let configuration = CommandConfiguration(
-        abstract: "Delete a book from the job table and its checkpoint audio; finished audiobook files are kept."
+        abstract:
+            "Delete a book from the job table, its checkpoint audio and partial files; finished audiobook files are kept."
     )
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64

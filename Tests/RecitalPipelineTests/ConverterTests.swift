@@ -210,6 +210,14 @@ struct ConverterTests {
             )
             #expect(held.count == 1)
             try await harness.store.pause(paused)
+            // Its lease is kept for as long as the test takes.
+            let holding = Task {
+                while !Task.isCancelled {
+                    for task in held { _ = try await harness.store.heartbeat(task) }
+                    try await Task.sleep(for: .seconds(2))
+                }
+            }
+            defer { holding.cancel() }
             let run = Task { try await converter.convert(books: [paused, other]) }
             defer { run.cancel() }
             try await Wait.until("the run waiting for the other process's encode", deadline: .seconds(60)) {
@@ -222,6 +230,8 @@ struct ConverterTests {
                 try await harness.store.only(paused).state == .completed
             }
             // The other process gives its encode back: this run takes it and ends.
+            holding.cancel()
+            _ = await holding.result
             for task in held { #expect(try await harness.store.release(task, reason: "stopping")) }
             #expect(try await run.value == .finished)
             #expect(try await harness.store.only(other).state == .completed)

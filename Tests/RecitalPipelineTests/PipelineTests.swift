@@ -359,6 +359,38 @@ struct PipelineTests {
         let unknown = await #expect(throws: PipelineError.self) { try await pipeline.books(named: ["/no/such.epub"]) }
         #expect(unknown?.description == "no book in the job table comes from /no/such.epub")
     }
+
+    @Test(
+        "deleting a book cancelled while its encode followed synthesis removes the partial M4B and its packet sizes, kept until then for a retry; another book's partial file stays"
+    )
+    func deleteRemovesPartials() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(30))
+        let harness = try PipelineHarness()
+        let pipeline = Pipeline(harness.converter())
+        try await server.serve { url in
+            var settings = PipelineHarness.settings(url: url, concurrency: 1)
+            settings.encode.formats = [.m4b, .mp3]
+            let out = harness.paths.home + "/out"
+            settings.outputDirectory = out
+            let read = try await Pipeline.read(Fixtures.path("novella.epub"), settings: settings)
+            let id = try await pipeline.add(read, settings: settings, priority: 2).bookID
+            let run = Task { try await pipeline.run(books: [id]) }
+            defer { run.cancel() }
+            try await Wait.until("a chapter encoded while others are synthesized", deadline: .seconds(120)) {
+                harness.events.all.contains { if case .chaptersEncoded = $0 { true } else { false } }
+            }
+            try await pipeline.cancel(id)
+            _ = try await run.value
+            let kept = try FileManager.default.contentsOfDirectory(atPath: out)
+            let partial = try #require(kept.first { $0.hasSuffix(".partial.m4b") }, "\(kept)")
+            #expect(kept.contains(partial + ".sizes"), "\(kept)")
+            // The partial file of a book of the same name, numbered apart.
+            let other = partial.replacingOccurrences(of: ".partial.m4b", with: " (2).partial.m4b")
+            #expect(FileManager.default.createFile(atPath: out + "/" + other, contents: Data([1])))
+            try await pipeline.delete(id)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [other])
+        }
+    }
 }
 
 @Suite("Pipeline errors")
