@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RecitalEncode
 import RecitalMedia
+import RecitalModel
 import RecitalPipeline
 
 /// Re-encodes a synthesized book from its checkpoints, for new formats or settings.
@@ -65,7 +66,8 @@ struct Delete: BookControl {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The book id.") var book: Int64
     func apply(_ pipeline: Pipeline) async throws -> String {
-        try await pipeline.delete(book)
+        // Not while a process works on it: the API's rule (cancel or pause it first).
+        try await pipeline.control(.delete, book: book)
         return "book \(book) deleted"
     }
 }

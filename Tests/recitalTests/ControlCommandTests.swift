@@ -47,6 +47,27 @@ struct ControlCommandTests {
         #expect(missing.stderr.contains("no book 99"))
     }
 
+    @Test("delete refuses a book a process is converting, and deletes it once cancelled")
+    func deleteRunning() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(200))
+        let setup = try Setup()
+        try await server.serve { url in
+            let child = try setup.start([
+                "convert", Fixtures.path("epub2-basic.epub"), "--tts-url", url, "--concurrency", "1",
+            ])
+            try await Wait.until("the book running", deadline: .seconds(60)) {
+                try await setup.run(["status", "1", "--json"]).stdout.contains(#""state":"running""#)
+            }
+            let refused = try await setup.run(["delete", "1"])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("a running book cannot be asked to delete; cancel or pause it first"))
+            #expect(try await setup.run(["cancel", "1"]).status == 0)
+            _ = try await child.wait(timeout: .seconds(60))
+            #expect(try await setup.run(["delete", "1"]).stdout == "book 1 deleted\n")
+            #expect(try await setup.run(["status", "1"]).status == 1)
+        }
+    }
+
     @Test("speech-server serves the built-in voice until SIGTERM")
     func speechServer() async throws {
         let child = try BackgroundProcess(Fixtures.executable, ["speech-server", "--port", "0"])
