@@ -159,8 +159,10 @@ struct WorkerCommandTests {
             // The stopped machine wakes long after its lease: its chapter was done by others, and what
             // it still had in flight is refused.
             paused.signal(SIGCONT)
+            // It may have held a chapter, or the encode it followed synthesis with, or both.
             try await Wait.until("the woken worker told its lease was lost", deadline: .seconds(60)) {
                 paused.stderrSoFar.contains("lease was lost (another worker took it over")
+                    || paused.stderrSoFar.contains("lease was lost (another worker took the encode over)")
             }
             for process in survivors + [paused] { process.signal(SIGTERM) }
             for process in survivors + [paused] {
