@@ -46,13 +46,7 @@ extension JobStore {
     ) async throws(JobError) -> Bool {
         let time = now()
         return try await write { db in
-            guard
-                try db.value(
-                    Bool.self,
-                    sql: "SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
-                    arguments: [task.id, task.token]
-                ) != nil
-            else { return false }
+            guard try Self.holds(task, in: db) else { return false }
             try db.execute(
                 sql: """
                     INSERT INTO checkpoints (book_id, chapter_idx, idx, text_hash, audio_path, checksum,

@@ -353,9 +353,24 @@ extension JobStore {
     }
 
     /// Adds a line to a held task's history (for retries, which users look for in the log).
-    public func logRetry(_ task: ClaimedTask, message: String) async throws(JobError) {
+    /// Returns false, writing nothing, when the lease was lost: the history is the new holder's.
+    @discardableResult
+    public func logRetry(_ task: ClaimedTask, message: String) async throws(JobError) -> Bool {
         let time = now()
-        try await write { db in try Self.log(db, taskID: task.id, at: time, kind: "retry", message: message) }
+        return try await write { db in
+            guard try Self.holds(task, in: db) else { return false }
+            try Self.log(db, taskID: task.id, at: time, kind: "retry", message: message)
+            return true
+        }
+    }
+
+    /// Whether `task`'s lease is still the one its claim took.
+    static func holds(_ task: ClaimedTask, in db: any SQLSession) throws -> Bool {
+        try db.value(
+            Bool.self,
+            sql: "SELECT 1 FROM tasks WHERE id = ? AND lease_token = ? AND state = 'running'",
+            arguments: [task.id, task.token]
+        ) != nil
     }
 
     /// Whether tasks of `kind` are still to run for these books (not paused, cancelled or failed).

@@ -16,11 +16,11 @@ extension Converter {
     func followSynthesis(books: [Int64], overwrite: Bool, synthesisEnded: StopFlag) async throws {
         for book in books {
             if Task.isCancelled || synthesisEnded.isSet { return }
-            try await follow(book, overwrite: overwrite)
+            try await follow(book, overwrite: overwrite, synthesisEnded: synthesisEnded)
         }
     }
 
-    private func follow(_ id: Int64, overwrite: Bool) async throws {
+    private func follow(_ id: Int64, overwrite: Bool, synthesisEnded: StopFlag) async throws {
         let record = try await store.book(id)
         guard let settings = Self.followable(record) else { return }
         let chapters = try await store.chapters(book: id)
@@ -33,7 +33,23 @@ extension Converter {
         guard !tasks.isEmpty else { return }
         // A stop of an earlier follow (a pause, a crash) may have left a point to take up.
         let resume = try await store.encodeResume(book: id)
-        try await followClaimed(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
+        do {
+            try await followHeld(
+                record,
+                settings: settings,
+                tasks: tasks,
+                resume: resume,
+                overwrite: overwrite,
+                synthesisEnded: synthesisEnded
+            )
+        } catch {
+            // A failure (not a stop) leaves nothing to take up: the whole-book encode starts over.
+            if !Task.isCancelled, !(error is JobError) { try await store.recordEncodedChapters(tasks, count: 0) }
+            try await release(tasks, reason: "encoding alongside synthesis stopped: \(error)")
+            if Task.isCancelled { return }
+            if error is JobError { throw error }
+            progress(.warning(book: id, message: "\(error); the book will be encoded once its synthesis is complete"))
+        }
     }
 
     /// The book's settings, when its encode can follow synthesis: parts and per-chapter files are
@@ -52,8 +68,18 @@ extension Converter {
         guard let resume = try await store.encodeResume(book: id) else { return false }
         let record = try await store.book(id)
         guard let settings = Self.followable(record) else { return false }
+        // Its synthesis is complete: a chapter found missing is not waited for.
+        let complete = StopFlag()
+        complete.set()
         do {
-            try await followHeld(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
+            try await followHeld(
+                record,
+                settings: settings,
+                tasks: tasks,
+                resume: resume,
+                overwrite: overwrite,
+                synthesisEnded: complete
+            )
             return true
         } catch {
             if Task.isCancelled || error is JobError { throw error }
@@ -65,39 +91,20 @@ extension Converter {
         }
     }
 
-    private func followClaimed(
-        _ record: BookRecord,
-        settings: ConversionSettings,
-        tasks: [ClaimedTask],
-        resume: String?,
-        overwrite: Bool
-    ) async throws {
-        do {
-            try await followHeld(record, settings: settings, tasks: tasks, resume: resume, overwrite: overwrite)
-        } catch {
-            // A failure (not a stop) leaves nothing to take up: the whole-book encode starts over.
-            if !Task.isCancelled, !(error is JobError) { try await store.recordEncodedChapters(tasks, count: 0) }
-            try await release(tasks, reason: "encoding alongside synthesis stopped: \(error)")
-            if Task.isCancelled { return }
-            if error is JobError { throw error }
-            progress(
-                .warning(
-                    book: record.id,
-                    message: "\(error); the book will be encoded once its synthesis is complete"
-                )
-            )
-        }
-    }
-
     /// Why a followed encode ended early, when it gives its tasks back.
     private enum Handback: Error, Sendable, CustomStringConvertible {
         case blocked
         case lease(LeaseEnded)
         case loudness(Double?)
+        /// This process's synthesis ended with chapters of the book still to do: they were paused
+        /// (and may be unpaused since), so nothing here would synthesize them while it waited.
+        case unsynthesized
 
         var description: String {
             switch self {
             case .blocked: "a chapter cannot be synthesized"
+            case .unsynthesized:
+                "the run's synthesis ended with chapters of the book still to do (it was paused meanwhile)"
             case .lease(let ended):
                 ended.status == .lost
                     ? "its lease was lost (another worker took the encode over)" : "the book was \(ended.status)"
@@ -108,13 +115,16 @@ extension Converter {
         }
     }
 
-    /// - Parameter resume: the resume point a stopped encode of the book left, as stored.
+    /// - Parameters:
+    ///   - resume: the resume point a stopped encode of the book left, as stored.
+    ///   - synthesisEnded: set once this run's synthesis has ended.
     private func followHeld(
         _ record: BookRecord,
         settings: ConversionSettings,
         tasks: [ClaimedTask],
         resume: String?,
-        overwrite: Bool
+        overwrite: Bool,
+        synthesisEnded: StopFlag
     ) async throws {
         let id = record.id
         var encodeSettings = settings.encode
@@ -146,7 +156,14 @@ extension Converter {
             if resuming == nil { try await restartEncode(id, tasks: tasks, formats: encodeSettings.formats) }
             progress(.encodeStarted(book: id, formats: encodeSettings.formats))
             let report = try await heartbeating(tasks) {
-                try await feed(encoder, id: id, book: input, tasks: tasks, resuming: resuming)
+                try await feed(
+                    encoder,
+                    id: id,
+                    book: input,
+                    tasks: tasks,
+                    resuming: resuming,
+                    synthesisEnded: synthesisEnded
+                )
             }
             _ = try await recordFiles(report, of: id, tasks: tasks, settings: settings)
         } catch let handback as Handback {
@@ -156,6 +173,14 @@ extension Converter {
                 // the whole-book encode settles them.
                 encoder.suspend()
                 try await settle(tasks, after: ended)
+                progress(.warning(book: id, message: "encoding stopped: \(handback)"))
+                return
+            }
+            if case .unsynthesized = handback {
+                // Taken up from the last chapter boundary by the encode that follows the book's next
+                // synthesis (in this run, if it was unpaused meanwhile).
+                encoder.suspend()
+                try await release(tasks, reason: handback.description)
                 progress(.warning(book: id, message: "encoding stopped: \(handback)"))
                 return
             }
@@ -230,13 +255,24 @@ extension Converter {
         id: Int64,
         book: EncodeBook,
         tasks: [ClaimedTask],
-        resuming: IncrementalEncoder.ResumePoint?
+        resuming: IncrementalEncoder.ResumePoint?,
+        synthesisEnded: StopFlag
     ) async throws -> EncodeReport {
         let total = book.chapters.count
         var next = 0
         // Segments of chapter `next` already given.
         var fed = 0
+        // Waits for audio not yet checkpointed, unless the run's synthesis has ended: it ends when
+        // no chapter of its books is left to synthesize or held by any process, so what is still
+        // missing then was paused, and would never come while this waited (an unpause then finds
+        // the run's synthesis gone).
+        func wait(ended: Bool) async throws {
+            if ended { throw Handback.unsynthesized }
+            try await Task.sleep(for: Self.followPoll)
+        }
         while next < total || resuming != nil && next == 0 {
+            // Looked at before the table, so that the table is read after the synthesis's last look.
+            let ended = synthesisEnded.isSet
             let synthesized = try await store.synthesizedChapters(book: id)
             if synthesized.blocked {
                 // A cancelled book's chapters are cancelled too: that is the lease's news to tell.
@@ -264,7 +300,7 @@ extension Converter {
                 let (chapters, seconds) = try await encodeChapters(ready, id: id, book: book)
                 // The first gain is estimated from a few minutes of audio, or the whole book if shorter.
                 guard !ready.isEmpty, ready.count == total || seconds >= IncrementalEncoder.firstEstimateSeconds else {
-                    try await Task.sleep(for: Self.followPoll)
+                    try await wait(ended: ended)
                     continue
                 }
                 let point = try await Blocking.thread { cancelled in
@@ -296,7 +332,7 @@ extension Converter {
             }
             let completes = complete && position == chapter.segments.count
             guard !ready.isEmpty || completes else {
-                try await Task.sleep(for: Self.followPoll)
+                try await wait(ended: ended)
                 continue
             }
             let segments = ready

@@ -234,7 +234,7 @@ public struct SynthesisWorker: Sendable {
     private func runChapter(_ task: ClaimedTask, run: RunState) async -> Outcome {
         guard let chapter = task.chapterIndex else { return .failed("not a synthesize task", permanent: true) }
         guard let route = routes.route(for: task.bookID) else {
-            return await settle(.released) {
+            return await settle(.released, task) {
                 try await store.release(task, reason: "no voice for this book in this run")
             }
         }
@@ -258,71 +258,90 @@ public struct SynthesisWorker: Sendable {
                 progress(.chapterDone(book: task.bookID, chapter: chapter, chapterTitle: title))
                 return .completed
             }
-            return .released
+            return leaseLost(task)
         } catch _ where Task.isCancelled {
             // The run is stopping (a signal, or a stall elsewhere): the attempt is given back.
-            return await settle(.released) { try await store.release(task, reason: "stopped") }
+            return await settle(.released, task) { try await store.release(task, reason: "stopped") }
         } catch let error as SpeechError {
             let message = "chapter \(chapter + 1): \(error.message)"
-            progress(
-                .chapterFailed(
-                    book: task.bookID,
-                    chapter: chapter,
-                    message: message,
-                    permanent: error.kind == .permanent
-                )
-            )
-            let failed = Outcome.failed(message, permanent: error.kind == .permanent)
-            if error.kind == .permanent {
-                return await settle(failed) { try await store.failPermanent(task, error: message) }
-            }
+            let permanent = error.kind == .permanent
             let delay = RetryPolicy.task.delay(attempt: task.attempt, random: Double.random(in: 0...1))
-            return await settle(failed) {
-                try await store.failTransient(task, error: message, retryAfter: delay.seconds)
-            }
+            return reported(
+                await settle(.failed(message, permanent: permanent), task) {
+                    permanent
+                        ? try await store.failPermanent(task, error: message)
+                        : try await store.failTransient(task, error: message, retryAfter: delay.seconds)
+                },
+                task
+            )
         } catch let bad as BadSegment {
-            progress(.chapterFailed(book: task.bookID, chapter: chapter, message: bad.message, permanent: true))
-            return await settle(.failed(bad.message, permanent: true)) {
-                try await store.failPermanent(task, error: bad.message)
-            }
+            return reported(
+                await settle(.failed(bad.message, permanent: true), task) {
+                    try await store.failPermanent(task, error: bad.message)
+                },
+                task
+            )
         } catch let error as PipelineError {
-            return await settle(.storage(error.description)) { try await store.release(task, reason: error.message) }
+            return await settle(.storage(error.description), task) {
+                try await store.release(task, reason: error.message)
+            }
         } catch let error as JobError {
             // The job table itself failed: nothing more can be recorded now; its lease lapses.
             return .storage("the job table failed: \(error)")
         } catch let ended as LeaseEnded {
             switch ended.status {
-            case .lost:
-                // Presumed dead (paused past its lease, cut off): what it speaks now is not recorded.
-                progress(
-                    .warning(
-                        book: task.bookID,
-                        message:
-                            "chapter \(chapter + 1)'s lease was lost (another worker took it over, or the book was deleted); this worker's late audio is not recorded"
-                    )
-                )
-                return .released
+            case .lost: return leaseLost(task)
             case .held: return .released
-            case .cancelled: return await settle(.released) { try await store.cancelHeld(task) }
-            case .paused: return await settle(.released) { try await store.release(task, reason: "book paused") }
+            case .cancelled: return await settle(.released, task) { try await store.cancelHeld(task) }
+            case .paused: return await settle(.released, task) { try await store.release(task, reason: "book paused") }
             }
         } catch {
-            return await settle(.failed("\(error)", permanent: false)) {
+            return await settle(.failed("\(error)", permanent: false), task) {
                 try await store.release(task, reason: "\(error)")
             }
         }
     }
 
     /// Records how a chapter ended; when the job table cannot take it, the run stops (exit 75) with
-    /// the database's reason instead of going on as if it had been recorded.
-    private func settle(_ outcome: Outcome, _ record: @escaping @Sendable () async throws -> Bool) async -> Outcome {
+    /// the database's reason instead of going on as if it had been recorded. A lease found lost
+    /// meanwhile is reported, and the outcome counts for nothing.
+    private func settle(
+        _ outcome: Outcome,
+        _ task: ClaimedTask,
+        _ record: @escaping @Sendable () async throws -> Bool
+    ) async -> Outcome {
         // Written even while the run is cancelled: giving held work back is part of stopping.
         do {
-            _ = try await Blocking.uncancelled(record)
-            return outcome
+            guard try await Blocking.uncancelled(record) else {
+                // Audio that cannot be written stops the run all the same.
+                if case .storage = outcome { return outcome }
+                return leaseLost(task)
+            }
         } catch {
             return .storage("the job table could not record a chapter's outcome: \(error)")
         }
+        return outcome
+    }
+
+    /// Reports the chapter's failure once it is recorded as the chapter's.
+    private func reported(_ outcome: Outcome, _ task: ClaimedTask) -> Outcome {
+        if case .failed(let message, let permanent) = outcome, let chapter = task.chapterIndex {
+            progress(.chapterFailed(book: task.bookID, chapter: chapter, message: message, permanent: permanent))
+        }
+        return outcome
+    }
+
+    /// Says that the chapter's lease was lost: this worker was presumed dead (stopped past its lease,
+    /// cut off), so what it speaks or fails now is not recorded.
+    private func leaseLost(_ task: ClaimedTask) -> Outcome {
+        progress(
+            .warning(
+                book: task.bookID,
+                message:
+                    "chapter \((task.chapterIndex ?? 0) + 1)'s lease was lost (another worker took it over, or the book was deleted); this worker's late audio is not recorded"
+            )
+        )
+        return .released
     }
 
     /// Synthesizes a chapter's pending segments with a sliding window, checkpointing each answer.

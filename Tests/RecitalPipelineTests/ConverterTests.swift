@@ -201,23 +201,9 @@ struct ConverterTests {
             )
             .bookID
             // Another process holds the second book's encode; the first is paused when the run looks.
-            let held = try await harness.store.claim(
-                owner: "other",
-                limit: 4,
-                books: [other],
-                kind: .encode,
-                early: true
-            )
-            #expect(held.count == 1)
+            let hold = try await EncodeHold(of: other, in: harness.store)
+            defer { hold.stopRenewing() }
             try await harness.store.pause(paused)
-            // Its lease is kept for as long as the test takes.
-            let holding = Task {
-                while !Task.isCancelled {
-                    for task in held { _ = try await harness.store.heartbeat(task) }
-                    try await Task.sleep(for: .seconds(2))
-                }
-            }
-            defer { holding.cancel() }
             let run = Task { try await converter.convert(books: [paused, other]) }
             defer { run.cancel() }
             try await Wait.until("the run waiting for the other process's encode", deadline: .seconds(60)) {
@@ -230,12 +216,98 @@ struct ConverterTests {
                 try await harness.store.only(paused).state == .completed
             }
             // The other process gives its encode back: this run takes it and ends.
-            holding.cancel()
-            _ = await holding.result
-            for task in held { #expect(try await harness.store.release(task, reason: "stopping")) }
+            #expect(try await hold.giveBack())
             #expect(try await run.value == .finished)
             #expect(try await harness.store.only(other).state == .completed)
             #expect(try await harness.store.outputs(book: paused).map(\.format) == [.m4b])
+        }
+    }
+
+    @Test(
+        "a book paused while its encode follows synthesis, and unpaused after the run's synthesis ended, is finished by the same run from the chapter its encode had reached"
+    )
+    func unpausedWhileFollowed() async throws {
+        let server = FakeTTSServer(latency: .milliseconds(30))
+        // The table's clock runs a hundred times slower than the wall, so no lease expires though
+        // no heartbeat renews one.
+        let start = Date().timeIntervalSince1970
+        let harness = try PipelineHarness(clock: { start + (Date().timeIntervalSince1970 - start) / 100 })
+        try await server.serve { url in
+            var settings = PipelineHarness.settings(url: url, concurrency: 1)
+            settings.encode.formats = [.m4b]
+            settings.outputDirectory = harness.paths.home + "/out"
+            var converter = harness.converter()
+            // No heartbeat comes during the test: the following encode would not hear of the pause,
+            // and must not need to.
+            converter.heartbeatInterval = .seconds(3600)
+            let followed = try await converter.enqueue(Fixtures.path("novella.epub"), settings: settings, priority: 2)
+                .bookID
+            let other = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            // Another process holds the second book's encode, so the run goes on after its synthesis.
+            let hold = try await EncodeHold(of: other, in: harness.store)
+            defer { hold.stopRenewing() }
+            let run = Task { try await converter.convert(books: [followed, other]) }
+            defer { run.cancel() }
+            try await Wait.until("a chapter encoded while others are synthesized", deadline: .seconds(120)) {
+                harness.events.all.contains { if case .chaptersEncoded = $0 { true } else { false } }
+            }
+            try await harness.store.pause(followed)
+            // The synthesis ends (nothing of its books is left to do), and the encode gives the book back.
+            try await Wait.until("the following encode stopped", deadline: .seconds(60)) {
+                harness.events.warnings(book: followed).contains {
+                    $0.contains("encoding stopped: the run's synthesis ended")
+                }
+            }
+            let kept = try await harness.store.encodedChapters(book: followed)
+            #expect(kept > 0, "\(harness.events.warnings(book: followed))")
+            try await harness.store.unpause(followed)
+            try await Wait.until("the unpaused book converted", deadline: .seconds(120)) {
+                try await harness.store.only(followed).state == .completed
+            }
+            #expect(
+                harness.events.warnings(book: followed).contains {
+                    $0.contains("resuming a stopped encode: m4b continues from chapter \(kept + 1)")
+                },
+                "\(harness.events.warnings(book: followed))"
+            )
+            #expect(try await hold.giveBack())
+            #expect(try await run.value == .finished)
+            let probe = try MediaProbe(try #require(try await harness.store.outputs(book: followed).first).path)
+            #expect(probe.chapters.count == 13)
+        }
+    }
+
+    @Test(
+        "a worker whose chapter was taken over while its request was in flight says its lease was lost, and its late failure neither is reported as the chapter's nor touches the new holder"
+    )
+    func lateFailureAfterTakeover() async throws {
+        let server = FakeTTSServer(latency: .seconds(3))
+        let harness = try PipelineHarness()
+        // A second handle on the table whose clock runs an hour ahead sees every lease as expired.
+        let later = try JobStore(path: harness.paths.database, now: { Date().timeIntervalSince1970 + 3600 })
+        try await server.serve { url in
+            let settings = PipelineHarness.settings(url: url, concurrency: 1)
+            var converter = harness.converter()
+            // Only the late answer can tell this worker that its lease is gone.
+            converter.heartbeatInterval = .seconds(3600)
+            let id = try await converter.enqueue(book, settings: settings, priority: 2).bookID
+            server.fail(next: [.status(400, body: "no such voice")])
+            let run = Task { try await converter.convert(books: [id]) }
+            defer { run.cancel() }
+            try await Wait.until("a request in flight", deadline: .seconds(60)) { server.requestCount > 0 }
+            // The worker is presumed dead: its lease is rescued, and another worker takes the chapter.
+            #expect(try await later.rescueExpiredLeases() == 1)
+            let taken = try await harness.store.claim(owner: "other", limit: 1, books: [id])
+            #expect(taken.count == 1)
+            try await Wait.until("the late failure met the lost lease", deadline: .seconds(60)) {
+                harness.events.warnings(book: id).contains { $0.contains("lease was lost") }
+            }
+            #expect(!harness.events.all.contains { if case .chapterFailed = $0 { true } else { false } })
+            #expect(try await harness.store.heartbeat(taken[0]) == .held)
+            let log = try await harness.store.events(book: id)
+            #expect(!log.contains { $0.message.contains("no such voice") }, "\(log)")
+            run.cancel()
+            #expect(try await run.value == .interrupted)
         }
     }
 

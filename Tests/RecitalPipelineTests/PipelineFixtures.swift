@@ -21,6 +21,14 @@ struct PipelineHarness {
         store = try JobStore.open(paths.database)
     }
 
+    /// A harness on SQLite whose job table reads the time from `now`.
+    init(clock now: @escaping @Sendable () -> Double) throws {
+        let home = try Fixtures.temporaryDirectory().path
+        paths = RecitalPaths(home: home, database: DatabaseBackend.sqlite.location(in: home))
+        try paths.prepare()
+        store = try JobStore(path: paths.database, now: now)
+    }
+
     /// A converter on this harness; `progress` hears every event after the event log does.
     /// The patience is long by default: a test about anything else must not stall because a
     /// loaded machine (two cores, the whole suite in parallel) kept it from making progress.
@@ -127,12 +135,47 @@ struct PipelineHarness {
     }
 }
 
+/// Another process's hold on a book's encode (one format), its lease renewed until given back.
+final class EncodeHold: Sendable {
+    let tasks: [ClaimedTask]
+    private let store: JobStore
+    private let renewing: Task<Void, any Error>
+
+    init(of book: Int64, in store: JobStore) async throws {
+        self.store = store
+        tasks = try await store.claim(owner: "other", limit: 4, books: [book], kind: .encode, early: true)
+        try #require(tasks.count == 1)
+        let tasks = self.tasks
+        renewing = Task {
+            while !Task.isCancelled {
+                for task in tasks { _ = try await store.heartbeat(task) }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+
+    func stopRenewing() { renewing.cancel() }
+
+    /// Stops renewing and releases the tasks; true when every one was still held.
+    func giveBack() async throws -> Bool {
+        renewing.cancel()
+        _ = await renewing.result
+        var held = true
+        for task in tasks where try await !store.release(task, reason: "stopping") { held = false }
+        return held
+    }
+}
+
 /// Collects progress events.
 final class EventLog: Sendable {
     private let events = MutexBox<[ProgressEvent]>([])
     var all: [ProgressEvent] { events.value }
     var segmentsDone: Int { all.filter { if case .segmentDone = $0 { true } else { false } }.count }
     func record(_ event: ProgressEvent) { events.mutate { $0.append(event) } }
+    /// The warnings given about `book`, in order.
+    func warnings(book: Int64) -> [String] {
+        all.compactMap { if case .warning(book, let message) = $0 { message } else { nil } }
+    }
 }
 
 final class MutexBox<Value: Sendable>: Sendable {

@@ -148,7 +148,12 @@ public final class BackgroundProcess: @unchecked Sendable {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 kill(process.processIdentifier, SIGKILL)
-                throw CancellationError()
+                let name = ([process.executableURL?.lastPathComponent ?? ""] + (process.arguments ?? []))
+                    .joined(separator: " ")
+                throw Wait.TimedOut(
+                    description:
+                        "`\(name)` (pid \(pid)) did not end within \(timeout); its stderr ends: \(stderrSoFar.suffix(1500))"
+                )
             }
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -124,9 +124,17 @@ struct WorkerCommandTests {
             // the convert that queued the book.
             try await Wait.until("both workers holding a chapter", deadline: .seconds(60)) {
                 let status = try await ClusterStatus(environment: machine("c"))
-                return status.holding[paused.pid, default: 0] > 0 && status.holding[doomed.pid, default: 0] > 0
+                guard status.holding[paused.pid, default: 0] > 0, status.holding[doomed.pid, default: 0] > 0 else {
+                    return false
+                }
+                // Still holding once stopped (its lease lasts 30 s): it may have let go in between.
+                paused.signal(SIGSTOP)
+                if try await ClusterStatus(environment: machine("c")).holding[paused.pid, default: 0] > 0 {
+                    return true
+                }
+                paused.signal(SIGCONT)
+                return false
             }
-            paused.signal(SIGSTOP)
             doomed.signal(SIGKILL)
             convert.signal(SIGKILL)
             #expect(try await doomed.wait().status == SIGKILL)
@@ -160,9 +168,14 @@ struct WorkerCommandTests {
             // it still had in flight is refused.
             paused.signal(SIGCONT)
             // It may have held a chapter, or the encode it followed synthesis with, or both.
-            try await Wait.until("the woken worker told its lease was lost", deadline: .seconds(60)) {
-                paused.stderrSoFar.contains("lease was lost (another worker took it over")
-                    || paused.stderrSoFar.contains("lease was lost (another worker took the encode over)")
+            do {
+                try await Wait.until("the woken worker told its lease was lost", deadline: .seconds(60)) {
+                    paused.stderrSoFar.contains("lease was lost (another worker took it over")
+                        || paused.stderrSoFar.contains("lease was lost (another worker took the encode over)")
+                }
+            } catch {
+                Issue.record("\(error); it said: \(paused.stderrSoFar.suffix(1500))")
+                throw error
             }
             for process in survivors + [paused] { process.signal(SIGTERM) }
             for process in survivors + [paused] {
