@@ -375,19 +375,25 @@ extension JobStore {
 
     /// Whether tasks of `kind` are still to run for these books (not paused, cancelled or failed).
     public func hasOpenTasks(books: [Int64], kind: TaskKind) async throws(JobError) -> Bool {
-        guard !books.isEmpty else { return false }
+        try await openTaskKinds(books: books).contains(kind)
+    }
+
+    /// The kinds of task the books have open, as ``hasOpenTasks(books:kind:)`` counts them, in one
+    /// look (a loop waiting on both asks often).
+    public func openTaskKinds(books: [Int64]) async throws(JobError) -> Set<TaskKind> {
+        guard !books.isEmpty else { return [] }
         let list = books.map(String.init).joined(separator: ",")
         return try await read { db in
-            try db.value(
-                Bool.self,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM tasks t JOIN books b ON b.id = t.book_id
-                        WHERE t.book_id IN (\(list)) AND t.kind = ? AND t.state IN ('available', 'running')
+            Set(
+                try db.rows(
+                    sql: """
+                        SELECT DISTINCT t.kind FROM tasks t JOIN books b ON b.id = t.book_id
+                        WHERE t.book_id IN (\(list)) AND t.state IN ('available', 'running')
                             AND b.paused_at IS NULL AND b.cancelled_at IS NULL
-                            AND NOT EXISTS (SELECT 1 FROM tasks f WHERE f.book_id = t.book_id AND f.state = 'failed'))
-                    """,
-                arguments: [kind.rawValue]
-            ) ?? false
+                            AND NOT EXISTS (SELECT 1 FROM tasks f WHERE f.book_id = t.book_id AND f.state = 'failed')
+                        """
+                ).compactMap { TaskKind(rawValue: $0["kind"]) }
+            )
         }
     }
 

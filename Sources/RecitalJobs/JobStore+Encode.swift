@@ -304,7 +304,7 @@ extension JobStore {
     public func outputNames(book: Int64) async throws(JobError) -> [(folder: String, stem: String)] {
         try await read { db in
             try db.rows(
-                sql: "SELECT folder, stem FROM output_names WHERE book_id = ? ORDER BY folder",
+                sql: "SELECT folder, stem FROM output_names WHERE book_id = ?",
                 arguments: [book]
             ).map { ($0["folder"], $0["stem"]) }
         }

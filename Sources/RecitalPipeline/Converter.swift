@@ -353,8 +353,10 @@ public struct Converter: Sendable {
     private func awaitEncodes(books: [Int64], overwrite: Bool) async throws -> AwaitedEncodes {
         do {
             var told = false
-            while try await store.hasOpenTasks(books: books, kind: .encode) {
-                if try await store.hasOpenTasks(books: books, kind: .synthesize) { return .resynthesize }
+            while true {
+                let open = try await store.openTaskKinds(books: books)
+                guard open.contains(.encode) else { break }
+                if open.contains(.synthesize) { return .resynthesize }
                 if !told {
                     progress(.waiting(message: "waiting for an encode another process holds"))
                     told = true

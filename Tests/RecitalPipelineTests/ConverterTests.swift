@@ -404,7 +404,7 @@ struct ConverterTests {
 @Suite(
     "The built-in espeak-ng voice, end to end",
     .enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path),
+        if: Fixtures.corpusHas("the-waste-land.epub"),
         "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 )
@@ -436,7 +436,7 @@ struct BuiltinVoiceTests {
 @Suite(
     "A real corpus book becomes an M4B with the built-in voice",
     .enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path),
+        if: Fixtures.corpusHas("the-waste-land.epub"),
         "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 )

@@ -15,6 +15,12 @@ public enum Fixtures {
     /// The shared corpus of real books (`../shared/corpus` beside the repository).
     public static let corpus: URL = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
 
+    /// Whether the shared corpus is beside the repository and holds `name` (a clean clone elsewhere
+    /// has none: its tests are then skipped, with the reason).
+    public static func corpusHas(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: corpus.appendingPathComponent(name).path)
+    }
+
     /// Names of the corpus books that have ground truth, sorted.
     public static func corpusBooks() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: corpus.path)) ?? []

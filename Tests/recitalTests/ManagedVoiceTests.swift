@@ -49,7 +49,7 @@ struct ManagedVoiceTests {
     /// short enough for Piper on two shared cores.
     /// A chapter of this corpus book is read; the corpus lies beside the repository (`../shared`).
     static let wasteLand = Testing.ConditionTrait.enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.corpus.appendingPathComponent("the-waste-land.epub").path),
+        if: Fixtures.corpusHas("the-waste-land.epub"),
         "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 
