@@ -96,15 +96,15 @@ extension Converter {
         case blocked
         case lease(LeaseEnded)
         case loudness(Double?)
-        /// This process's synthesis ended with chapters of the book still to do: they were paused
-        /// (and may be unpaused since), so nothing here would synthesize them while it waited.
+        /// The run's synthesis has ended, the lease is held, and chapters of the book are still to
+        /// be synthesized (unpaused or retried since it ended): nothing in this run would do them
+        /// while the encode waited.
         case unsynthesized
 
         var description: String {
             switch self {
             case .blocked: "a chapter cannot be synthesized"
-            case .unsynthesized:
-                "the run's synthesis ended with chapters of the book still to do (it was paused meanwhile)"
+            case .unsynthesized: "chapters are still to be synthesized, and this run's synthesis has ended"
             case .lease(let ended):
                 ended.status == .lost
                     ? "its lease was lost (another worker took the encode over)" : "the book was \(ended.status)"
@@ -167,22 +167,21 @@ extension Converter {
             }
             _ = try await recordFiles(report, of: id, tasks: tasks, settings: settings)
         } catch let handback as Handback {
-            if case .lease(let ended) = handback {
-                // Paused, cancelled or taken over: the partial files stay for the encode that
-                // takes the book up (the resume point says where), and the tasks are settled as
-                // the whole-book encode settles them.
+            switch handback {
+            case .lease, .unsynthesized:
+                // Paused, cancelled, taken over, or waiting for chapters that this run will not
+                // synthesize: the partial files stay for the encode that takes the book up (the
+                // resume point says where), and the tasks are settled as the whole-book encode
+                // settles them.
                 encoder.suspend()
-                try await settle(tasks, after: ended)
+                if case .lease(let ended) = handback {
+                    try await settle(tasks, after: ended)
+                } else {
+                    try await release(tasks, reason: handback.description)
+                }
                 progress(.warning(book: id, message: "encoding stopped: \(handback)"))
                 return
-            }
-            if case .unsynthesized = handback {
-                // Taken up from the last chapter boundary by the encode that follows the book's next
-                // synthesis (in this run, if it was unpaused meanwhile).
-                encoder.suspend()
-                try await release(tasks, reason: handback.description)
-                progress(.warning(book: id, message: "encoding stopped: \(handback)"))
-                return
+            case .blocked, .loudness: break
             }
             encoder.abandon()
             // Given back to be encoded whole: not a stopped encode to take up or to call a restart.
@@ -262,12 +261,16 @@ extension Converter {
         var next = 0
         // Segments of chapter `next` already given.
         var fed = 0
-        // Waits for audio not yet checkpointed, unless the run's synthesis has ended: it ends when
-        // no chapter of its books is left to synthesize or held by any process, so what is still
-        // missing then was paused, and would never come while this waited (an unpause then finds
-        // the run's synthesis gone).
+        // Waits for audio not yet checkpointed, unless the run's synthesis has ended. It ends when
+        // no chapter of its books (those not paused, cancelled or failed) waits or is held by any
+        // process, so what is still missing then would never come while this waited: the lease
+        // says whether the book is paused or cancelled, and if it is neither (unpaused, retried
+        // since), the book is given back for the run to synthesize again.
         func wait(ended: Bool) async throws {
-            if ended { throw Handback.unsynthesized }
+            if ended {
+                try await renew(tasks)
+                throw Handback.unsynthesized
+            }
             try await Task.sleep(for: Self.followPoll)
         }
         while next < total || resuming != nil && next == 0 {

@@ -329,8 +329,10 @@ public struct Converter: Sendable {
         let ended = StopFlag()
         return try await withThrowingTaskGroup(of: SynthesisOutcome?.self) { group in
             group.addTask {
-                defer { ended.set() }
-                return try await synthesize(books: books, options: options)
+                let outcome = try await synthesize(books: books, options: options)
+                // Any other end cancels the follower anyway.
+                if outcome == .finished { ended.set() }
+                return outcome
             }
             group.addTask {
                 try await followSynthesis(books: books, overwrite: options.overwrite, synthesisEnded: ended)

@@ -334,11 +334,12 @@ public struct SynthesisWorker: Sendable {
     /// Says that the chapter's lease was lost: this worker was presumed dead (stopped past its lease,
     /// cut off), so what it speaks or fails now is not recorded.
     private func leaseLost(_ task: ClaimedTask) -> Outcome {
+        let chapter = task.chapterIndex.map { "chapter \($0 + 1)" } ?? "task \(task.id)"
         progress(
             .warning(
                 book: task.bookID,
                 message:
-                    "chapter \((task.chapterIndex ?? 0) + 1)'s lease was lost (another worker took it over, or the book was deleted); this worker's late audio is not recorded"
+                    "\(chapter)'s lease was lost (another worker took it over, or the book was deleted); nothing this worker does with it now is recorded"
             )
         )
         return .released

@@ -13,20 +13,15 @@ struct PipelineHarness {
     let store: JobStore
     let events = EventLog()
 
-    /// - Parameter backend: the job table's database (a fresh file, or a fresh PostgreSQL schema).
-    init(_ backend: DatabaseBackend = .sqlite) throws {
+    /// - Parameters:
+    ///   - backend: the job table's database (a fresh file, or a fresh PostgreSQL schema).
+    ///   - clock: where a SQLite job table reads the time (the wall clock when nil).
+    init(_ backend: DatabaseBackend = .sqlite, clock: (@Sendable () -> Double)? = nil) throws {
         let home = try Fixtures.temporaryDirectory().path
-        paths = RecitalPaths(home: home, database: backend.location(in: home))
+        let paths = RecitalPaths(home: home, database: backend.location(in: home))
         try paths.prepare()
-        store = try JobStore.open(paths.database)
-    }
-
-    /// A harness on SQLite whose job table reads the time from `now`.
-    init(clock now: @escaping @Sendable () -> Double) throws {
-        let home = try Fixtures.temporaryDirectory().path
-        paths = RecitalPaths(home: home, database: DatabaseBackend.sqlite.location(in: home))
-        try paths.prepare()
-        store = try JobStore(path: paths.database, now: now)
+        self.paths = paths
+        store = try clock.map { try JobStore(path: paths.database, now: $0) } ?? JobStore.open(paths.database)
     }
 
     /// A converter on this harness; `progress` hears every event after the event log does.
