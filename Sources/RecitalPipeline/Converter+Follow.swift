@@ -32,16 +32,14 @@ extension Converter {
         let tasks = try await store.claim(owner: owner, limit: 16, books: [id], kind: .encode, early: true)
         guard !tasks.isEmpty else { return }
         // A stop of an earlier follow (a pause, a crash) may have left a point to take up.
-        let resume = try await store.encodeResume(book: id)
+        let held = HeldEncode(
+            record: record,
+            settings: settings,
+            tasks: tasks,
+            resume: try await store.encodeResume(book: id)
+        )
         do {
-            try await followHeld(
-                record,
-                settings: settings,
-                tasks: tasks,
-                resume: resume,
-                overwrite: overwrite,
-                synthesisEnded: synthesisEnded
-            )
+            try await followHeld(held, overwrite: overwrite, synthesisEnded: synthesisEnded)
         } catch {
             // A failure (not a stop) leaves nothing to take up: the whole-book encode starts over.
             if !Task.isCancelled, !(error is JobError) { try await store.recordEncodedChapters(tasks, count: 0) }
@@ -71,15 +69,9 @@ extension Converter {
         // Its synthesis is complete: a chapter found missing is not waited for.
         let complete = StopFlag()
         complete.set()
+        let held = HeldEncode(record: record, settings: settings, tasks: tasks, resume: resume)
         do {
-            try await followHeld(
-                record,
-                settings: settings,
-                tasks: tasks,
-                resume: resume,
-                overwrite: overwrite,
-                synthesisEnded: complete
-            )
+            try await followHeld(held, overwrite: overwrite, synthesisEnded: complete)
             return true
         } catch {
             if Task.isCancelled || error is JobError { throw error }
@@ -89,6 +81,15 @@ extension Converter {
             progress(.warning(book: id, message: "the stopped encode cannot be taken up: \(error); encoding it whole"))
             return false
         }
+    }
+
+    /// A book whose encode tasks this process holds, with what following it needs.
+    private struct HeldEncode {
+        let record: BookRecord
+        let settings: ConversionSettings
+        let tasks: [ClaimedTask]
+        /// The resume point a stopped encode of the book left, as stored.
+        let resume: String?
     }
 
     /// Why a followed encode ended early, when it gives its tasks back.
@@ -115,17 +116,9 @@ extension Converter {
         }
     }
 
-    /// - Parameters:
-    ///   - resume: the resume point a stopped encode of the book left, as stored.
-    ///   - synthesisEnded: set once this run's synthesis has ended.
-    private func followHeld(
-        _ record: BookRecord,
-        settings: ConversionSettings,
-        tasks: [ClaimedTask],
-        resume: String?,
-        overwrite: Bool,
-        synthesisEnded: StopFlag
-    ) async throws {
+    /// - Parameter synthesisEnded: set once this run's synthesis has ended.
+    private func followHeld(_ held: HeldEncode, overwrite: Bool, synthesisEnded: StopFlag) async throws {
+        let (record, settings, tasks) = (held.record, held.settings, held.tasks)
         let id = record.id
         var encodeSettings = settings.encode
         encodeSettings.formats = tasks.compactMap(\.format)
@@ -140,7 +133,7 @@ extension Converter {
         )
         var header = input
         header.chapters = input.chapters.map { EncodeChapter(index: $0.index, title: $0.title, segments: []) }
-        let resuming = resume.flatMap { resumePoint($0, book: id, chapters: input.chapters.count) }
+        let resuming = held.resume.flatMap { resumePoint($0, book: id, chapters: input.chapters.count) }
         let encoder = SharedEncoder(
             try IncrementalEncoder(
                 book: header,

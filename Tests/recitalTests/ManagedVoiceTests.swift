@@ -45,14 +45,14 @@ struct ManagedVoiceTests {
         return home
     }
 
-    /// One chapter of a corpus book as an EPUB of its own, in English: a chapter as the issue asks,
-    /// short enough for Piper on two shared cores.
     /// A chapter of this corpus book is read; the corpus lies beside the repository (`../shared`).
     static let wasteLand = Testing.ConditionTrait.enabled(
         if: Fixtures.corpusHas("the-waste-land.epub"),
         "needs ../shared/corpus/the-waste-land.epub beside the repository"
     )
 
+    /// One chapter of a corpus book as an EPUB of its own, in English: a chapter as the issue asks,
+    /// short enough for Piper on two shared cores.
     func chapterBook(
         _ title: String,
         of name: String,
