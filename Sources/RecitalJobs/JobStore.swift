@@ -1,7 +1,7 @@
 internal import Foundation
 internal import GRDB
 internal import PostgresNIO
-public import RecitalModel
+internal import RecitalModel
 
 #if canImport(Glibc)
     internal import Glibc
@@ -253,6 +253,6 @@ public final class JobStore: Sendable {
             let message = error.serverInfo?[.message] ?? "\(error.code)"
             return JobError(.database, "\(message) (PostgreSQL)", cause: error)
         }
-        return JobError(.database, "the job database failed: \(error)", cause: error as? any Error & Sendable)
+        return JobError(.database, "the job database failed: \(error)", cause: error)
     }
 }

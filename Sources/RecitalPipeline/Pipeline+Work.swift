@@ -133,7 +133,12 @@ extension Pipeline {
         switch try await run(books: books, options: options.run) {
         case .finished: return true
         case .interrupted: return false
-        case .stalled:
+        case .stalled(let reason):
+            converter.progress(
+                .notice(
+                    message: "work stopped: \(reason); looking again in \(options.retryAfterStall.components.seconds) s"
+                )
+            )
             try await Task.sleep(for: options.retryAfterStall)
             return true
         }

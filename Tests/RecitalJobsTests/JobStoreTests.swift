@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RecitalModel
 import RecitalTestSupport
+import Synchronization
 import Testing
 
 @testable import RecitalJobs
@@ -371,6 +372,81 @@ struct JobStoreTests {
         }
         #expect(claimed.count == 100)
         #expect(Set(claimed).count == 100)
+    }
+
+    /// How the server ends a session in the middle of a transaction.
+    enum SessionEnd: String, CaseIterable, CustomTestStringConvertible {
+        /// The machine stopped between two statements, past the server's idle-in-transaction timeout.
+        case idleTimeout = "the machine stopped past the idle timeout"
+        /// An administrator (or a shutdown) ended it while a statement ran.
+        case terminated = "the session terminated during a statement"
+        var testDescription: String { rawValue }
+    }
+
+    @Test(
+        "a transaction whose session the server ended before its commit runs again on a new connection, once",
+        .timeLimit(.minutes(1)),
+        arguments: SessionEnd.allCases
+    )
+    func sessionEnded(end: SessionEnd) async throws {
+        guard let url = StoreBackend.postgresURL else { return }
+        let schema = StoreBackend.newSchema()
+        let store = try JobStore(postgres: url, schema: schema)
+        let onlooker = try JobStore(postgres: url, schema: schema)
+        try await store.write { db in _ = try db.execute(sql: "CREATE TABLE probe (run INTEGER, step INTEGER)") }
+        /// Waits on the calling (blocking) thread until the onlooker counts `wanted` sessions `pid`
+        /// with `condition`.
+        @Sendable func poll(_ wanted: Int, sessions pid: Int, where condition: String = "true") throws {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try onlooker.readNow({ db in
+                try db.value(
+                    Int.self,
+                    sql: "SELECT count(*) FROM pg_stat_activity WHERE pid = ? AND \(condition)",
+                    arguments: [pid]
+                )
+            }) != wanted {
+                guard ContinuousClock.now < deadline else { throw CancellationError() }
+                usleep(20_000)
+            }
+        }
+        let runs = Mutex(0)
+        try await store.write { db in
+            let run = runs.withLock {
+                $0 += 1
+                return $0
+            }
+            _ = try db.execute(sql: "INSERT INTO probe VALUES (?, 1)", arguments: [run])
+            if run == 1 {
+                let pid = try #require(try db.value(Int.self, sql: "SELECT pg_backend_pid()"))
+                switch end {
+                case .idleTimeout:
+                    _ = try db.execute(sql: "SET LOCAL idle_in_transaction_session_timeout = '50ms'")
+                    try poll(0, sessions: pid)
+                case .terminated:
+                    Thread.detachNewThread {
+                        do {
+                            try poll(1, sessions: pid, where: "wait_event = 'PgSleep'")
+                            _ = try onlooker.readNow {
+                                try $0.value(
+                                    Bool.self,
+                                    sql: "SELECT pg_terminate_backend(?::integer)",
+                                    arguments: [pid]
+                                )
+                            }
+                        } catch {
+                            Issue.record(error)
+                        }
+                    }
+                    _ = try db.execute(sql: "SELECT pg_sleep(30)")
+                }
+            }
+            _ = try db.execute(sql: "INSERT INTO probe VALUES (?, 2)", arguments: [run])
+        }
+        #expect(runs.withLock { $0 } == 2)
+        let rows = try await onlooker.read { db in
+            try db.rows(sql: "SELECT run, step FROM probe ORDER BY step").map { [$0["run"] as Int, $0["step"] as Int] }
+        }
+        #expect(rows == [[2, 1], [2, 2]])
     }
 
     @Test("a database locked by another process is reported as locked, in one line, with SQLite's error as cause")

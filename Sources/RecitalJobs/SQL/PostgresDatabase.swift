@@ -18,7 +18,7 @@ final class PostgresDatabase: Sendable {
     /// A schema of its own for this store (tests), else the connection's default.
     let schema: String?
     let url: String
-    private let idle = Mutex<[PostgresConnection]>([])
+    private let idle = Mutex<[PostgresLink]>([])
     private let threads: NIOThreadPool
     private let logger = Logger(label: "recital.postgres")
     private let offset = Mutex<(seconds: Double, measuredAt: Double)?>(nil)
@@ -87,7 +87,7 @@ final class PostgresDatabase: Sendable {
     }
 
     deinit {
-        for connection in idle.withLock({ $0 }) { Self.dispose(connection) }
+        for link in idle.withLock({ $0 }) { Self.dispose(link.connection) }
         threads.shutdownGracefully { _ in }
     }
 
@@ -114,8 +114,9 @@ final class PostgresDatabase: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let connection = try checkOut()
-            let session = PostgresSession(connection: connection, logger: logger, channel: channel)
+            let link = try checkOut()
+            let session = PostgresSession(link: link, logger: logger, channel: channel)
+            var committing = false
             do {
                 try synchroniseClock(session)
                 try session.execute(
@@ -125,15 +126,20 @@ final class PostgresDatabase: Sendable {
                             ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL READ COMMITTED"
                 )
                 let result = try body(session)
+                committing = true
                 try session.execute(sql: "COMMIT")
-                checkIn(connection)
+                checkIn(link)
                 return result
             } catch {
-                let retry = Self.isConflict(error) && attempt < 20
+                // A session that ended before its COMMIT was sent (a machine suspended past the
+                // server's idle timeout, a server restart) was rolled back by the server: the
+                // transaction runs again on a new connection.
+                let lost = (error as? ConnectionLost).map { !committing || !$0.sent } ?? false
+                let retry = (Self.isConflict(error) || lost) && attempt < 20
                 if (try? session.execute(sql: "ROLLBACK")) != nil {
-                    checkIn(connection)
+                    checkIn(link)
                 } else {
-                    Self.dispose(connection)
+                    Self.dispose(link.connection)
                 }
                 guard retry else { throw error }
                 // Conflicting transactions back off a little, differently, before trying again.
@@ -164,16 +170,16 @@ final class PostgresDatabase: Sendable {
     /// advisory lock so that processes starting together apply each exactly once. Blocks: it runs
     /// while the store opens, as SQLite's do.
     func migrate(_ migrations: [(name: String, sql: String)]) throws {
-        let connection = try checkOut()
-        let session = PostgresSession(connection: connection, logger: logger)
+        let link = try checkOut()
+        let session = PostgresSession(link: link, logger: logger)
         try synchroniseClock(session)
         try session.execute(sql: "SELECT pg_advisory_lock(7318412001)")
         defer {
             // A connection that cannot say it is done still holds the lock: closing it lets go.
             if (try? session.execute(sql: "SELECT pg_advisory_unlock(7318412001)")) != nil {
-                checkIn(connection)
+                checkIn(link)
             } else {
-                Self.dispose(connection)
+                Self.dispose(link.connection)
             }
         }
         if let schema { try session.execute(sql: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
@@ -213,8 +219,8 @@ final class PostgresDatabase: Sendable {
 
     // MARK: - Connections
 
-    private func checkOut() throws -> PostgresConnection {
-        if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
+    private func checkOut() throws -> PostgresLink {
+        if let link = idle.withLock({ $0.popLast() }), !link.connection.isClosed { return link }
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(
@@ -226,7 +232,8 @@ final class PostgresDatabase: Sendable {
         } catch {
             throw Self.unreachable(url: url, error)
         }
-        let session = PostgresSession(connection: connection, logger: logger)
+        let link = PostgresLink(connection)
+        let session = PostgresSession(link: link, logger: logger)
         if let schema {
             // The schema itself is made by `migrate`, under its lock: processes starting together
             // would otherwise race to create it.
@@ -235,7 +242,7 @@ final class PostgresDatabase: Sendable {
         // A machine stopped in the middle of a transaction (SIGSTOP, a suspended VM) would hold its
         // row locks for ever; the server ends such a session instead, and its work is rescued.
         try session.execute(sql: "SET idle_in_transaction_session_timeout = '\(Self.stalledTransactionSeconds)s'")
-        return connection
+        return link
     }
 
     /// A connection that did not open, named by the server's address and the reason: the server's
@@ -265,14 +272,14 @@ final class PostgresDatabase: Sendable {
         return "\(error)"
     }
 
-    private func checkIn(_ connection: PostgresConnection) {
-        guard !connection.isClosed else { return }
+    private func checkIn(_ link: PostgresLink) {
+        guard !link.connection.isClosed else { return }
         let surplus = idle.withLock { idle -> Bool in
             guard idle.count < Self.maxConnections else { return true }
-            idle.append(connection)
+            idle.append(link)
             return false
         }
-        if surplus { Self.dispose(connection) }
+        if surplus { Self.dispose(link.connection) }
     }
 
     /// Closes a connection, keeping it alive until it is closed (PostgresNIO checks that a
@@ -288,15 +295,64 @@ final class PostgresDatabase: Sendable {
     }
 }
 
+/// A connection of the pool that fails the statement it waits for when it closes. PostgresNIO can
+/// leave a statement sent just after the server closed the connection (a session ended for idling in
+/// a transaction while its machine was stopped, a server restart) unanswered for ever.
+final class PostgresLink: Sendable {
+    let connection: PostgresConnection
+    private let waiting = Mutex<EventLoopPromise<PostgresQueryResult>?>(nil)
+
+    init(_ connection: PostgresConnection) {
+        self.connection = connection
+        connection.closeFuture.whenComplete { [weak self] _ in
+            self?.waiting.withLock { $0 }?.fail(ConnectionLost(sent: true))
+        }
+    }
+
+    func query(_ query: PostgresQuery, logger: Logger) throws -> PostgresQueryResult {
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        waiting.withLock { $0 = promise }
+        defer { waiting.withLock { $0 = nil } }
+        guard !connection.isClosed else {
+            promise.fail(ConnectionLost(sent: false))
+            throw ConnectionLost(sent: false)
+        }
+        connection.query(query, logger: logger).cascade(to: promise)
+        do {
+            return try promise.futureResult.wait()
+        } catch  where connection.isClosed || Self.endsSession(error) {
+            throw ConnectionLost(sent: true, cause: error is ConnectionLost ? nil : error)
+        }
+    }
+
+    /// A FATAL error (or worse) ends the session, and arrives before the connection is seen closed.
+    static func endsSession(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return ["FATAL", "PANIC"].contains(error.serverInfo?[.severity] ?? "")
+    }
+}
+
+/// The connection closed under a statement. One that was never sent left the server nothing to
+/// act on.
+struct ConnectionLost: Error, CustomStringConvertible {
+    var sent: Bool
+    var cause: (any Error)?
+
+    var description: String {
+        let reason = cause.map { (($0 as? PSQLError)?.serverInfo?[.message]) ?? "\($0)" }
+        return "the connection to PostgreSQL was closed" + (reason.map { " (\($0))" } ?? "")
+    }
+}
+
 /// One PostgreSQL connection as a ``SQLSession``: `?` arguments become `$1`, `$2`…
 final class PostgresSession: SQLSession {
-    let connection: PostgresConnection
+    let link: PostgresLink
     let logger: Logger
     let channel: String
     var dialect: SQLDialect { .postgres }
 
-    init(connection: PostgresConnection, logger: Logger, channel: String = PostgresDatabase.channel(schema: nil)) {
-        self.connection = connection
+    init(link: PostgresLink, logger: Logger, channel: String = PostgresDatabase.channel(schema: nil)) {
+        self.link = link
         self.logger = logger
         self.channel = channel
     }
@@ -315,9 +371,7 @@ final class PostgresSession: SQLSession {
     }
 
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
-        let result: PostgresQueryResult
-        result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
-        return result.metadata.rows ?? 0
+        try link.query(Self.query(sql, arguments), logger: logger).metadata.rows ?? 0
     }
 
     func executeMany(sql: String, arguments: [SQLArguments]) throws {
@@ -325,9 +379,7 @@ final class PostgresSession: SQLSession {
     }
 
     func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
-        let result: PostgresQueryResult
-        result = try connection.query(Self.query(sql, arguments), logger: logger).wait()
-        return try result.rows.map { row in
+        try link.query(Self.query(sql, arguments), logger: logger).rows.map { row in
             var columns: [String] = []
             var values: [SQLValue] = []
             for cell in row {
