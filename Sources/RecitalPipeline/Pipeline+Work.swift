@@ -106,10 +106,7 @@ extension Pipeline {
             } catch let error as PipelineError where error.kind == .database {
                 // The job table did not answer (a database restarting, a lock held too long): a
                 // long-running worker says so and looks again later instead of exiting.
-                converter.progress(
-                    .notice(message: "\(error); looking again in \(options.retryAfterStall.components.seconds) s")
-                )
-                try await Task.sleep(for: options.retryAfterStall)
+                try await standBy(for: options.retryAfterStall, saying: "\(error)")
             }
         }
     }
@@ -134,14 +131,15 @@ extension Pipeline {
         case .finished: return true
         case .interrupted: return false
         case .stalled(let reason):
-            converter.progress(
-                .notice(
-                    message: "work stopped: \(reason); looking again in \(options.retryAfterStall.components.seconds) s"
-                )
-            )
-            try await Task.sleep(for: options.retryAfterStall)
+            try await standBy(for: options.retryAfterStall, saying: "work stopped: \(reason)")
             return true
         }
+    }
+
+    /// Says why work stops for a while, then waits that long.
+    private func standBy(for interval: Duration, saying reason: String) async throws {
+        converter.progress(.notice(message: "\(reason); looking again in \(interval.components.seconds) s"))
+        try await Task.sleep(for: interval)
     }
 
     /// Books with work left that may run now (queued or running; not paused, cancelled or failed),

@@ -410,6 +410,7 @@ struct JobStoreTests {
             }
         }
         let runs = Mutex(0)
+        let terminator = Mutex<(any Error)?>(nil)
         try await store.write { db in
             let run = runs.withLock {
                 $0 += 1
@@ -434,7 +435,7 @@ struct JobStoreTests {
                                 )
                             }
                         } catch {
-                            Issue.record(error)
+                            terminator.withLock { $0 = error }
                         }
                     }
                     _ = try db.execute(sql: "SELECT pg_sleep(30)")
@@ -442,11 +443,31 @@ struct JobStoreTests {
             }
             _ = try db.execute(sql: "INSERT INTO probe VALUES (?, 2)", arguments: [run])
         }
+        #expect(terminator.withLock { $0 } == nil)
         #expect(runs.withLock { $0 } == 2)
         let rows = try await onlooker.read { db in
             try db.rows(sql: "SELECT run, step FROM probe ORDER BY step").map { [$0["run"] as Int, $0["step"] as Int] }
         }
         #expect(rows == [[2, 1], [2, 2]])
+    }
+
+    @Test("a transaction runs again after a conflict, or its session's end, unless its COMMIT may have been applied")
+    func runsAgain() {
+        let mine = ObjectIdentifier(Int.self)
+        func lost(_ sent: Bool, on connection: ObjectIdentifier = mine) -> ConnectionLost {
+            ConnectionLost(connection: connection, sent: sent)
+        }
+        #expect(PostgresDatabase.runsAgain(after: lost(true), on: mine, committing: false))
+        #expect(PostgresDatabase.runsAgain(after: lost(false), on: mine, committing: true))
+        #expect(!PostgresDatabase.runsAgain(after: lost(true), on: mine, committing: true))
+        #expect(
+            !PostgresDatabase.runsAgain(
+                after: lost(true, on: ObjectIdentifier(String.self)),
+                on: mine,
+                committing: false
+            )
+        )
+        #expect(!PostgresDatabase.runsAgain(after: CancellationError(), on: mine, committing: false))
     }
 
     @Test("a database locked by another process is reported as locked, in one line, with SQLite's error as cause")

@@ -18,7 +18,7 @@ final class PostgresDatabase: Sendable {
     /// A schema of its own for this store (tests), else the connection's default.
     let schema: String?
     let url: String
-    private let idle = Mutex<[PostgresLink]>([])
+    private let idle = Mutex<[PostgresConnection]>([])
     private let threads: NIOThreadPool
     private let logger = Logger(label: "recital.postgres")
     private let offset = Mutex<(seconds: Double, measuredAt: Double)?>(nil)
@@ -87,7 +87,7 @@ final class PostgresDatabase: Sendable {
     }
 
     deinit {
-        for link in idle.withLock({ $0 }) { Self.dispose(link.connection) }
+        for connection in idle.withLock({ $0 }) { Self.dispose(connection) }
         threads.shutdownGracefully { _ in }
     }
 
@@ -114,8 +114,8 @@ final class PostgresDatabase: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let link = try checkOut()
-            let session = PostgresSession(link: link, logger: logger, channel: channel)
+            let connection = try checkOut()
+            let session = PostgresSession(connection: connection, logger: logger, channel: channel)
             var committing = false
             do {
                 try synchroniseClock(session)
@@ -128,18 +128,16 @@ final class PostgresDatabase: Sendable {
                 let result = try body(session)
                 committing = true
                 try session.execute(sql: "COMMIT")
-                checkIn(link)
+                checkIn(connection)
                 return result
             } catch {
-                // A session that ended before its COMMIT was sent (a machine suspended past the
-                // server's idle timeout, a server restart) was rolled back by the server: the
-                // transaction runs again on a new connection.
-                let lost = (error as? ConnectionLost).map { !committing || !$0.sent } ?? false
-                let retry = (Self.isConflict(error) || lost) && attempt < 20
+                let retry =
+                    Self.runsAgain(after: error, on: ObjectIdentifier(connection), committing: committing)
+                    && attempt < 20
                 if (try? session.execute(sql: "ROLLBACK")) != nil {
-                    checkIn(link)
+                    checkIn(connection)
                 } else {
-                    Self.dispose(link.connection)
+                    Self.dispose(connection)
                 }
                 guard retry else { throw error }
                 // Conflicting transactions back off a little, differently, before trying again.
@@ -170,16 +168,16 @@ final class PostgresDatabase: Sendable {
     /// advisory lock so that processes starting together apply each exactly once. Blocks: it runs
     /// while the store opens, as SQLite's do.
     func migrate(_ migrations: [(name: String, sql: String)]) throws {
-        let link = try checkOut()
-        let session = PostgresSession(link: link, logger: logger)
+        let connection = try checkOut()
+        let session = PostgresSession(connection: connection, logger: logger)
         try synchroniseClock(session)
         try session.execute(sql: "SELECT pg_advisory_lock(7318412001)")
         defer {
             // A connection that cannot say it is done still holds the lock: closing it lets go.
             if (try? session.execute(sql: "SELECT pg_advisory_unlock(7318412001)")) != nil {
-                checkIn(link)
+                checkIn(connection)
             } else {
-                Self.dispose(link.connection)
+                Self.dispose(connection)
             }
         }
         if let schema { try session.execute(sql: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\"") }
@@ -219,8 +217,8 @@ final class PostgresDatabase: Sendable {
 
     // MARK: - Connections
 
-    private func checkOut() throws -> PostgresLink {
-        if let link = idle.withLock({ $0.popLast() }), !link.connection.isClosed { return link }
+    private func checkOut() throws -> PostgresConnection {
+        if let connection = idle.withLock({ $0.popLast() }), !connection.isClosed { return connection }
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(
@@ -232,17 +230,23 @@ final class PostgresDatabase: Sendable {
         } catch {
             throw Self.unreachable(url: url, error)
         }
-        let link = PostgresLink(connection)
-        let session = PostgresSession(link: link, logger: logger)
-        if let schema {
-            // The schema itself is made by `migrate`, under its lock: processes starting together
-            // would otherwise race to create it.
-            try session.execute(sql: "SET search_path TO \"\(schema)\"")
+        let session = PostgresSession(connection: connection, logger: logger)
+        do {
+            if let schema {
+                // The schema itself is made by `migrate`, under its lock: processes starting together
+                // would otherwise race to create it.
+                try session.execute(sql: "SET search_path TO \"\(schema)\"")
+            }
+            // A machine stopped in the middle of a transaction (SIGSTOP, a suspended VM) would hold its
+            // row locks for ever; the server ends such a session instead, and its work is rescued.
+            try session.execute(
+                sql: "SET idle_in_transaction_session_timeout = '\(Self.stalledTransactionSeconds)s'"
+            )
+        } catch {
+            Self.dispose(connection)
+            throw error
         }
-        // A machine stopped in the middle of a transaction (SIGSTOP, a suspended VM) would hold its
-        // row locks for ever; the server ends such a session instead, and its work is rescued.
-        try session.execute(sql: "SET idle_in_transaction_session_timeout = '\(Self.stalledTransactionSeconds)s'")
-        return link
+        return connection
     }
 
     /// A connection that did not open, named by the server's address and the reason: the server's
@@ -272,14 +276,14 @@ final class PostgresDatabase: Sendable {
         return "\(error)"
     }
 
-    private func checkIn(_ link: PostgresLink) {
-        guard !link.connection.isClosed else { return }
+    private func checkIn(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
         let surplus = idle.withLock { idle -> Bool in
             guard idle.count < Self.maxConnections else { return true }
-            idle.append(link)
+            idle.append(connection)
             return false
         }
-        if surplus { Self.dispose(link.connection) }
+        if surplus { Self.dispose(connection) }
     }
 
     /// Closes a connection, keeping it alive until it is closed (PostgresNIO checks that a
@@ -288,53 +292,27 @@ final class PostgresDatabase: Sendable {
         connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
     }
 
-    /// A serialization failure or deadlock: the transaction did nothing and may simply run again.
-    static func isConflict(_ error: any Error) -> Bool {
+    /// Whether a transaction that failed with `error` on `connection` may simply run again: it hit a
+    /// serialization failure or deadlock, or its session ended before its COMMIT could have reached
+    /// the server, which rolls back the open transaction of a session that ends (a machine suspended
+    /// past the idle timeout, a restart). A COMMIT that may have been applied is not sent twice.
+    static func runsAgain(after error: any Error, on connection: ObjectIdentifier, committing: Bool) -> Bool {
+        if let lost = error as? ConnectionLost {
+            // Another transaction's connection (a copy reads one store inside a write to another).
+            guard lost.connection == connection else { return false }
+            return !committing || !lost.sent
+        }
         guard let error = error as? PSQLError, let code = error.serverInfo?[.sqlState] else { return false }
         return code == "40001" || code == "40P01"
     }
 }
 
-/// A connection of the pool that fails the statement it waits for when it closes. PostgresNIO can
-/// leave a statement sent just after the server closed the connection (a session ended for idling in
-/// a transaction while its machine was stopped, a server restart) unanswered for ever.
-final class PostgresLink: Sendable {
-    let connection: PostgresConnection
-    private let waiting = Mutex<EventLoopPromise<PostgresQueryResult>?>(nil)
-
-    init(_ connection: PostgresConnection) {
-        self.connection = connection
-        connection.closeFuture.whenComplete { [weak self] _ in
-            self?.waiting.withLock { $0 }?.fail(ConnectionLost(sent: true))
-        }
-    }
-
-    func query(_ query: PostgresQuery, logger: Logger) throws -> PostgresQueryResult {
-        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        waiting.withLock { $0 = promise }
-        defer { waiting.withLock { $0 = nil } }
-        guard !connection.isClosed else {
-            promise.fail(ConnectionLost(sent: false))
-            throw ConnectionLost(sent: false)
-        }
-        connection.query(query, logger: logger).cascade(to: promise)
-        do {
-            return try promise.futureResult.wait()
-        } catch  where connection.isClosed || Self.endsSession(error) {
-            throw ConnectionLost(sent: true, cause: error is ConnectionLost ? nil : error)
-        }
-    }
-
-    /// A FATAL error (or worse) ends the session, and arrives before the connection is seen closed.
-    static func endsSession(_ error: any Error) -> Bool {
-        guard let error = error as? PSQLError else { return false }
-        return ["FATAL", "PANIC"].contains(error.serverInfo?[.severity] ?? "")
-    }
-}
-
-/// The connection closed under a statement. One that was never sent left the server nothing to
-/// act on.
+/// The session of a connection ended under a statement: the server closed it, said FATAL, or the
+/// socket failed.
 struct ConnectionLost: Error, CustomStringConvertible {
+    /// Which connection, so that only its own transaction runs again.
+    var connection: ObjectIdentifier
+    /// Whether the statement may have reached the server (false: it was never handed over).
     var sent: Bool
     var cause: (any Error)?
 
@@ -346,13 +324,13 @@ struct ConnectionLost: Error, CustomStringConvertible {
 
 /// One PostgreSQL connection as a ``SQLSession``: `?` arguments become `$1`, `$2`…
 final class PostgresSession: SQLSession {
-    let link: PostgresLink
+    let connection: PostgresConnection
     let logger: Logger
     let channel: String
     var dialect: SQLDialect { .postgres }
 
-    init(link: PostgresLink, logger: Logger, channel: String = PostgresDatabase.channel(schema: nil)) {
-        self.link = link
+    init(connection: PostgresConnection, logger: Logger, channel: String = PostgresDatabase.channel(schema: nil)) {
+        self.connection = connection
         self.logger = logger
         self.channel = channel
     }
@@ -371,7 +349,7 @@ final class PostgresSession: SQLSession {
     }
 
     func execute(sql: String, arguments: SQLArguments) throws -> Int {
-        try link.query(Self.query(sql, arguments), logger: logger).metadata.rows ?? 0
+        try run(Self.query(sql, arguments)).metadata.rows ?? 0
     }
 
     func executeMany(sql: String, arguments: [SQLArguments]) throws {
@@ -379,7 +357,7 @@ final class PostgresSession: SQLSession {
     }
 
     func rows(sql: String, arguments: SQLArguments) throws -> [SQLRow] {
-        try link.query(Self.query(sql, arguments), logger: logger).rows.map { row in
+        try run(Self.query(sql, arguments)).rows.map { row in
             var columns: [String] = []
             var values: [SQLValue] = []
             for cell in row {
@@ -388,6 +366,37 @@ final class PostgresSession: SQLSession {
             }
             return SQLRow(columns: columns, values: values)
         }
+    }
+
+    /// Sends `query` and waits for its result. The statement is handed over on the connection's
+    /// event loop, and only while it is open: PostgresNIO drops a statement written just after its
+    /// channel closed (a session the server ended while this machine was stopped), whose answer
+    /// would then be waited for for ever.
+    private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
+        let connection = self.connection
+        let logger = self.logger
+        let loop = connection.eventLoop
+        let result = loop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+            guard !connection.isClosed else {
+                return loop.makeFailedFuture(ConnectionLost(connection: ObjectIdentifier(connection), sent: false))
+            }
+            return connection.query(query, logger: logger)
+        }
+        do {
+            return try result.wait()
+        } catch let error as ConnectionLost {
+            throw error
+        } catch  where connection.isClosed || Self.endsSession(error) {
+            throw ConnectionLost(connection: ObjectIdentifier(connection), sent: true, cause: error)
+        }
+    }
+
+    /// A FATAL error ends the session (and comes before the connection is seen closed), as does a
+    /// failed socket.
+    static func endsSession(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        if [.serverClosedConnection, .clientClosedConnection, .connectionError].contains(error.code) { return true }
+        return ["FATAL", "PANIC"].contains(error.serverInfo?[.severity] ?? "")
     }
 
     /// The statement with its placeholders (`?` in order, or SQLite's numbered `?2`) written as
