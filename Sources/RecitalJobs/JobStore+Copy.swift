@@ -74,7 +74,13 @@ extension JobStore {
                 )
             }
             // One read transaction of the source: a snapshot, whatever happens there meanwhile.
+            var began = false
             let counts = try source.readNow { from in
+                // Run again after a lost session, it would insert into the target what is there already.
+                guard !began else {
+                    throw JobError(.database, "\(source.path): the connection was lost during the copy; copy again")
+                }
+                began = true
                 try from.allowLongTransaction()
                 var counts: [String: Int] = [:]
                 for table in Self.copiedTables {

@@ -180,6 +180,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 public enum Wait {
     public struct TimedOut: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Checks `condition` every few milliseconds until it holds; throws ``TimedOut`` naming `what`

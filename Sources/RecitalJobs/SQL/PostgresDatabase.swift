@@ -11,7 +11,8 @@ import Synchronization
 ///
 /// Writes run SERIALIZABLE and are retried when PostgreSQL reports a serialization failure or a
 /// deadlock, so a body that reads and then writes sees what SQLite's single writer would let it
-/// see. Times come from the database's clock: ``now()`` is this machine's clock corrected by the
+/// see. A transaction whose session ended before its COMMIT (a machine stopped past the idle
+/// timeout) runs again too. Times come from the database's clock: ``now()`` is this machine's clock corrected by the
 /// offset to the server's, measured when the first connection opens and every minute after.
 final class PostgresDatabase: Sendable {
     let configuration: PostgresConnection.Configuration
@@ -112,6 +113,7 @@ final class PostgresDatabase: Sendable {
         _ body: (any SQLSession) throws -> T
     ) throws -> T {
         var attempt = 0
+        var lostSessions = 0
         while true {
             attempt += 1
             let connection = try checkOut()
@@ -131,16 +133,18 @@ final class PostgresDatabase: Sendable {
                 checkIn(connection)
                 return result
             } catch {
+                // A session ended again and again (a body idling past the timeout) is not worth more.
+                if error is ConnectionLost { lostSessions += 1 }
                 let retry =
                     Self.runsAgain(after: error, on: ObjectIdentifier(connection), committing: committing)
-                    && attempt < 20
+                    && attempt < 20 && lostSessions <= 2
                 if (try? session.execute(sql: "ROLLBACK")) != nil {
                     checkIn(connection)
                 } else {
                     Self.dispose(connection)
                 }
                 guard retry else { throw error }
-                // Conflicting transactions back off a little, differently, before trying again.
+                // Transactions that run again back off a little, differently, before trying again.
                 usleep(useconds_t(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 8))))
             }
         }
@@ -298,7 +302,7 @@ final class PostgresDatabase: Sendable {
     /// past the idle timeout, a restart). A COMMIT that may have been applied is not sent twice.
     static func runsAgain(after error: any Error, on connection: ObjectIdentifier, committing: Bool) -> Bool {
         if let lost = error as? ConnectionLost {
-            // Another transaction's connection (a copy reads one store inside a write to another).
+            // Only a transaction's own session ending says that it was rolled back.
             guard lost.connection == connection else { return false }
             return !committing || !lost.sent
         }
@@ -369,9 +373,9 @@ final class PostgresSession: SQLSession {
     }
 
     /// Sends `query` and waits for its result. The statement is handed over on the connection's
-    /// event loop, and only while it is open: PostgresNIO drops a statement written just after its
-    /// channel closed (a session the server ended while this machine was stopped), whose answer
-    /// would then be waited for for ever.
+    /// event loop, and only while it is open: once a closed channel's handlers are gone, PostgresNIO's
+    /// write of a statement is dropped (a session the server ended while this machine was stopped),
+    /// and its answer would be waited for for ever.
     private func run(_ query: PostgresQuery) throws -> PostgresQueryResult {
         let connection = self.connection
         let logger = self.logger
