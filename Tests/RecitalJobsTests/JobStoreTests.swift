@@ -393,14 +393,6 @@ struct JobStoreTests {
         let store = try JobStore(postgres: url, schema: schema)
         let onlooker = try JobStore(postgres: url, schema: schema)
         try await store.write { db in _ = try db.execute(sql: "CREATE TABLE probe (run INTEGER, step INTEGER)") }
-        /// Waits on the calling (blocking) thread, inside the transaction, until `condition` holds.
-        @Sendable func poll(_ what: String, until condition: () throws -> Bool) throws {
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try !condition() {
-                guard ContinuousClock.now < deadline else { throw Wait.TimedOut(description: "\(what) within 30 s") }
-                usleep(20_000)
-            }
-        }
         @Sendable func sessions(_ pid: Int, where condition: String = "true") throws -> Int {
             try onlooker.readNow { db in
                 try db.value(
@@ -426,14 +418,14 @@ struct JobStoreTests {
                     switch end {
                     case .idleTimeout:
                         _ = try db.execute(sql: "SET LOCAL idle_in_transaction_session_timeout = '50ms'")
-                        try poll("the session ended") { try sessions(pid) == 0 }
+                        try Wait.untilNow("the session ended", deadline: .seconds(30)) { try sessions(pid) == 0 }
                         // Seen closed here too: the next statement meets a closed connection.
                         let connection = try #require((db as? PostgresSession)?.connection)
-                        try poll("the connection closed") { connection.isClosed }
+                        try Wait.untilNow("the connection closed", deadline: .seconds(30)) { connection.isClosed }
                     case .terminated:
                         Thread.detachNewThread {
                             do {
-                                try poll("the statement running") {
+                                try Wait.untilNow("the statement running", deadline: .seconds(30)) {
                                     try sessions(pid, where: "wait_event = 'PgSleep'") == 1
                                 }
                                 _ = try onlooker.readNow {

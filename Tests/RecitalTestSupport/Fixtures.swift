@@ -180,7 +180,6 @@ public final class BackgroundProcess: @unchecked Sendable {
 public enum Wait {
     public struct TimedOut: Error, CustomStringConvertible {
         public var description: String
-        public init(description: String) { self.description = description }
     }
 
     /// Checks `condition` every few milliseconds until it holds; throws ``TimedOut`` naming `what`
@@ -196,6 +195,22 @@ public enum Wait {
                 throw TimedOut(description: "\(what) did not happen within \(deadline)")
             }
             try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// ``until(_:deadline:_:)`` on the calling thread, for code on a blocking thread of its own
+    /// (inside a database transaction).
+    public static func untilNow(
+        _ what: String,
+        deadline: Duration = .seconds(60),
+        _ condition: () throws -> Bool
+    ) throws {
+        let end = ContinuousClock.now + deadline
+        while try !condition() {
+            guard ContinuousClock.now < end else {
+                throw TimedOut(description: "\(what) did not happen within \(deadline)")
+            }
+            usleep(10_000)
         }
     }
 }
